@@ -1,0 +1,67 @@
+# VPSelect: `make run` to try it, `make test` to check it. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+RUN_SETTINGS ?= vpselect.settings.local
+TEST_SETTINGS ?= vpselect.settings.test
+PYTEST_ARGS ?=
+
+.PHONY: run setup-run test test-all lint format bench system-deps venv docs clean help
+
+help:
+	@echo "make run       set up and start VPSelect with demo users and patients on http://$(HOST):$(PORT)"
+	@echo "make test      set up and run ruff and the test suite (real PostgreSQL and Redis)"
+	@echo "make test-all  the above plus the slow fuzz, chaos and outage tests"
+	@echo "make bench     run the benchmarks in bench/ and print their figures"
+
+# The virtualenv is rebuilt only when a requirements file changes.
+$(VENV)/.installed-run: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed-run
+
+venv: $(VENV)/.installed-dev
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+setup-run: $(VENV)/.installed-run
+	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(PY) manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(PY) manage.py seed_demo
+
+run: setup-run
+	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: system-deps $(VENV)/.installed-dev lint
+	@bash scripts/check-services.sh
+	DJANGO_SETTINGS_MODULE=$(TEST_SETTINGS) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-all: system-deps $(VENV)/.installed-dev lint
+	@bash scripts/check-services.sh
+	DJANGO_SETTINGS_MODULE=$(TEST_SETTINGS) $(VENV)/bin/pytest -m "" $(PYTEST_ARGS)
+
+bench: system-deps $(VENV)/.installed-dev
+	$(PY) bench/engine.py
+
+docs: $(VENV)/.installed-dev
+	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(PY) manage.py write_rules_doc
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache artifacts staticfiles

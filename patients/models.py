@@ -1,0 +1,220 @@
+"""Patients, their vertebroplasty referrals and the target levels of each referral.
+
+Every clinical answer maps one-to-one to a key of the case schema
+(../shared/clinical/case.schema.json); `patients.cases.referral_case` builds the case.
+A nullable field means the answer may be unknown: NULL (or "" for choices) is unknown.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+LEVEL_LABELS: tuple[str, ...] = (
+    *(f"C{i}" for i in range(1, 8)),
+    *(f"T{i}" for i in range(1, 13)),
+    *(f"L{i}" for i in range(1, 6)),
+    *(f"S{i}" for i in range(1, 6)),
+)
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+
+
+class Etiology(models.TextChoices):
+    OSTEOPOROSIS = "osteoporosis", "Osteoporosis"
+    METASTASIS = "metastasis", "Metastasis"
+    MYELOMA = "myeloma", "Myeloma"
+    HEMANGIOMA = "hemangioma", "Haemangioma (vertebral angioma)"
+    TRAUMATIC = "traumatic", "Traumatic (non-osteoporotic)"
+    OTHER = "other", "Other"
+
+
+TUMOUR_ETIOLOGIES = frozenset({Etiology.METASTASIS, Etiology.MYELOMA, Etiology.HEMANGIOMA})
+
+
+class RadicularCause(models.TextChoices):
+    VERTEBRAL_COLLAPSE = "vertebral_collapse", "Caused by the vertebral body collapse"
+    UNRELATED_COMPRESSION = "unrelated_compression", "Compression unrelated to the collapse"
+
+
+class Allergy(models.TextChoices):
+    CEMENT = "cement", "Bone cement (PMMA)"
+    CONTRAST = "contrast", "Contrast medium"
+    ANESTHETIC = "anesthetic", "Local anaesthetic"
+    OTHER = "other", "Other required component"
+
+
+class Clinic(models.Model):
+    name = models.CharField(max_length=200)
+    code = models.SlugField(max_length=32, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Patient(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    mrn = models.CharField("MRN", max_length=32, help_text="Medical record number in this clinic.")
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=8, choices=Sex.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["family_name", "given_name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "mrn"], name="patient_mrn_unique_per_clinic")
+        ]
+        indexes = [models.Index(fields=["family_name", "given_name"])]
+
+    def __str__(self) -> str:
+        return f"{self.family_name}, {self.given_name} ({self.mrn})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("patients:patient-detail", args=[self.pk])
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class Referral(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        UNDER_REVIEW = "under_review", "Under review"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        INFORMATION_REQUESTED = "information_requested", "Information requested"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="referrals")
+    physician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals"
+    )
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.DRAFT)
+    # Optimistic locking: bumped by every state change and edit; a decision posted against
+    # an older version is refused.
+    version = models.PositiveIntegerField(default=1)
+    assigned_radiologist = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_referrals",
+    )
+    # The latest evaluation and its outcome, kept here so lists sort and filter cheaply.
+    latest_evaluation = models.ForeignKey(
+        "eligibility.Evaluation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recommendation = models.CharField(max_length=16, blank=True, default="")
+    flagged = models.BooleanField(default=False)
+
+    # Answers of the case schema (referral level). NULL / "" = unknown.
+    assessed_on = models.DateField(
+        null=True, blank=True, help_text="Reference date for fracture age; the submission date."
+    )
+    pain_controlled_by_medical_therapy = models.BooleanField(null=True, blank=True)
+    coagulopathy = models.BooleanField(null=True, blank=True)
+    coagulopathy_corrected = models.BooleanField(null=True, blank=True)
+    inr = models.DecimalField(
+        "INR",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.01)],
+    )
+    platelets = models.DecimalField(
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Platelet count, ×10⁹/L.",
+    )
+    systemic_infection = models.BooleanField(null=True, blank=True)
+    local_infection = models.BooleanField(null=True, blank=True)
+    # A list of Allergy values; [] = none known; NULL = not asked.
+    allergies = models.JSONField(null=True, blank=True)
+    radicular_pain = models.BooleanField(null=True, blank=True)
+    radicular_cause = models.CharField(
+        max_length=24, choices=RadicularCause.choices, blank=True, default=""
+    )
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["physician", "-updated_at"]),
+            models.Index(fields=["status", "recommendation", "submitted_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("patients:referral-detail", args=[self.pk])
+
+    @property
+    def is_editable_by_physician(self) -> bool:
+        return self.status in {self.Status.DRAFT, self.Status.INFORMATION_REQUESTED}
+
+
+class TargetLevel(models.Model):
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="levels")
+    position = models.PositiveSmallIntegerField(default=0)
+    level = models.CharField(max_length=3, choices=[(label, label) for label in LEVEL_LABELS])
+    etiology = models.CharField(max_length=16, choices=Etiology.choices, blank=True, default="")
+    pain_nrs = models.PositiveSmallIntegerField(
+        "Pain NRS", null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
+    fracture = models.BooleanField(null=True, blank=True)
+    fracture_date = models.DateField(null=True, blank=True)
+    imaging_acute = models.BooleanField(null=True, blank=True)
+    high_fracture_risk = models.BooleanField(null=True, blank=True)
+    osteomyelitis = models.BooleanField(null=True, blank=True)
+    canal_compromise_pct = models.DecimalField(
+        "Canal compromise (%)",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    epidural_extension = models.BooleanField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["referral", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "level"], name="target_level_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.level

@@ -1,0 +1,62 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args, env_extra, timeout=60):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "vpselect.settings.production",
+    "DJANGO_SECRET_KEY": "x" * 20 + "-production-secret-key-for-the-deploy-check-0123456789",
+    "DJANGO_ALLOWED_HOSTS": "vpselect.example.org",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/vpselect",
+}
+
+
+def test_production_settings_pass_the_deploy_check_with_no_warning():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env_extra=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_SECRET_KEY"}
+    result = run_manage("check", env_extra=env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_docker_compose_runs_web_and_worker_after_healthy_db_and_redis():
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"web", "worker", "db", "redis"} <= set(services)
+    for name in ("web", "worker"):
+        depends = services[name]["depends_on"]
+        assert depends["db"]["condition"] == "service_healthy", name
+        assert depends["redis"]["condition"] == "service_healthy", name
+        env = services[name]["environment"]
+        assert env["DJANGO_SETTINGS_MODULE"] == "vpselect.settings.production"
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["REDIS_URL"].startswith("redis://redis:6379")
+    assert "gunicorn" in " ".join(services["web"]["command"])
+    assert "celery" in " ".join(services["worker"]["command"])
+    assert services["db"]["image"].startswith("postgres:16")
+    assert "healthcheck" in services["db"] and "healthcheck" in services["redis"]
+    assert any("/var/lib/postgresql/data" in v for v in services["db"]["volumes"])
+    assert set(compose["volumes"]) >= {"pgdata"}

@@ -1,0 +1,88 @@
+"""`make run` from the README: sets up, seeds demo users, serves the login page; idempotent."""
+
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 90) -> bytes:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def log_in(base: str, username: str, password: str) -> str:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/accounts/login/", timeout=5).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode(
+        {"username": username, "password": password, "csrfmiddlewaretoken": token}
+    ).encode()
+    request = urllib.request.Request(
+        f"{base}/accounts/login/", data=data, headers={"Referer": f"{base}/accounts/login/"}
+    )
+    return opener.open(request, timeout=10).read().decode()
+
+
+def test_make_run_serves_login_and_demo_users_can_log_in_twice_over(tmp_path):
+    from accounts.demo import DEMO_USERS
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_"))}
+    port = free_port()
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}",
+        PORT=str(port),
+        DJANGO_SETTINGS_MODULE="vpselect.settings.local",
+    )
+    # The second run proves `make run` is idempotent on an existing database.
+    for attempt in (1, 2):
+        server = subprocess.Popen(
+            ["make", "run"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            try:
+                login_page = wait_for(f"{base}/accounts/login/")
+            except OSError:
+                os.killpg(server.pid, signal.SIGTERM)
+                output = server.communicate(timeout=10)[0].decode()
+                pytest.fail(f"make run did not serve the login page (run {attempt}):\n{output}")
+            assert b"Log in to VPSelect" in login_page
+            for username, _first, _last, _role, password in DEMO_USERS:
+                home = log_in(base, username, password)
+                assert "Welcome," in home, username
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            output = server.communicate(timeout=20)[0].decode()
+        assert "Demo users" in output
+        for username, *_rest, password in DEMO_USERS:
+            assert username in output and password in output
