@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .roles import Role, group_name
 
@@ -14,6 +15,10 @@ DEMO_USERS: tuple[tuple[str, str, str, Role | None, str], ...] = (
     ("staff", "Sam", "Okafor", Role.STAFF, "demo-staff-2026"),
     ("admin", "Ada", "Admin", None, "demo-admin-2026"),
 )
+
+
+# The demo administrator's authenticator key (hex). A demo only: real keys are generated.
+DEMO_ADMIN_TOTP_KEY = "3132333435363738393031323334353637383930"
 
 
 def seed_demo_users() -> list[tuple[str, str, str]]:
@@ -29,5 +34,11 @@ def seed_demo_users() -> list[tuple[str, str, str]]:
         user.save()
         if role is not None:
             user.groups.set([Group.objects.get(name=group_name(role))])
+        else:
+            TOTPDevice.objects.update_or_create(
+                user=user,
+                name="Demo authenticator",
+                defaults={"key": DEMO_ADMIN_TOTP_KEY, "confirmed": True},
+            )
         rows.append((username, str(role.label) if role else "Administrator", password))
     return rows

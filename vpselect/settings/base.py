@@ -55,6 +55,8 @@ THIRD_PARTY_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 LOCAL_APPS = [
     "audit",
@@ -95,6 +97,8 @@ AXES_VERBOSE = False
 # Sessions: logged out after 30 minutes idle (server side) and 12 hours after login.
 SESSION_IDLE_TIMEOUT = env.int("VPSELECT_SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_ABSOLUTE_TIMEOUT = env.int("VPSELECT_SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
+# TOTP second factor: required for superusers, optional for everyone else.
+OTP_TOTP_ISSUER = "VPSelect"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -107,6 +111,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -15,4 +15,8 @@ class Command(BaseCommand):
         self.stdout.write("Demo users (log in at /accounts/login/):")
         for username, role, password in rows:
             self.stdout.write(f"  {role:<28} {username:<14} {password}")
+        self.stdout.write(
+            "The administrator also needs a code: `python manage.py demo_totp` prints the current "
+            "one (or add the key GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ to an authenticator app)."
+        )
         self.stdout.write(f"Demo patients: {created} created (existing ones are kept).")
