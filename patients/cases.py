@@ -30,13 +30,17 @@ LEVEL_FIELDS: tuple[str, ...] = (
     "epidural_extension",
 )
 _CHOICE_FIELDS = frozenset({"radicular_cause", "etiology"})
+# An INR is written with its decimal (1.0, not 1) in the clinic and in the engine's reasons.
+_ALWAYS_DECIMAL_FIELDS = frozenset({"inr"})
 
 
 def _to_case_value(name: str, value):
     if name in _CHOICE_FIELDS:
         return value or None
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        if name in _ALWAYS_DECIMAL_FIELDS or value != value.to_integral_value():
+            return float(value)
+        return int(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list):

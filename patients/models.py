@@ -5,6 +5,8 @@ Every clinical answer maps one-to-one to a key of the case schema
 A nullable field means the answer may be unknown: NULL (or "" for choices) is unknown.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -142,7 +144,7 @@ class Referral(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(0.01)],
+        validators=[MinValueValidator(Decimal("0.01"))],
     )
     platelets = models.DecimalField(
         max_digits=6,

@@ -1,0 +1,701 @@
+"""Forms of the patients app: the patient record and the intake (referral answers + levels).
+
+The intake is one `IntakeForm`: a form for the referral-level answers and a formset of target
+levels, validated together. It knows which answers are valid (a draft saves those), how to
+build unsaved model instances for the live evaluation, and how to put the engine's field
+errors (`levels[0].pain_nrs`) back next to the question they belong to.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.formsets import DELETION_FIELD_NAME, BaseFormSet, formset_factory
+from django.http import QueryDict
+
+from eligibility.engine import FieldError
+
+from .models import LEVEL_LABELS, Allergy, Etiology, Patient, RadicularCause, Referral, TargetLevel
+from .questions import TUMOUR_ONLY_QUESTIONS, level_questions, referral_questions
+from .services import LevelAnswers
+
+# Error messages (tests import these).
+NRS_RANGE = "Enter a whole number from 0 to 10."
+PERCENT_RANGE = "Enter a percentage from 0 to 100, with at most one decimal."
+INR_POSITIVE = "The INR must be a number greater than 0, with at most two decimals."
+PLATELETS_NOT_NEGATIVE = "The platelet count must be 0 or more, with at most one decimal."
+DATE_IN_FUTURE = "This date is in the future."
+DATE_BEFORE_BIRTH = "This date is before the patient's date of birth ({date_of_birth})."
+DATE_OF_BIRTH_TOO_OLD = "Check the date of birth: it is more than 130 years ago."
+LEVEL_REQUIRED = "Choose the vertebral level."
+LEVEL_UNKNOWN = "Choose a level from C1–C7, T1–T12, L1–L5 or S1–S5."
+LEVEL_DUPLICATE = "{level} is already listed above; list each level once."
+LEVEL_ROW_UNKNOWN = "This level row is not part of the referral any more; reload the page."
+ALLERGIES_NONE_TICKED = "Tick the allergies, or answer “None known”."
+ALLERGIES_CONTRADICTION = "Allergies are ticked: answer “Yes, allergic to” or untick them."
+MRN_TAKEN = "A patient with this MRN is already registered in this clinic."
+FRACTURE_DATE_NEEDED = (
+    "Give the fracture date: without it an old healed fracture (more than a year) cannot be "
+    "judged, and the recommendation stays incomplete."
+)
+
+TRI_STATE_CHOICES = (("yes", "Yes"), ("no", "No"), ("unknown", "Unknown"))
+_TRI_STATE_VALUES = {"yes": True, "no": False, "unknown": None}
+ALLERGY_STATUS_CHOICES = (
+    ("unknown", "Not asked / unknown"),
+    ("none", "None known"),
+    ("some", "Yes, allergic to:"),
+)
+MAX_LEVELS = len(LEVEL_LABELS)
+OLDEST_AGE_YEARS = 130
+
+
+def _tri_state(value) -> bool | None:
+    if value is None or isinstance(value, bool):  # an initial value, already a model value
+        return value
+    if value not in _TRI_STATE_VALUES:
+        raise ValueError(value)  # TypedChoiceField turns this into "Select a valid choice."
+    return _TRI_STATE_VALUES[value]
+
+
+class TriStateField(forms.TypedChoiceField):
+    """A yes / no / unknown question; "unknown" (or nothing posted) is None, never "no"."""
+
+    widget = forms.RadioSelect
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            choices=TRI_STATE_CHOICES,
+            coerce=_tri_state,
+            required=False,
+            empty_value=None,
+            **kwargs,
+        )
+
+    def prepare_value(self, value):
+        if value is True:
+            return "yes"
+        if value is False:
+            return "no"
+        if value is None or value == "":
+            return "unknown"
+        return value
+
+
+class BootstrapFormMixin:
+    """Bootstrap 5 classes on every widget, and `is-invalid` on the ones with errors."""
+
+    def _style_widgets(self) -> None:
+        for name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+                css = "form-check-input"
+            elif isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            if self.is_bound and self._errors and name in self._errors:
+                css += " is-invalid"
+            widget.attrs["class"] = css
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self._style_widgets()
+
+    def add_error(self, field, error) -> None:
+        super().add_error(field, error)
+        self._style_widgets()
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PatientForm(BootstrapFormMixin, forms.ModelForm):
+    """A patient's identification; the MRN is unique within the clinic."""
+
+    class Meta:
+        model = Patient
+        fields = ["mrn", "given_name", "family_name", "date_of_birth", "sex"]
+        widgets = {"date_of_birth": _date_input()}
+
+    def __init__(self, *args, clinic, today: date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.clinic = clinic
+        self.today = today
+        self.fields["sex"].choices = [("", "Choose…"), *self.fields["sex"].choices[1:]]
+        self._style_widgets()
+
+    def clean_mrn(self) -> str:
+        mrn = self.cleaned_data["mrn"].strip()
+        others = Patient.objects.filter(clinic=self.clinic, mrn=mrn)
+        if self.instance.pk is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise ValidationError(MRN_TAKEN, code="unique")
+        return mrn
+
+    def clean_date_of_birth(self) -> date:
+        date_of_birth = self.cleaned_data["date_of_birth"]
+        if date_of_birth > self.today:
+            raise ValidationError(DATE_IN_FUTURE, code="future")
+        if self.today.year - date_of_birth.year > OLDEST_AGE_YEARS:
+            raise ValidationError(DATE_OF_BIRTH_TOO_OLD, code="too_old")
+        return date_of_birth
+
+
+class SearchForm(forms.Form):
+    """A name or MRN search; posted (never in the URL) because the terms are PHI."""
+
+    q = forms.CharField(label="Patient name or MRN", max_length=100, required=False, strip=True)
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "Any status"), *Referral.Status.choices]
+    )
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+def _labelled(field: forms.Field, question) -> forms.Field:
+    field.label = question.label
+    field.help_text = question.help_text
+    return field
+
+
+class ReferralAnswersForm(BootstrapFormMixin, forms.Form):
+    """The referral-level answers of the case, in the clinic's order."""
+
+    pain_controlled_by_medical_therapy = TriStateField()
+    coagulopathy = TriStateField()
+    coagulopathy_corrected = TriStateField()
+    inr = forms.DecimalField(
+        required=False,
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        error_messages={
+            "invalid": INR_POSITIVE,
+            "min_value": INR_POSITIVE,
+            "max_digits": INR_POSITIVE,
+            "max_decimal_places": INR_POSITIVE,
+            "max_whole_digits": INR_POSITIVE,
+        },
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0.01", "inputmode": "decimal"}),
+    )
+    platelets = forms.DecimalField(
+        required=False,
+        max_digits=6,
+        decimal_places=1,
+        min_value=Decimal(0),
+        error_messages={
+            "invalid": PLATELETS_NOT_NEGATIVE,
+            "min_value": PLATELETS_NOT_NEGATIVE,
+            "max_digits": PLATELETS_NOT_NEGATIVE,
+            "max_decimal_places": PLATELETS_NOT_NEGATIVE,
+            "max_whole_digits": PLATELETS_NOT_NEGATIVE,
+        },
+        widget=forms.NumberInput(attrs={"step": "0.1", "min": "0", "inputmode": "decimal"}),
+    )
+    systemic_infection = TriStateField()
+    local_infection = TriStateField()
+    allergy_status = forms.ChoiceField(
+        choices=ALLERGY_STATUS_CHOICES, required=False, widget=forms.RadioSelect
+    )
+    allergies = forms.MultipleChoiceField(
+        choices=Allergy.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Allergic to",
+    )
+    radicular_pain = TriStateField()
+    radicular_cause = forms.ChoiceField(
+        required=False, choices=[("", "Unknown"), *RadicularCause.choices]
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        questions = referral_questions()
+        for name, field in self.fields.items():
+            if name == "allergy_status":
+                _labelled(field, questions["allergies"])
+            elif name in questions:
+                _labelled(field, questions[name])
+        self.fields["allergies"].help_text = ""
+        self._style_widgets()
+
+    def clean_allergy_status(self) -> str:
+        return self.cleaned_data["allergy_status"] or "unknown"
+
+    def clean_allergies(self) -> list[str]:
+        ticked = set(self.cleaned_data["allergies"])
+        # Once each, in the vocabulary's order: the engine refuses a repeated allergy.
+        return [allergy for allergy in Allergy.values if allergy in ticked]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        status, ticked = cleaned.get("allergy_status"), cleaned.get("allergies")
+        if status == "some" and ticked == []:
+            self.add_error("allergies", ALLERGIES_NONE_TICKED)
+        elif status in {"unknown", "none"} and ticked:
+            self.add_error("allergies", ALLERGIES_CONTRADICTION)
+        return cleaned
+
+    def answers(self) -> dict:
+        """The valid answers as model field values (an invalid answer is left out)."""
+        cleaned = self.cleaned_data
+        answers = {
+            name: cleaned[name]
+            for name in referral_questions()
+            if name != "allergies" and name in cleaned
+        }
+        if "allergy_status" in cleaned and "allergies" in cleaned:
+            answers["allergies"] = {
+                "unknown": None,
+                "none": [],
+                "some": cleaned["allergies"],
+            }[cleaned["allergy_status"]]
+        return answers
+
+
+def referral_initial(referral: Referral | None) -> dict:
+    """The answers form's initial values from a stored referral."""
+    if referral is None:
+        return {"allergy_status": "unknown"}
+    initial = {name: getattr(referral, name) for name in referral_questions()}
+    allergies = referral.allergies
+    initial["allergy_status"] = "unknown" if allergies is None else "some" if allergies else "none"
+    initial["allergies"] = list(allergies or [])
+    return initial
+
+
+class TargetLevelForm(BootstrapFormMixin, forms.Form):
+    """One target level's answers; dates are checked against today and the date of birth."""
+
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    level = forms.ChoiceField(
+        choices=[("", "Choose…"), *((label, label) for label in LEVEL_LABELS)],
+        error_messages={"required": LEVEL_REQUIRED, "invalid_choice": LEVEL_UNKNOWN},
+    )
+    etiology = forms.ChoiceField(required=False, choices=[("", "Unknown"), *Etiology.choices])
+    pain_nrs = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=10,
+        error_messages={"invalid": NRS_RANGE, "min_value": NRS_RANGE, "max_value": NRS_RANGE},
+        widget=forms.NumberInput(attrs={"min": "0", "max": "10", "step": "1"}),
+    )
+    fracture = TriStateField()
+    fracture_date = forms.DateField(required=False, widget=_date_input())
+    imaging_acute = TriStateField()
+    high_fracture_risk = TriStateField()
+    osteomyelitis = TriStateField()
+    canal_compromise_pct = forms.DecimalField(
+        required=False,
+        max_digits=4,
+        decimal_places=1,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        error_messages={
+            "invalid": PERCENT_RANGE,
+            "min_value": PERCENT_RANGE,
+            "max_value": PERCENT_RANGE,
+            "max_digits": PERCENT_RANGE,
+            "max_decimal_places": PERCENT_RANGE,
+            "max_whole_digits": PERCENT_RANGE,
+        },
+        widget=forms.NumberInput(attrs={"min": "0", "max": "100", "step": "0.1"}),
+    )
+    epidural_extension = TriStateField()
+
+    def __init__(self, *args, today: date, date_of_birth: date | None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.date_of_birth = date_of_birth
+        # Advice that does not block saving, by field name.
+        self.warnings: dict[str, str] = {}
+        questions = level_questions()
+        for name, field in self.fields.items():
+            if name in questions:
+                _labelled(field, questions[name])
+        self._style_widgets()
+
+    def clean_fracture_date(self) -> date | None:
+        fracture_date = self.cleaned_data["fracture_date"]
+        if fracture_date is None:
+            return None
+        if fracture_date > self.today:
+            raise ValidationError(DATE_IN_FUTURE, code="future")
+        if self.date_of_birth is not None and fracture_date < self.date_of_birth:
+            raise ValidationError(
+                DATE_BEFORE_BIRTH.format(date_of_birth=self.date_of_birth.isoformat()),
+                code="before_birth",
+            )
+        return fracture_date
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        etiology = cleaned.get("etiology")
+        # Tumour-only questions are hidden for other etiologies: their answer is unknown.
+        for name, etiologies in TUMOUR_ONLY_QUESTIONS.items():
+            if etiology not in etiologies and name in cleaned:
+                cleaned[name] = None
+        if (
+            cleaned.get("fracture") is True
+            and cleaned.get("imaging_acute") is False
+            and cleaned.get("fracture_date") is None
+            and "fracture_date" not in self.errors
+        ):
+            self.warnings["fracture_date"] = FRACTURE_DATE_NEEDED
+        return cleaned
+
+    def shows(self, name: str) -> bool:
+        """Whether a tumour-only question is shown for the etiology currently answered."""
+        if name not in TUMOUR_ONLY_QUESTIONS:
+            return True
+        return self._current_etiology() in TUMOUR_ONLY_QUESTIONS[name]
+
+    def _current_etiology(self) -> str:
+        if self.is_bound:
+            return str(self["etiology"].value() or "")
+        return str(self.initial.get("etiology") or "")
+
+    def tumour_only(self) -> dict[str, dict]:
+        """Per tumour-only question: the etiologies it is asked for and whether it shows now."""
+        return {
+            name: {"etiologies": " ".join(sorted(etiologies)), "shown": self.shows(name)}
+            for name, etiologies in TUMOUR_ONLY_QUESTIONS.items()
+        }
+
+    def answers(self) -> dict:
+        """The valid answers as model field values (an invalid answer is left out)."""
+        answers = {
+            name: self.cleaned_data[name] for name in level_questions() if name in self.cleaned_data
+        }
+        if "etiology" in answers:
+            answers["etiology"] = answers["etiology"] or ""
+        return answers
+
+
+def level_initial(target_level: TargetLevel) -> dict:
+    """A level form's initial values from a stored target level."""
+    initial = {name: getattr(target_level, name) for name in level_questions()}
+    initial["id"] = target_level.pk
+    return initial
+
+
+class BaseLevelFormSet(BaseFormSet):
+    """The target levels: each listed once, rows of this referral only."""
+
+    def __init__(self, *args, known_ids: frozenset[int] = frozenset(), **kwargs) -> None:
+        self.known_ids = known_ids
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        if index is not None:
+            # Every row shown must name its level, even a row added and left untouched.
+            kwargs["empty_permitted"] = False
+        return kwargs
+
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        if DELETION_FIELD_NAME in form.fields:
+            form.fields[DELETION_FIELD_NAME].label = "Remove this level"
+            form.fields[DELETION_FIELD_NAME].widget.attrs["class"] = "form-check-input"
+
+    def kept_forms(self) -> list[TargetLevelForm]:
+        """The rows not marked for removal, in order."""
+        if not self.is_bound:
+            return list(self.forms)
+        kept = []
+        for form in self.forms:
+            # Reading `errors` validates the form once (never again: later errors stay), which
+            # fills the cleaned_data that says whether the row is removed.
+            if form.errors is not None and not self._should_delete_form(form):
+                kept.append(form)
+        return kept
+
+    def clean(self) -> None:
+        seen_levels: set[str] = set()
+        seen_ids: set[int] = set()
+        for form in self.kept_forms():
+            if not hasattr(form, "cleaned_data"):
+                continue
+            row_id = form.cleaned_data.get("id")
+            if row_id is not None:
+                if row_id not in self.known_ids or row_id in seen_ids:
+                    form.add_error("level", LEVEL_ROW_UNKNOWN)
+                    form.cleaned_data["id"] = None
+                    continue
+                seen_ids.add(row_id)
+            label = form.cleaned_data.get("level")
+            if label is None:
+                continue
+            if label in seen_levels:
+                form.add_error("level", LEVEL_DUPLICATE.format(level=label))
+            seen_levels.add(label)
+
+
+LevelFormSet = formset_factory(
+    TargetLevelForm,
+    formset=BaseLevelFormSet,
+    extra=0,
+    can_delete=True,
+    max_num=MAX_LEVELS,
+    validate_max=True,
+    absolute_max=MAX_LEVELS,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """An answer that is not valid: where it is, what it is called, and what is wrong."""
+
+    href: str
+    label: str
+    message: str
+
+
+def _anchor(bound_field: forms.BoundField) -> str:
+    return f"#div_{bound_field.auto_id}"
+
+
+class IntakeForm:
+    """The whole intake: the referral's answers and its target levels, validated together."""
+
+    prefix = "levels"
+
+    def __init__(
+        self,
+        data=None,
+        *,
+        patient: Patient,
+        referral: Referral | None = None,
+        today: date,
+        stored_levels: list[TargetLevel] | None = None,
+    ) -> None:
+        self.patient = patient
+        self.referral = referral
+        self.today = today
+        if stored_levels is None:
+            stored_levels = list(referral.levels.all()) if referral is not None else []
+        self.stored_levels = stored_levels
+        self.answers_form = ReferralAnswersForm(data, initial=referral_initial(referral))
+        self.level_formset = LevelFormSet(
+            data,
+            prefix=self.prefix,
+            # Initial values only fill an unbound form: posted rows carry their own ids.
+            initial=None if data is not None else [level_initial(level) for level in stored_levels],
+            form_kwargs={"today": today, "date_of_birth": patient.date_of_birth},
+            known_ids=frozenset(level.pk for level in stored_levels),
+        )
+
+    @property
+    def is_bound(self) -> bool:
+        return self.answers_form.is_bound
+
+    def is_valid(self) -> bool:
+        # Both halves are always validated so every error shows at once.
+        answers_valid = self.answers_form.is_valid()
+        levels_valid = self.level_formset.is_valid()
+        return answers_valid and levels_valid
+
+    def level_forms(self) -> list[TargetLevelForm]:
+        """The level rows to keep (not marked for removal), in order."""
+        if not self.level_formset.is_bound:
+            return list(self.level_formset.forms)
+        return self.level_formset.kept_forms()
+
+    def case_level_forms(self) -> list[TargetLevelForm]:
+        """The rows that become levels of the case: kept rows with a valid level label."""
+        return [
+            form
+            for form in self.level_forms()
+            if not form.is_bound or "level" in getattr(form, "cleaned_data", {})
+        ]
+
+    def referral_answers(self) -> dict:
+        """The valid referral-level answers as model values."""
+        return self.answers_form.answers()
+
+    def level_rows(self) -> tuple[list[LevelAnswers], list[TargetLevelForm]]:
+        """Rows to store, with their valid answers, and the form of each row (same order).
+
+        A new row without a valid level cannot be stored and is left out; a stored row with
+        an invalid level keeps its stored level.
+        """
+        rows, forms_of_rows = [], []
+        for form in self.level_forms():
+            cleaned = getattr(form, "cleaned_data", {})
+            row_id = cleaned.get("id")
+            if row_id is None and "level" not in cleaned:
+                continue
+            rows.append(LevelAnswers(id=row_id, answers=form.answers()))
+            forms_of_rows.append(form)
+        return rows, forms_of_rows
+
+    def unsaved_referral(self, *, physician) -> tuple[Referral, list[TargetLevel]]:
+        """Unsaved model instances holding the valid answers (an invalid one is unknown).
+
+        The live evaluation gives these to `patients.cases.referral_case`, the mapping the
+        submission uses, so both evaluate the same case.
+        """
+        referral = Referral(
+            patient=self.patient,
+            physician=physician,
+            assessed_on=self.referral.assessed_on if self.referral is not None else None,
+            **self.referral_answers(),
+        )
+        levels = [
+            TargetLevel(position=position, **form.answers())
+            for position, form in enumerate(self.case_level_forms())
+        ]
+        return referral, levels
+
+    def preview_instances(self, *, physician) -> tuple[Referral, list[TargetLevel]]:
+        """What the live panel evaluates: the posted valid answers, or what is stored."""
+        if self.is_bound:
+            return self.unsaved_referral(physician=physician)
+        referral = self.referral or Referral(patient=self.patient, physician=physician)
+        return referral, list(self.stored_levels)
+
+    def case_error_problems(self, errors: list[FieldError]) -> list[Problem]:
+        """The engine's field errors as problems linked to their questions (nothing changed)."""
+        problems = []
+        case_level_forms = self.case_level_forms()
+        for error in errors:
+            form, field = self._form_field_for_path(error.field, case_level_forms)
+            if form is not None and field is not None:
+                problems.append(
+                    Problem(_anchor(form[field]), str(form[field].label), error.message)
+                )
+            elif error.field.startswith("levels"):
+                problems.append(Problem("#target-levels", "Target levels", error.message))
+            else:
+                problems.append(Problem("#intake-top", "Referral", error.message))
+        return problems
+
+    def add_case_errors(
+        self, errors: list[FieldError], case_level_forms: list[TargetLevelForm]
+    ) -> None:
+        """Put the engine's field errors next to the questions they name."""
+        for error in errors:
+            if error.field == "levels":
+                self.level_formset.non_form_errors().append(error.message)
+                continue
+            if error.field.startswith("patient."):
+                self.answers_form.add_error(None, f"Patient record: {error.message}")
+                continue
+            form, field = self._form_field_for_path(error.field, case_level_forms)
+            if form is None:
+                self.answers_form.add_error(None, error.message)
+            elif field is None:
+                form.add_error(None, error.message)
+            else:
+                form.add_error(field, error.message)
+
+    def _form_field_for_path(self, path: str, case_level_forms: list[TargetLevelForm]):
+        if path.startswith("levels[") and "]" in path:
+            index_text, _, rest = path[len("levels[") :].partition("]")
+            name = rest.removeprefix(".")
+            if index_text.isdigit() and int(index_text) < len(case_level_forms):
+                form = case_level_forms[int(index_text)]
+                return form, name if name in form.fields else None
+            return None, None
+        if path in self.answers_form.fields:
+            return self.answers_form, path
+        return None, None
+
+    def field_links(self) -> dict[str, str]:
+        """Case path → anchor of its question, for links from the findings panel."""
+        links = {
+            name: _anchor(self.answers_form[name])
+            for name in referral_questions()
+            if name in self.answers_form.fields
+        }
+        links["allergies"] = _anchor(self.answers_form["allergy_status"])
+        for index, form in enumerate(self.case_level_forms()):
+            for name in level_questions():
+                target = name
+                if name in TUMOUR_ONLY_QUESTIONS and not form.shows(name):
+                    # The question is hidden until the etiology is a tumour.
+                    target = "etiology"
+                links[f"levels[{index}].{name}"] = _anchor(form[target])
+        return links
+
+    def problems(self) -> list[Problem]:
+        """Every answer that is not valid, with a link to its question."""
+        problems = []
+        for message in self.answers_form.non_field_errors():
+            problems.append(Problem("#intake-top", "Referral", message))
+        for name, messages in self.answers_form.errors.items():
+            if name == "__all__":
+                continue
+            bound = self.answers_form[name]
+            target = self.answers_form["allergy_status"] if name == "allergies" else bound
+            for message in messages:
+                problems.append(Problem(_anchor(target), str(bound.label), message))
+        for message in self.level_formset.non_form_errors():
+            problems.append(Problem("#target-levels", "Target levels", message))
+        for number, form in self._numbered_level_forms():
+            row = f"Target level {number}"
+            label_value = form["level"].value()
+            if label_value in LEVEL_LABELS:
+                row = f"{row} ({label_value})"
+            for name, messages in form.errors.items():
+                href = _anchor(form["level"]) if name == "__all__" else _anchor(form[name])
+                label = row if name == "__all__" else f"{row}: {form[name].label}"
+                for message in messages:
+                    problems.append(Problem(href, label, message))
+        return problems
+
+    def _numbered_level_forms(self) -> list[tuple[int, TargetLevelForm]]:
+        # Numbered as the page numbers the cards ("Target level 2"), removed rows included.
+        kept = set(map(id, self.level_forms()))
+        return [
+            (number, form)
+            for number, form in enumerate(self.level_formset.forms, start=1)
+            if id(form) in kept
+        ]
+
+    def warnings(self) -> list[Problem]:
+        """Advice that does not block saving (for example a missing fracture date)."""
+        return [
+            Problem(_anchor(form[name]), f"Target level {number}: {form[name].label}", message)
+            for number, form in self._numbered_level_forms()
+            for name, message in form.warnings.items()
+        ]
+
+
+def rebased_data(form: IntakeForm, level_ids: list[int | None]) -> QueryDict:
+    """The posted data with the level rows renumbered as stored after a draft save.
+
+    Rows marked for removal are gone and each kept row carries the id it was stored under
+    (`level_ids` is per row of `form.level_rows()`), so the re-displayed form posts back onto
+    the stored rows.
+    """
+    data = QueryDict(mutable=True)
+    prefix = f"{form.prefix}-"
+    for key in form.answers_form.data:
+        if not key.startswith(prefix):
+            data.setlist(key, form.answers_form.data.getlist(key))
+    _, forms_of_rows = form.level_rows()
+    stored_ids = {
+        id(level_form): pk for level_form, pk in zip(forms_of_rows, level_ids, strict=True)
+    }
+    kept = form.level_forms()
+    names = [*TargetLevelForm.base_fields, DELETION_FIELD_NAME]
+    for index, level_form in enumerate(kept):
+        for name in names:
+            data.setlist(
+                f"{prefix}{index}-{name}", level_form.data.getlist(level_form.add_prefix(name))
+            )
+        stored_id = stored_ids.get(id(level_form))
+        data[f"{prefix}{index}-id"] = "" if stored_id is None else str(stored_id)
+    data[f"{prefix}TOTAL_FORMS"] = str(len(kept))
+    data[f"{prefix}INITIAL_FORMS"] = "0"
+    data[f"{prefix}MIN_NUM_FORMS"] = "0"
+    data[f"{prefix}MAX_NUM_FORMS"] = str(MAX_LEVELS)
+    return data

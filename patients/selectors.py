@@ -1,0 +1,337 @@
+"""Reads of patients and referrals: what a physician may see, lists, histories and diffs.
+
+Object-level permission lives here: a physician sees only their own patients and referrals
+(superusers see all); everything else answers 404 through `*_for_physician`.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from eligibility.conf import get_thresholds
+from eligibility.engine import evaluate
+from eligibility.engine.facts import INPUT_LABELS
+from eligibility.models import Evaluation
+
+from .cases import referral_case
+from .models import Allergy, Etiology, Patient, RadicularCause, Referral, TargetLevel
+from .questions import level_questions, referral_questions
+
+MAX_SEARCH_TERMS = 5
+HISTORY_LIMIT = 200
+
+
+def _sees_everything(user) -> bool:
+    return bool(getattr(user, "is_superuser", False))
+
+
+def visible_referrals(*, user) -> QuerySet[Referral]:
+    """The referrals the physician made (every referral for a superuser)."""
+    referrals = Referral.objects.all()
+    return referrals if _sees_everything(user) else referrals.filter(physician=user)
+
+
+def visible_patients(*, user) -> QuerySet[Patient]:
+    """The patients the physician registered or referred (every patient for a superuser)."""
+    patients = Patient.objects.all()
+    if _sees_everything(user):
+        return patients
+    referred = Referral.objects.filter(patient=OuterRef("pk"), physician=user)
+    return patients.filter(Q(created_by=user) | Q(Exists(referred)))
+
+
+def _search_filter(search: str, prefix: str = "") -> Q:
+    condition = Q()
+    for term in search.split()[:MAX_SEARCH_TERMS]:
+        condition &= (
+            Q(**{f"{prefix}mrn__iexact": term})
+            | Q(**{f"{prefix}family_name__icontains": term})
+            | Q(**{f"{prefix}given_name__icontains": term})
+        )
+    return condition
+
+
+def referral_list(*, user, search: str = "", status: str = "") -> QuerySet[Referral]:
+    """The physician's referrals, most recently changed first, with patient and levels."""
+    referrals = (
+        visible_referrals(user=user)
+        .select_related("patient")
+        .prefetch_related(
+            Prefetch("levels", queryset=TargetLevel.objects.only("id", "referral_id", "level"))
+        )
+        .order_by("-updated_at", "-id")
+    )
+    if search:
+        referrals = referrals.filter(_search_filter(search, "patient__"))
+    if status:
+        referrals = referrals.filter(status=status)
+    return referrals
+
+
+def patient_list(*, user, search: str = "") -> QuerySet[Patient]:
+    """The physician's patients by name, each with the number of their referrals."""
+    patients = visible_patients(user=user).annotate(referral_count=Count("referrals"))
+    if search:
+        patients = patients.filter(_search_filter(search))
+    return patients.order_by("family_name", "given_name", "id")
+
+
+def patient_for_physician(*, user, pk: int) -> Patient:
+    """The patient if this physician may see it; Http404 otherwise (existence not revealed)."""
+    return get_object_or_404(visible_patients(user=user), pk=pk)
+
+
+def referral_for_physician(*, user, pk: int) -> Referral:
+    """The referral if this physician made it; Http404 otherwise (existence not revealed)."""
+    return get_object_or_404(
+        visible_referrals(user=user).select_related("patient", "latest_evaluation"), pk=pk
+    )
+
+
+def patient_referrals(*, patient: Patient, user) -> list[Referral]:
+    """The patient's referrals visible to the physician, newest first, with evaluations."""
+    evaluations = Evaluation.objects.order_by("-created_at", "-id").only(
+        "id", "referral_id", "recommendation", "flagged", "ruleset_version", "created_at"
+    )
+    return list(
+        visible_referrals(user=user)
+        .filter(patient=patient)
+        .prefetch_related(
+            Prefetch("levels", queryset=TargetLevel.objects.only("id", "referral_id", "level")),
+            Prefetch("evaluations", queryset=evaluations),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def referral_preview(*, referral: Referral, levels: list[TargetLevel], today: date):
+    """Evaluate unsaved answers exactly as a submission would: (case, result). Stores nothing.
+
+    Raises eligibility.engine.CaseValidationError when the answers are not a valid case.
+    """
+    case = referral_case(referral, levels=levels, assessed_on=today)
+    return case, evaluate(case, today=today, thresholds=get_thresholds())
+
+
+# --- Answers, diffs and history as text -------------------------------------------------------
+
+_CHOICE_LABELS = {
+    "etiology": dict(Etiology.choices),
+    "radicular_cause": dict(RadicularCause.choices),
+    "allergies": dict(Allergy.choices),
+    "status": dict(Referral.Status.choices),
+    "sex": {"female": "Female", "male": "Male", "other": "Other"},
+}
+
+
+def answer_text(name: str, value) -> str:
+    """An answer as a physician reads it: yes / no / unknown, labels of choices, units."""
+    if value is None or value == "":
+        return "unknown" if name != "allergies" else "not asked / unknown"
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if name == "allergies":
+        if not value:
+            return "none known"
+        labels = _CHOICE_LABELS["allergies"]
+        return ", ".join(labels.get(item, str(item)) for item in value)
+    if name in _CHOICE_LABELS:
+        return _CHOICE_LABELS[name].get(value, str(value))
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        # As entered: 1.1 not 1.10, 210 not 210.0 (never in exponent form).
+        return f"{value.normalize():f}"
+    return str(value)
+
+
+def referral_answer_rows(referral: Referral) -> list[tuple[str, str]]:
+    """The referral-level answers as (question, answer) in the clinic's order."""
+    return [
+        (question.label, answer_text(name, getattr(referral, name)))
+        for name, question in referral_questions().items()
+    ]
+
+
+def level_answer_rows(target_level: TargetLevel) -> list[tuple[str, str]]:
+    """A level's answers as (question, answer), the level label left out."""
+    return [
+        (question.label, answer_text(name, getattr(target_level, name)))
+        for name, question in level_questions().items()
+        if name != "level"
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One answer that differs between two versions: what it is, before and after, as text."""
+
+    label: str
+    before: str
+    after: str
+
+
+def _case_label(path: str) -> str:
+    return INPUT_LABELS.get(path, path)
+
+
+def _flatten_case(case: dict) -> dict[str, tuple[str, object]]:
+    """path → (label, value); levels are keyed by their label so reordering is no change."""
+    flat: dict[str, tuple[str, object]] = {}
+    for key, value in case.items():
+        if key == "levels":
+            continue
+        if key == "patient" and isinstance(value, dict):
+            for name, item in value.items():
+                flat[f"patient.{name}"] = (_case_label(f"patient.{name}"), (name, item))
+            continue
+        flat[key] = (_case_label(key), (key, value))
+    for level in case.get("levels") or []:
+        label = level.get("level")
+        flat[f"{label}"] = (f"level {label}", ("level", "listed"))
+        for name, item in level.items():
+            if name != "level":
+                flat[f"{label}.{name}"] = (
+                    f"{label} {INPUT_LABELS.get(f'levels[].{name}', name)}",
+                    (name, item),
+                )
+    return flat
+
+
+def case_changes(before: dict, after: dict) -> list[Change]:
+    """What changed from one case snapshot to the next, answer by answer, in case order."""
+    old, new = _flatten_case(before), _flatten_case(after)
+    changes = []
+    for path in [*new, *(path for path in old if path not in new)]:
+        old_entry, new_entry = old.get(path), new.get(path)
+        old_value = old_entry[1] if old_entry else None
+        new_value = new_entry[1] if new_entry else None
+        if old_value == new_value:
+            continue
+        label = (new_entry or old_entry)[0]
+        changes.append(
+            Change(
+                label=label,
+                before=answer_text(*old_value) if old_value else "—",
+                after=answer_text(*new_value) if new_value else "—",
+            )
+        )
+    return changes
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationEntry:
+    """An evaluation of a referral and what changed in its case since the one before."""
+
+    evaluation: Evaluation
+    changes: list[Change]
+    first: bool
+    recommendation_changed: bool
+
+
+def referral_evaluations(*, referral: Referral) -> list[EvaluationEntry]:
+    """All evaluations of the referral, newest first, each with its changes since the last."""
+    evaluations = list(
+        referral.evaluations.select_related("created_by").order_by("created_at", "id")
+    )
+    entries = []
+    previous = None
+    for evaluation in evaluations:
+        entries.append(
+            EvaluationEntry(
+                evaluation=evaluation,
+                changes=case_changes(previous.case, evaluation.case) if previous else [],
+                first=previous is None,
+                recommendation_changed=(
+                    previous is not None and previous.recommendation != evaluation.recommendation
+                ),
+            )
+        )
+        previous = evaluation
+    return entries[::-1]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One recorded change of the referral or of one of its levels."""
+
+    when: datetime
+    who: str
+    what: str
+    changes: list[Change]
+
+
+def _referral_tracked() -> tuple[str, ...]:
+    return ("status", *referral_questions())
+
+
+def _level_tracked() -> tuple[str, ...]:
+    return tuple(level_questions())
+
+
+def _history_diff(previous, record, fields: tuple[str, ...]) -> list[Change]:
+    changes = []
+    for name in fields:
+        old = getattr(previous, name) if previous is not None else None
+        new = getattr(record, name)
+        if previous is not None and old == new:
+            continue
+        if previous is None and new in (None, ""):
+            continue
+        label = INPUT_LABELS.get(name) or INPUT_LABELS.get(f"levels[].{name}") or name
+        changes.append(
+            Change(
+                label=label,
+                before=answer_text(name, old) if previous is not None else "—",
+                after=answer_text(name, new),
+            )
+        )
+    return changes
+
+
+def _who(record) -> str:
+    user = record.history_user
+    if user is None:
+        return "system"
+    return user.get_full_name() or user.get_username()
+
+
+def referral_change_history(*, referral: Referral) -> list[HistoryEntry]:
+    """The referral's recorded changes and its levels', newest first (simple-history)."""
+    referral_records = list(
+        Referral.history.filter(id=referral.pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[:HISTORY_LIMIT]
+    )[::-1]
+    level_records = list(
+        TargetLevel.history.filter(referral_id=referral.pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[:HISTORY_LIMIT]
+    )[::-1]
+    entries = []
+    previous = None
+    for record in referral_records:
+        changes = _history_diff(previous, record, _referral_tracked())
+        what = "Referral created" if record.history_type == "+" else "Referral changed"
+        if changes or record.history_type == "+":
+            entries.append(HistoryEntry(record.history_date, _who(record), what, changes))
+        previous = record
+    last_by_level: dict[int, object] = {}
+    for record in level_records:
+        before = last_by_level.get(record.id)
+        if record.history_type == "-":
+            what, changes = f"Level {record.level} removed", []
+        else:
+            changes = _history_diff(before, record, _level_tracked())
+            verb = "added" if record.history_type == "+" or before is None else "changed"
+            what = f"Level {record.level} {verb}"
+        last_by_level[record.id] = record
+        if changes or record.history_type in {"+", "-"}:
+            entries.append(HistoryEntry(record.history_date, _who(record), what, changes))
+    entries.sort(key=lambda entry: entry.when, reverse=True)
+    return entries
