@@ -1,0 +1,235 @@
+"""Radiologists' review decisions on referrals, their countersignatures and notifications.
+
+Decisions are signed and immutable: a correction is a new decision that `supersedes` the old
+one. Notifications travel through a transactional outbox so a broker outage loses nothing.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+DECISION_IMMUTABLE = "Review decisions are immutable; record a correction instead."
+COUNTERSIGNATURE_IMMUTABLE = "Countersignatures are immutable."
+
+
+class ReasonCode(models.Model):
+    """A coded reason a clinic can extend in the admin; the label is what the referrer reads."""
+
+    class Kind(models.TextChoices):
+        DECLINE = "decline", "Decline reason"
+        INFORMATION = "information", "Information request"
+        OVERRIDE = "override", "Override reason"
+
+    code = models.SlugField(max_length=64, unique=True)
+    label = models.CharField(
+        max_length=200, help_text="Plain language, shown to the referring physician."
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    active = models.BooleanField(default=True, help_text="Inactive codes are no longer offered.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["kind", "position", "code"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ReviewDecisionQuerySet(models.QuerySet):
+    def current(self):
+        """Decisions no later decision corrects."""
+        return self.filter(corrections__isnull=True)
+
+    def pending_countersignature(self):
+        """Current decisions that need a second radiologist and do not have one yet."""
+        return self.current().filter(requires_countersignature=True, countersignature__isnull=True)
+
+
+class ReviewDecision(models.Model):
+    """A radiologist's signed decision on one evaluation of a referral; never changed."""
+
+    class Outcome(models.TextChoices):
+        ACCEPT = "accept", "Accept"
+        DECLINE = "decline", "Decline"
+        REQUEST_INFORMATION = "request_information", "Request information"
+
+    referral = models.ForeignKey(
+        "patients.Referral", on_delete=models.PROTECT, related_name="review_decisions"
+    )
+    evaluation = models.ForeignKey(
+        "eligibility.Evaluation", on_delete=models.PROTECT, related_name="review_decisions"
+    )
+    referral_version = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=24, choices=Outcome.choices)
+    levels_to_treat = models.JSONField(default=list, blank=True)
+    reason_code = models.ForeignKey(
+        ReasonCode, on_delete=models.PROTECT, null=True, blank=True, related_name="decisions"
+    )
+    comment = models.TextField(blank=True)
+    is_override = models.BooleanField(default=False)
+    override_reason = models.ForeignKey(
+        ReasonCode, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    engine_recommendation = models.CharField(max_length=16)
+    engine_level_recommendations = models.JSONField(default=dict)
+    # Rule ids the radiologist decided against: met contraindications and unknown findings
+    # of accepted levels (feeds the per-rule override table).
+    overridden_rules = models.JSONField(default=list, blank=True)
+    requires_countersignature = models.BooleanField(default=False)
+    supersedes = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_decisions"
+    )
+    decided_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ReviewDecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        indexes = [
+            models.Index(fields=["referral", "-decided_at"]),
+            models.Index(fields=["is_override"]),
+        ]
+        constraints = [
+            # One correction per decision: corrections form a chain, never a tree.
+            models.UniqueConstraint(fields=["supersedes"], name="review_decision_one_correction")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} on referral #{self.referral_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValidationError(DECISION_IMMUTABLE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(DECISION_IMMUTABLE)
+
+    @property
+    def is_countersigned(self) -> bool:
+        try:
+            return self.countersignature is not None
+        except Countersignature.DoesNotExist:
+            return False
+
+    @property
+    def takes_effect(self) -> bool:
+        """True when the decision needs no countersignature or has one."""
+        return not self.requires_countersignature or self.is_countersigned
+
+    @property
+    def pending_countersignature(self) -> bool:
+        return not self.takes_effect
+
+
+class Countersignature(models.Model):
+    """A second radiologist's signature that lets an override of an absolute rule take effect."""
+
+    decision = models.OneToOneField(
+        ReviewDecision, on_delete=models.PROTECT, related_name="countersignature"
+    )
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="countersignatures"
+    )
+    signed_at = models.DateTimeField(default=timezone.now, editable=False)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-signed_at"]
+
+    def __str__(self) -> str:
+        return f"Countersignature of decision #{self.decision_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValidationError(COUNTERSIGNATURE_IMMUTABLE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(COUNTERSIGNATURE_IMMUTABLE)
+
+
+class NotificationKind(models.TextChoices):
+    REFERRAL_SUBMITTED = "referral_submitted", "Referral submitted"
+    REFERRAL_RESUBMITTED = "referral_resubmitted", "Referral resubmitted"
+    DECISION_RECORDED = "decision_recorded", "Decision recorded"
+    INFORMATION_REQUESTED = "information_requested", "Information requested"
+    COUNTERSIGNATURE_NEEDED = "countersignature_needed", "Countersignature needed"
+
+
+class OutboxMessage(models.Model):
+    """An event to notify about, written in the same transaction as the change it reports.
+
+    Published to Celery on commit and re-published by a beat task while `sent_at` is empty;
+    the consumer sets `sent_at` in the transaction that creates the notifications, so each
+    message is delivered once however often it is published. The payload holds ids only.
+    """
+
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="outbox_unsent_idx",
+                condition=models.Q(sent_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Outbox #{self.pk} {self.kind}"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """An in-app notification; its text is built when shown, from the ids it points to."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    referral = models.ForeignKey(
+        "patients.Referral", on_delete=models.CASCADE, related_name="notifications"
+    )
+    decision = models.ForeignKey(
+        ReviewDecision,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    # The outbox message that produced it: one notification per message and recipient.
+    outbox_message = models.ForeignKey(
+        OutboxMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["outbox_message", "recipient"], name="notification_once_per_message"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} (referral #{self.referral_id})"

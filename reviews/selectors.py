@@ -1,0 +1,271 @@
+"""Reads of the review app: the worklist, the override table, a referral's review history."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+
+from eligibility.engine import RULES, RULES_BY_ID
+from eligibility.models import Evaluation
+from patients.models import Referral, TargetLevel
+
+from .models import Notification, ReviewDecision
+
+WORKLIST_STATUSES = (Referral.Status.SUBMITTED, Referral.Status.UNDER_REVIEW)
+# Flagged first, then incomplete, eligible, not eligible.
+QUEUE_RANK = Case(
+    When(flagged=True, then=Value(0)),
+    When(recommendation="incomplete", then=Value(1)),
+    When(recommendation="eligible", then=Value(2)),
+    When(recommendation="not_eligible", then=Value(3)),
+    default=Value(4),
+    output_field=IntegerField(),
+)
+
+
+@dataclass(frozen=True)
+class WorklistFilters:
+    recommendation: str = ""
+    status: str = ""
+    level: str = ""
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    assigned_to_me: bool = False
+    search: str = ""
+
+
+def worklist_referrals(*, user, filters: WorklistFilters | None = None) -> QuerySet[Referral]:
+    """Referrals waiting for a radiologist, in queue order, with what the list shows joined in.
+
+    Oldest submission first within each recommendation; `pending_countersignature` is
+    annotated. The query count does not depend on the number of rows.
+    """
+    filters = filters or WorklistFilters()
+    pending = ReviewDecision.objects.pending_countersignature().filter(referral=OuterRef("pk"))
+    referrals = (
+        Referral.objects.filter(status__in=WORKLIST_STATUSES)
+        .select_related("patient", "physician", "assigned_radiologist", "latest_evaluation")
+        .defer("latest_evaluation__case")
+        .annotate(queue_rank=QUEUE_RANK, pending_countersignature=Exists(pending))
+        .order_by("queue_rank", "submitted_at", "id")
+    )
+    if filters.recommendation:
+        referrals = referrals.filter(recommendation=filters.recommendation)
+    if filters.status == "pending_countersignature":
+        referrals = referrals.filter(pending_countersignature=True)
+    elif filters.status:
+        referrals = referrals.filter(status=filters.status)
+    if filters.level:
+        referrals = referrals.filter(
+            Exists(TargetLevel.objects.filter(referral=OuterRef("pk"), level=filters.level))
+        )
+    if filters.submitted_from:
+        referrals = referrals.filter(submitted_at__date__gte=filters.submitted_from)
+    if filters.submitted_to:
+        referrals = referrals.filter(submitted_at__date__lte=filters.submitted_to)
+    if filters.assigned_to_me:
+        referrals = referrals.filter(assigned_radiologist=user)
+    for term in filters.search.split():
+        referrals = referrals.filter(
+            Q(patient__family_name__icontains=term)
+            | Q(patient__given_name__icontains=term)
+            | Q(patient__mrn__iexact=term)
+        )
+    return referrals
+
+
+def _override_rule_counts() -> dict[str, int]:
+    """{rule id: number of current override decisions that overrode it}, in one query."""
+    table = ReviewDecision._meta.db_table
+    if connection.vendor == "postgresql":
+        rules = "CROSS JOIN LATERAL jsonb_array_elements_text(d.overridden_rules) AS r(rule)"
+        rule = "r.rule"
+    else:  # SQLite, for `make run` without PostgreSQL
+        rules = ", json_each(d.overridden_rules) AS r"
+        rule = "r.value"
+    sql = (
+        f"SELECT {rule}, COUNT(*) FROM {table} d {rules} "  # noqa: S608 - no user input
+        f"WHERE d.is_override AND NOT EXISTS "
+        f"(SELECT 1 FROM {table} c WHERE c.supersedes_id = d.id) GROUP BY {rule}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return {rule_id: count for rule_id, count in cursor.fetchall()}
+
+
+@dataclass(frozen=True)
+class OverrideRow:
+    rule: str
+    kind: str
+    text: str
+    count: int
+
+
+@dataclass(frozen=True)
+class OverrideTable:
+    rows: list[OverrideRow]
+    total: int
+    declined_eligible: int
+
+
+def override_table() -> OverrideTable:
+    """How often radiologists overrode each rule (current decisions), most overridden first."""
+    counts = _override_rule_counts()
+    order = {rule.id: index for index, rule in enumerate(RULES)}
+    rows = [
+        OverrideRow(rule_id, RULES_BY_ID[rule_id].kind, RULES_BY_ID[rule_id].text, count)
+        if rule_id in RULES_BY_ID
+        else OverrideRow(rule_id, "", "", count)
+        for rule_id, count in counts.items()
+    ]
+    rows.sort(key=lambda row: (-row.count, order.get(row.rule, len(order))))
+    totals = (
+        ReviewDecision.objects.current()
+        .filter(is_override=True)
+        .aggregate(
+            total=Count("id"),
+            declined=Count("id", filter=Q(outcome=ReviewDecision.Outcome.DECLINE)),
+        )
+    )
+    return OverrideTable(rows, totals["total"], totals["declined"])
+
+
+def review_referral(referral_id: int) -> Referral:
+    """A referral a radiologist may open (any but a draft), with patient and people joined."""
+    return (
+        Referral.objects.exclude(status=Referral.Status.DRAFT)
+        .select_related("patient", "physician", "assigned_radiologist", "latest_evaluation")
+        .get(pk=referral_id)
+    )
+
+
+def referral_decisions(referral: Referral) -> list[ReviewDecision]:
+    """All decisions on the referral, newest first, with reasons and signatures joined."""
+    return list(
+        ReviewDecision.objects.filter(referral=referral)
+        .select_related(
+            "reason_code",
+            "override_reason",
+            "decided_by",
+            "countersignature__signed_by",
+            "evaluation",
+        )
+        .annotate(correction_count=Count("corrections"))
+        .order_by("-decided_at", "-id")
+    )
+
+
+def current_decision(decisions: list[ReviewDecision]) -> ReviewDecision | None:
+    """The decision no other corrects, from a list made by referral_decisions."""
+    return next((d for d in decisions if not d.correction_count), None)
+
+
+def _flatten_case(case: dict) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in case.items():
+        if key == "levels":
+            for level in value:
+                for name, answer in level.items():
+                    if name != "level":
+                        flat[f"{level['level']} · {name}"] = answer
+        elif key == "patient":
+            for name, answer in (value or {}).items():
+                flat[f"patient · {name}"] = answer
+        else:
+            flat[key] = value
+    return flat
+
+
+@dataclass(frozen=True)
+class EvaluationChange:
+    evaluation: Evaluation
+    answers: list[tuple[str, Any, Any]]
+    recommendations: list[tuple[str, str, str]]
+
+
+def evaluation_changes(evaluations: list[Evaluation]) -> list[EvaluationChange]:
+    """For each evaluation (newest first), what changed since the one before it."""
+    changes = []
+    for newer, older in zip(evaluations, evaluations[1:], strict=False):
+        before, after = _flatten_case(older.case), _flatten_case(newer.case)
+        answers = [
+            (name, before.get(name), after.get(name))
+            for name in dict.fromkeys([*before, *after])
+            if before.get(name) != after.get(name) and name != "assessed_on"
+        ]
+        old_recs = {lv["level"]: lv["recommendation"] for lv in older.result.get("levels", [])}
+        new_recs = {lv["level"]: lv["recommendation"] for lv in newer.result.get("levels", [])}
+        recommendations = [
+            (level, old_recs.get(level, "—"), new_recs.get(level, "—"))
+            for level in dict.fromkeys([*old_recs, *new_recs])
+            if old_recs.get(level) != new_recs.get(level)
+        ]
+        changes.append(EvaluationChange(newer, answers, recommendations))
+    return changes
+
+
+def _field_label(name: str) -> str:
+    try:
+        return str(Referral._meta.get_field(name).verbose_name)
+    except Exception:  # noqa: BLE001 - a field since removed from the model
+        return name
+
+
+USER_FIELDS = frozenset({"physician", "assigned_radiologist"})
+
+
+def referral_history(referral: Referral, *, limit: int = 50) -> list[dict]:
+    """The referral's change history, newest first: who, when, and which fields changed.
+
+    People appear by name (one query for all of them), never by id.
+    """
+    records = list(
+        referral.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : limit + 1
+        ]
+    )
+    deltas = []
+    for record, previous in zip(records[:limit], records[1:] + [None], strict=False):
+        changes = []
+        if previous is not None:
+            changes = record.diff_against(previous, excluded_fields=["updated_at"]).changes
+        deltas.append((record, changes))
+    user_ids = {
+        value
+        for _, changes in deltas
+        for change in changes
+        if change.field in USER_FIELDS
+        for value in (change.old, change.new)
+        if value
+    }
+    names = {
+        user.pk: user.get_full_name() or user.username
+        for user in get_user_model().objects.filter(pk__in=user_ids)
+    }
+
+    def shown(field: str, value):
+        return names.get(value, value) if field in USER_FIELDS else value
+
+    return [
+        {
+            "record": record,
+            "changed": [
+                (_field_label(c.field), shown(c.field, c.old), shown(c.field, c.new))
+                for c in changes
+            ],
+        }
+        for record, changes in deltas
+    ]
+
+
+def unread_notification_count(user) -> int:
+    return Notification.objects.unread().filter(recipient=user).count()
+
+
+def user_notifications(user) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user).select_related(
+        "referral__patient", "decision__reason_code"
+    )

@@ -1,0 +1,301 @@
+"""Writes of the review app: claiming a referral, deciding, countersigning, notifying.
+
+Every service locks the referral row (`select_for_update`) so concurrent radiologists are
+serialised, bumps `Referral.version`, and writes its notifications to the outbox in the same
+transaction.
+"""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from eligibility.models import Evaluation
+from patients.models import Referral
+
+from .assessment import assess_decision, level_recommendations
+from .models import Countersignature, NotificationKind, ReasonCode, ReviewDecision
+from .outbox import outbox_enqueue
+from .signals import decision_countersigned, decision_recorded
+
+REFERRAL_CHANGED = "This referral changed since you opened it."
+REFERRAL_NOT_WAITING = "This referral is not waiting for a review."
+REFERRAL_CLAIMED_BY_OTHER = "Another radiologist is already reviewing this referral."
+REFERRAL_NOT_EVALUATED = "This referral has no evaluation to decide on."
+DECISION_PENDING = (
+    "A decision on this referral is waiting for a countersignature: countersign or correct it."
+)
+CORRECTION_NOT_CURRENT = "Only the referral's current decision can be corrected."
+CORRECTION_TOO_LATE = "This decision can no longer be corrected: the referral was resubmitted."
+LEVELS_REQUIRED = "Choose at least one level to treat."
+LEVEL_UNKNOWN = "{level} is not a target level of this referral."
+LEVELS_ONLY_FOR_ACCEPT = "Levels to treat go with an acceptance only."
+REASON_REQUIRED = "Choose a reason."
+REASON_NOT_FOR_OUTCOME = "This reason does not go with this decision."
+REASON_ONLY_FOR_DECLINE_OR_INFORMATION = "A reason goes with a decline or an information request."
+OVERRIDE_REASON_REQUIRED = "This decision disagrees with the engine: choose an override reason."
+OVERRIDE_COMMENT_REQUIRED = "This decision disagrees with the engine: explain it in a comment."
+OVERRIDE_REASON_NOT_NEEDED = "This decision agrees with the engine: it takes no override reason."
+NOTHING_TO_COUNTERSIGN = "This decision does not need a countersignature."
+ALREADY_COUNTERSIGNED = "This decision is already countersigned."
+CANNOT_COUNTERSIGN_OWN = "You cannot countersign your own decision."
+
+REASON_KIND_BY_OUTCOME = {
+    ReviewDecision.Outcome.DECLINE: ReasonCode.Kind.DECLINE,
+    ReviewDecision.Outcome.REQUEST_INFORMATION: ReasonCode.Kind.INFORMATION,
+}
+WAITING = frozenset({Referral.Status.SUBMITTED, Referral.Status.UNDER_REVIEW})
+DECIDED = frozenset(
+    {
+        Referral.Status.ACCEPTED,
+        Referral.Status.DECLINED,
+        Referral.Status.INFORMATION_REQUESTED,
+    }
+)
+
+
+class ReviewError(Exception):
+    """A review action that the referral's current state does not allow."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class StaleReferral(ReviewError):
+    """The referral changed after the radiologist opened it; nothing was saved."""
+
+
+def _lock(referral: Referral) -> Referral:
+    return Referral.objects.select_for_update().get(pk=referral.pk)
+
+
+def _bump(referral: Referral, *fields: str, by) -> None:
+    referral.version += 1
+    referral._history_user = by  # simple_history: who changed it, also outside a request
+    referral.save(update_fields=[*fields, "version", "updated_at"])
+
+
+@transaction.atomic
+def referral_claim(*, referral: Referral, by) -> Referral:
+    """Assign a waiting referral to the radiologist ("Start review"): status under review.
+
+    Raises ReviewError when another radiologist holds it or it is not waiting for review;
+    claiming one's own referral again changes nothing.
+    """
+    referral = _lock(referral)
+    if referral.status not in WAITING:
+        raise ReviewError(REFERRAL_NOT_WAITING)
+    if referral.assigned_radiologist_id not in (None, by.pk):
+        raise ReviewError(REFERRAL_CLAIMED_BY_OTHER)
+    if referral.status == Referral.Status.UNDER_REVIEW:
+        return referral
+    referral.status = Referral.Status.UNDER_REVIEW
+    referral.assigned_radiologist = by
+    _bump(referral, "status", "assigned_radiologist", by=by)
+    return referral
+
+
+def decision_problems(
+    *,
+    result: dict,
+    outcome: str,
+    levels_to_treat: Iterable[str],
+    reason_code: ReasonCode | None,
+    comment: str,
+    override_reason: ReasonCode | None,
+) -> dict[str, list[str]]:
+    """Field errors of a decision against the evaluation result ({} when it may be recorded)."""
+    levels_to_treat = list(levels_to_treat)
+    problems: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        problems.setdefault(name, []).append(message)
+
+    known = level_recommendations(result)
+    if outcome == ReviewDecision.Outcome.ACCEPT:
+        if not levels_to_treat:
+            add("levels_to_treat", LEVELS_REQUIRED)
+        for level in levels_to_treat:
+            if level not in known:
+                add("levels_to_treat", LEVEL_UNKNOWN.format(level=level))
+        if reason_code is not None:
+            add("reason_code", REASON_ONLY_FOR_DECLINE_OR_INFORMATION)
+    else:
+        if levels_to_treat:
+            add("levels_to_treat", LEVELS_ONLY_FOR_ACCEPT)
+        if reason_code is None:
+            add("reason_code", REASON_REQUIRED)
+        elif not reason_code.active or reason_code.kind != REASON_KIND_BY_OUTCOME.get(outcome):
+            add("reason_code", REASON_NOT_FOR_OUTCOME)
+    assessment = assess_decision(result=result, outcome=outcome, levels_to_treat=levels_to_treat)
+    if assessment.is_override:
+        if override_reason is None:
+            add("override_reason", OVERRIDE_REASON_REQUIRED)
+        elif not override_reason.active or override_reason.kind != ReasonCode.Kind.OVERRIDE:
+            add("override_reason", REASON_NOT_FOR_OUTCOME)
+        if not comment.strip():
+            add("comment", OVERRIDE_COMMENT_REQUIRED)
+    elif override_reason is not None:
+        add("override_reason", OVERRIDE_REASON_NOT_NEEDED)
+    return problems
+
+
+def correctable(referral: Referral, current: ReviewDecision | None) -> bool:
+    """True when the current decision still stands and may be corrected."""
+    if current is None:
+        return False
+    return referral.status in DECIDED or current.pending_countersignature
+
+
+def _check_can_decide(
+    referral: Referral, *, by, current: ReviewDecision | None, supersedes: ReviewDecision | None
+) -> None:
+    if supersedes is not None:
+        if current is None or supersedes.pk != current.pk:
+            raise ReviewError(CORRECTION_NOT_CURRENT)
+        if not correctable(referral, current):
+            raise ReviewError(CORRECTION_TOO_LATE)
+        return
+    if referral.status not in WAITING:
+        raise ReviewError(REFERRAL_NOT_WAITING)
+    if referral.assigned_radiologist_id not in (None, by.pk):
+        raise ReviewError(REFERRAL_CLAIMED_BY_OTHER)
+    if current is not None and current.pending_countersignature:
+        raise ReviewError(DECISION_PENDING)
+
+
+def _status_after(decision: ReviewDecision) -> str:
+    if decision.outcome == ReviewDecision.Outcome.DECLINE:
+        return Referral.Status.DECLINED
+    if decision.outcome == ReviewDecision.Outcome.REQUEST_INFORMATION:
+        return Referral.Status.INFORMATION_REQUESTED
+    if decision.requires_countersignature:
+        return Referral.Status.UNDER_REVIEW
+    return Referral.Status.ACCEPTED
+
+
+def _notify_decision(decision: ReviewDecision) -> None:
+    if decision.requires_countersignature:
+        kind = NotificationKind.COUNTERSIGNATURE_NEEDED
+    elif decision.outcome == ReviewDecision.Outcome.REQUEST_INFORMATION:
+        kind = NotificationKind.INFORMATION_REQUESTED
+    else:
+        kind = NotificationKind.DECISION_RECORDED
+    outbox_enqueue(kind=kind, payload={"decision_id": decision.pk})
+
+
+@transaction.atomic
+def decision_record(
+    *,
+    referral: Referral,
+    by,
+    expected_version: int,
+    outcome: str,
+    levels_to_treat: Iterable[str] = (),
+    reason_code: ReasonCode | None = None,
+    comment: str = "",
+    override_reason: ReasonCode | None = None,
+    supersedes: ReviewDecision | None = None,
+) -> ReviewDecision:
+    """Record a signed decision on the referral's latest evaluation and move the referral on.
+
+    Raises StaleReferral when the referral's version is not `expected_version`, ReviewError
+    when its state does not allow the decision, and ValidationError (by field) for bad input;
+    in each case nothing is saved. An override of an absolute contraindication leaves the
+    referral under review until another radiologist countersigns.
+    """
+    referral = _lock(referral)
+    if referral.version != expected_version:
+        raise StaleReferral(REFERRAL_CHANGED)
+    current = (
+        ReviewDecision.objects.current()
+        .filter(referral=referral)
+        .select_related("countersignature")
+        .first()
+    )
+    _check_can_decide(referral, by=by, current=current, supersedes=supersedes)
+    if referral.latest_evaluation_id is None:
+        raise ReviewError(REFERRAL_NOT_EVALUATED)
+    evaluation = Evaluation.objects.get(pk=referral.latest_evaluation_id)
+    levels_to_treat = list(levels_to_treat)
+    problems = decision_problems(
+        result=evaluation.result,
+        outcome=outcome,
+        levels_to_treat=levels_to_treat,
+        reason_code=reason_code,
+        comment=comment,
+        override_reason=override_reason,
+    )
+    if problems:
+        raise ValidationError(problems)
+    assessment = assess_decision(
+        result=evaluation.result, outcome=outcome, levels_to_treat=levels_to_treat
+    )
+    # Keep the referral's level order, whatever order the form sent.
+    ordered_levels = [
+        lvl for lvl in level_recommendations(evaluation.result) if lvl in levels_to_treat
+    ]
+    decision = ReviewDecision.objects.create(
+        referral=referral,
+        evaluation=evaluation,
+        referral_version=referral.version,
+        outcome=outcome,
+        levels_to_treat=ordered_levels,
+        reason_code=reason_code,
+        comment=comment.strip(),
+        is_override=assessment.is_override,
+        override_reason=override_reason,
+        engine_recommendation=evaluation.recommendation,
+        engine_level_recommendations=level_recommendations(evaluation.result),
+        overridden_rules=assessment.overridden_rules,
+        requires_countersignature=assessment.requires_countersignature,
+        supersedes=supersedes,
+        decided_by=by,
+    )
+    referral.status = _status_after(decision)
+    if referral.assigned_radiologist_id is None:
+        referral.assigned_radiologist = by
+    _bump(referral, "status", "assigned_radiologist", by=by)
+    _notify_decision(decision)
+    decision_recorded.send(sender=ReviewDecision, decision=decision)
+    return decision
+
+
+@transaction.atomic
+def decision_countersign(*, decision: ReviewDecision, by, comment: str = "") -> Countersignature:
+    """A second radiologist countersigns an override of an absolute contraindication.
+
+    The decision then takes effect: the referral is accepted and the referrer notified.
+    Raises ReviewError for one's own decision, a decision that needs no countersignature, one
+    already countersigned, and one a later decision corrects.
+    """
+    referral = _lock(decision.referral)
+    decision = ReviewDecision.objects.select_related("countersignature").get(pk=decision.pk)
+    if not decision.requires_countersignature:
+        raise ReviewError(NOTHING_TO_COUNTERSIGN)
+    if decision.is_countersigned:
+        raise ReviewError(ALREADY_COUNTERSIGNED)
+    if decision.corrections.exists():
+        raise ReviewError(CORRECTION_NOT_CURRENT)
+    if decision.decided_by_id == by.pk:
+        raise ReviewError(CANNOT_COUNTERSIGN_OWN)
+    countersignature = Countersignature.objects.create(
+        decision=decision, signed_by=by, comment=comment.strip()
+    )
+    referral.status = Referral.Status.ACCEPTED
+    _bump(referral, "status", by=by)
+    outbox_enqueue(kind=NotificationKind.DECISION_RECORDED, payload={"decision_id": decision.pk})
+    decision_countersigned.send(sender=ReviewDecision, decision=decision)
+    return countersignature
+
+
+def submission_notify(*, referral: Referral, resubmitted: bool) -> None:
+    """Queue the radiologists' notification of a (re)submitted referral (call inside the
+    submitting transaction)."""
+    kind = (
+        NotificationKind.REFERRAL_RESUBMITTED
+        if resubmitted
+        else NotificationKind.REFERRAL_SUBMITTED
+    )
+    outbox_enqueue(kind=kind, payload={"referral_id": referral.pk})

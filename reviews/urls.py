@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reviews"
+
+urlpatterns = [
+    path("reviews/", views.worklist, name="worklist"),
+    path("reviews/referrals/<int:referral_id>/", views.review, name="review"),
+    path("reviews/referrals/<int:referral_id>/claim", views.claim, name="claim"),
+    path("reviews/referrals/<int:referral_id>/decide", views.decide, name="decide"),
+    path("reviews/decisions/<int:decision_id>/countersign", views.countersign, name="countersign"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/unread", views.unread_count, name="unread-count"),
+    path("notifications/read-all", views.notifications_read_all, name="notifications-read-all"),
+    path(
+        "notifications/<int:notification_id>/open",
+        views.notification_open,
+        name="notification-open",
+    ),
+]

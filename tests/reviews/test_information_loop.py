@@ -1,0 +1,102 @@
+import pytest
+from django.core import mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from eligibility.models import Evaluation
+from patients.models import Referral
+from patients.services import LevelAnswers, referral_save_and_submit
+from reviews.models import Notification, NotificationKind, ReasonCode
+from reviews.services import referral_claim
+
+pytestmark = pytest.mark.django_db
+
+
+def test_information_request_goes_to_the_physician_and_the_resubmission_comes_back(
+    client,
+    physician,
+    radiologist,
+    radiologist2,
+    submitted,
+    django_capture_on_commit_callbacks,
+):
+    referral = submitted("incomplete")
+    assert referral.recommendation == "incomplete"
+    referral_claim(referral=referral, by=radiologist)
+    referral.refresh_from_db()
+    mail.outbox.clear()  # the submission's e-mails to the radiologists
+    client.force_login(radiologist)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("reviews:decide", args=[referral.pk]),
+            {
+                "expected_version": referral.version,
+                "outcome": "request_information",
+                "reason_code": ReasonCode.objects.get(code="needs-coagulation").pk,
+                "comment": "Is there a known coagulation disorder?",
+            },
+        )
+
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.INFORMATION_REQUESTED
+    assert [m.to for m in mail.outbox] == [[physician.email]]
+    assert "information requested" in mail.outbox[0].subject
+    # The referrer reads the coded reason in plain language and the question.
+    referrer_view = render_to_string("reviews/_referral_decisions.html", {"referral": referral})
+    assert "More information requested" in referrer_view
+    assert "Please send INR and platelet count" in referrer_view
+    assert "Is there a known coagulation disorder?" in referrer_view
+    assert "submit it again" in referrer_view
+    client.force_login(physician)
+    notes = client.get(reverse("reviews:notifications")).content.decode()
+    assert "asks for more information" in notes and "Please send INR and platelet count" in notes
+    detail = client.get(reverse("patients:referral-detail", args=[referral.pk])).content.decode()
+    assert "Is there a known coagulation disorder?" in detail and "submit it again" in detail
+    my_referrals = client.get(reverse("patients:referral-list")).content.decode()
+    assert "More information requested</strong>: Please send INR and platelet count" in my_referrals
+
+    # The physician answers and resubmits through the intake service.
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        referral_save_and_submit(
+            patient=referral.patient,
+            referral=referral,
+            by=physician,
+            answers={"coagulopathy": False},
+            levels=[LevelAnswers(id=level.pk, answers={}) for level in referral.levels.all()],
+            today=referral.latest_evaluation.created_at.date(),
+        )
+
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.SUBMITTED
+    assert referral.recommendation == "eligible"
+    assert Evaluation.objects.filter(referral=referral).count() == 2
+    # Only the radiologist who asked is told.
+    assert [m.to for m in mail.outbox] == [[radiologist.email]]
+    assert Notification.objects.filter(
+        kind=NotificationKind.REFERRAL_RESUBMITTED, recipient=radiologist
+    ).exists()
+    assert not Notification.objects.filter(
+        kind=NotificationKind.REFERRAL_RESUBMITTED, recipient=radiologist2
+    ).exists()
+
+    client.force_login(radiologist)
+    worklist = client.get(reverse("reviews:worklist"))
+    assert referral.pk in [r.pk for r in worklist.context["page"].object_list]
+    page = client.get(reverse("reviews:review", args=[referral.pk])).content.decode()
+    assert "coagulopathy: unknown → False" in page
+
+    response = client.post(
+        reverse("reviews:decide", args=[referral.pk]),
+        {"expected_version": referral.version, "outcome": "accept", "levels_to_treat": ["L2"]},
+    )
+
+    referral.refresh_from_db()
+    assert response.status_code == 302
+    assert referral.status == Referral.Status.ACCEPTED
+    decision = referral.review_decisions.order_by("-decided_at").first()
+    assert decision.evaluation == referral.latest_evaluation and not decision.is_override
+    client.force_login(physician)
+    detail = client.get(reverse("patients:referral-detail", args=[referral.pk])).content.decode()
+    assert "Accepted for vertebroplasty</strong>: L2." in detail
