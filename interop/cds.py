@@ -1,0 +1,573 @@
+"""The vertebroplasty-eligibility CDS service: from a CDS Hooks request to cards.
+
+For each draft vertebroplasty ServiceRequest (order-select: the selected ones; order-sign:
+all), the prefetched Patient, Observations and Conditions are mapped onto a case for the
+order's levels, values the engine refuses are dropped (they stay unknown), and the engine's
+result becomes one card: info (eligible), warning (review, or incomplete: no verdict, the
+questions to answer), critical (not eligible). Pure apart from reading the thresholds and
+the override reasons; storing is `services.cds_advice_record`.
+"""
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.servicerequest import ServiceRequest
+from pydantic import ValidationError
+
+from eligibility.conf import get_thresholds
+from eligibility.engine import CaseValidationError, evaluate, ruleset_version, validate_case
+
+from . import codes
+from .cds_models import (
+    Card,
+    CdsService,
+    Coding,
+    Discovery,
+    HookRequest,
+    Link,
+    OrderSelectContext,
+    OrderSignContext,
+    Source,
+    error_fields,
+)
+from .fhir_import import case_from_resources, is_vertebroplasty, order_levels
+from .questions import question_for
+
+SERVICE_ID = "vertebroplasty-eligibility"
+HOOKS = ("order-select", "order-sign")
+_CONTEXTS = {"order-select": OrderSelectContext, "order-sign": OrderSignContext}
+
+MALFORMED_JSON = "The body is not a JSON object."
+UNSUPPORTED_HOOK = "This service answers the order-select and order-sign hooks only."
+DRAFT_ORDERS_NOT_BUNDLE = "draftOrders must be a FHIR Bundle."
+DRAFT_ORDER_INVALID = "The draft ServiceRequest is not a valid FHIR R4 resource."
+DRAFT_ORDER_OTHER_PATIENT = "The draft order is for another patient than context.patientId."
+
+_PATIENT_ID = "{{context.patientId}}"
+PREFETCH = {
+    "patient": f"Patient/{_PATIENT_ID}",
+    "observations": (
+        f"Observation?patient={_PATIENT_ID}&code="
+        + ",".join(
+            [
+                f"{codes.LOINC}|{codes.PAIN_NRS.code}",
+                f"{codes.LOINC}|{codes.INR.code}",
+                f"{codes.LOINC}|{codes.PLATELETS.code}",
+                f"{codes.ANSWER_SYSTEM}|",
+            ]
+        )
+    ),
+    "conditions": f"Condition?patient={_PATIENT_ID}",
+}
+_DESCRIPTIONS = {
+    "order-select": (
+        "When a percutaneous vertebroplasty is selected, checks the patient's data against "
+        "the indications and contraindications of VPSelect's rules and says what is missing."
+    ),
+    "order-sign": (
+        "Before a percutaneous vertebroplasty order is signed, checks the patient's data "
+        "against the indications and contraindications of VPSelect's rules."
+    ),
+}
+USAGE = (
+    "Send the draft ServiceRequest with one body site per vertebral level (SNOMED CT vertebra "
+    "codes or text such as 'L2'). Answers the EHR does not hold are listed as questions; the "
+    "card's link opens a prefilled VPSelect referral. Authenticate with the shared bearer token."
+)
+INDICATOR = {
+    "eligible": "info",
+    "review": "warning",
+    "incomplete": "warning",
+    "not_eligible": "critical",
+}
+TOPIC = Coding(
+    system=codes.CARD_TOPIC_SYSTEM,
+    code="vertebroplasty-eligibility",
+    display="Vertebroplasty eligibility",
+)
+_RESOURCE_MODELS = {"Patient": Patient, "Observation": Observation, "Condition": Condition}
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
+
+
+class HookRequestError(Exception):
+    """The request breaks the CDS Hooks spec or this service's contract (answer 400)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def discovery() -> Discovery:
+    """The discovery document: this service, once per hook it answers."""
+    return Discovery(
+        services=[
+            CdsService(
+                hook=hook,
+                title="VPSelect vertebroplasty eligibility",
+                description=_DESCRIPTIONS[hook],
+                id=SERVICE_ID,
+                prefetch=PREFETCH,
+                usageRequirements=USAGE,
+            )
+            for hook in HOOKS
+        ]
+    )
+
+
+def parse_hook_request(body: bytes) -> tuple[HookRequest, OrderSignContext]:
+    """The request and its hook's context, or HookRequestError naming what is wrong."""
+    try:
+        request = HookRequest.model_validate_json(body)
+    except ValidationError as error:
+        if any(item["type"] == "json_invalid" or not item["loc"] for item in error.errors()):
+            raise HookRequestError("", MALFORMED_JSON) from None
+        raise HookRequestError(*error_fields(error)[0]) from None
+    if request.hook not in HOOKS:
+        raise HookRequestError("hook", UNSUPPORTED_HOOK)
+    try:
+        context = _CONTEXTS[request.hook].model_validate(request.context)
+    except ValidationError as error:
+        raise HookRequestError(*error_fields(error, prefix="context")[0]) from None
+    return request, context
+
+
+def _reference_id(reference: str | None, resource_type: str) -> str | None:
+    """The id in a relative or absolute reference to a resource type, e.g. Patient/123."""
+    if not reference:
+        return None
+    parts = reference.rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2] == resource_type:
+        return parts[-1]
+    return None
+
+
+def _about_other_patient(resource, patient_id: str) -> bool:
+    subject = getattr(resource, "subject", None)
+    referenced = _reference_id(subject.reference if subject else None, "Patient")
+    return referenced is not None and referenced != patient_id
+
+
+def vertebroplasty_orders(hook: str, context: OrderSignContext) -> list[ServiceRequest]:
+    """The draft vertebroplasty orders to advise on (order-select: the selected ones only)."""
+    bundle = context.draftOrders
+    entries = bundle.get("entry", [])
+    if bundle.get("resourceType") != "Bundle" or not isinstance(entries, list):
+        raise HookRequestError("context.draftOrders", DRAFT_ORDERS_NOT_BUNDLE)
+    selections = set(context.selections) if isinstance(context, OrderSelectContext) else None
+    orders = []
+    for index, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or resource.get("resourceType") != "ServiceRequest":
+            continue
+        if selections is not None and (
+            not resource.get("id")
+            or not any(
+                _reference_id(selected, "ServiceRequest") == resource.get("id")
+                for selected in selections
+            )
+        ):
+            continue
+        where = f"context.draftOrders.entry[{index}].resource"
+        try:
+            order = ServiceRequest.model_validate(resource)
+        except Exception:  # any failure to read hostile input is the client's
+            raise HookRequestError(where, DRAFT_ORDER_INVALID) from None
+        if not is_vertebroplasty(order):
+            continue
+        if _about_other_patient(order, context.patientId):
+            raise HookRequestError(f"{where}.subject", DRAFT_ORDER_OTHER_PATIENT)
+        orders.append(order)
+    return orders
+
+
+@dataclass
+class Prefetched:
+    """The prefetched resources this service reads, and what it could not use."""
+
+    patient: Patient | None = None
+    observations: list[Observation] = field(default_factory=list)
+    conditions: list[Condition] = field(default_factory=list)
+    unreadable: int = 0
+    other_patient: int = 0
+    reported_errors: int = 0
+
+
+def _read_resource(resource: object, found: Prefetched, patient_id: str) -> None:
+    if not isinstance(resource, dict):
+        found.unreadable += 1
+        return
+    resource_type = resource.get("resourceType")
+    if resource_type == "OperationOutcome":
+        found.reported_errors += 1
+        return
+    model = _RESOURCE_MODELS.get(resource_type) if isinstance(resource_type, str) else None
+    if model is None:
+        return
+    try:
+        parsed = model.model_validate(resource)
+    except Exception:  # a resource we cannot read is counted and skipped
+        found.unreadable += 1
+        return
+    if isinstance(parsed, Patient):
+        if parsed.id is not None and parsed.id != patient_id:
+            found.other_patient += 1
+        elif found.patient is None:
+            found.patient = parsed
+        return
+    if _about_other_patient(parsed, patient_id):
+        found.other_patient += 1
+    elif isinstance(parsed, Observation):
+        found.observations.append(parsed)
+    else:
+        found.conditions.append(parsed)
+
+
+def read_prefetch(prefetch: dict | None, patient_id: str) -> Prefetched:
+    """Parse the prefetch resources one by one; bad ones are counted, never fatal."""
+    found = Prefetched()
+    for value in (prefetch or {}).values():
+        if value is None:
+            continue  # the client had no data for this template
+        if isinstance(value, dict) and value.get("resourceType") == "Bundle":
+            entries = value.get("entry") or []
+            if not isinstance(entries, list):
+                found.unreadable += 1
+                continue
+            for entry in entries:
+                _read_resource(
+                    entry.get("resource") if isinstance(entry, dict) else None,
+                    found,
+                    patient_id,
+                )
+        else:
+            _read_resource(value, found, patient_id)
+    return found
+
+
+_LEVEL_PATH = re.compile(r"^levels\[(\d+)\]\.(\w+)$")
+_PATIENT_PATH = re.compile(r"^patient\.(\w+)$")
+_TOP_PATH = re.compile(r"^(\w+)$")
+
+
+def _drop(case: dict, path: str) -> bool:
+    """Remove the answer at a case path; False when the path is not an answer."""
+    if match := _LEVEL_PATH.match(path):
+        index, name = int(match.group(1)), match.group(2)
+        levels = case.get("levels", [])
+        if name != "level" and index < len(levels) and name in levels[index]:
+            del levels[index][name]
+            return True
+        return False
+    if match := _PATIENT_PATH.match(path):
+        return case.get("patient", {}).pop(match.group(1), None) is not None
+    if (match := _TOP_PATH.match(path)) and match.group(1) not in ("levels", "patient"):
+        return case.pop(match.group(1), None) is not None
+    return False
+
+
+def usable_case(case: dict, *, today: date) -> tuple[dict, list[str]]:
+    """The case with every value the engine refuses removed, and the paths removed."""
+    ignored: list[str] = []
+    for _attempt in range(100):
+        try:
+            validate_case(case, today=today)
+        except CaseValidationError as error:
+            dropped = [e.field for e in error.errors if _drop(case, e.field)]
+            if not dropped:
+                case["levels"] = []  # not an answer we can drop: no verdict at all
+                return case, ignored
+            ignored += dropped
+        else:
+            return case, ignored
+    case["levels"] = []
+    return case, ignored
+
+
+def _escape(text: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _summary(text: str) -> str:
+    return text if len(text) <= 139 else text[:138] + "…"
+
+
+def _findings(result: dict, *, kind: str | None = None, status: str) -> list[dict]:
+    found, seen = [], set()
+    for level in result["levels"]:
+        for finding in level["findings"]:
+            if finding["status"] == status and (kind is None or finding["kind"] == kind):
+                if finding["rule"] not in seen:
+                    seen.add(finding["rule"])
+                    found.append(finding)
+    return found
+
+
+_KIND_WORDS = {
+    "indication": "indication",
+    "absolute": "absolute contraindication",
+    "relative": "relative contraindication",
+}
+
+
+def _level_lines(result: dict) -> list[str]:
+    lines = []
+    for level in result["levels"]:
+        recommendation = level["recommendation"]
+        findings = level["findings"]
+        if recommendation == "eligible":
+            shown = [f for f in findings if f["kind"] == "indication" and f["status"] == "met"]
+        elif recommendation == "review":
+            shown = [f for f in findings if f["kind"] == "relative" and f["status"] == "met"]
+        elif recommendation == "not_eligible":
+            shown = [f for f in findings if f["kind"] == "absolute" and f["status"] == "met"]
+        else:
+            shown = [f for f in findings if f["status"] == "unknown"]
+        lines.append(f"- **{level['level']}**: {recommendation.replace('_', ' ')}")
+        if recommendation == "not_eligible" and not shown:
+            lines.append("  - no indication is met")
+        for finding in shown:
+            status = "undecided" if finding["status"] == "unknown" else "met"
+            lines.append(
+                f"  - {_KIND_WORDS[finding['kind']]} {status}: *{_escape(finding['text'])}* — "
+                f"{_escape(finding['reason'])}"
+            )
+    return lines
+
+
+def _data_notes(ignored: list[str], prefetched: Prefetched, notes: list[str]) -> list[str]:
+    lines = []
+    if ignored:
+        paths = ", ".join(f"`{path}`" for path in ignored)
+        lines.append(f"- EHR values VPSelect cannot use (treated as unknown): {paths}")
+    if prefetched.unreadable:
+        lines.append(f"- {prefetched.unreadable} prefetched resource(s) could not be read.")
+    if prefetched.other_patient:
+        lines.append(f"- {prefetched.other_patient} resource(s) about another patient ignored.")
+    if prefetched.reported_errors:
+        lines.append("- The EHR reported an error for some prefetched data.")
+    lines += [f"- {_escape(note)}" for note in dict.fromkeys(notes)]
+    return lines
+
+
+@dataclass
+class Advice:
+    """One card and what is stored with it."""
+
+    card: Card
+    card_uuid: uuid.UUID
+    launch_id: uuid.UUID
+    case: dict
+    result: dict | None
+    recommendation: str
+    rules: list[str]
+    missing: list[str]
+    ignored: list[str]
+    patient_details: dict
+    ruleset_version: str
+
+
+def _card_text(result: dict | None, case: dict, missing: list[str]) -> tuple[str, str, list[str]]:
+    """(summary, detail lines joined, rule ids the card is about) for a result."""
+    if result is None:
+        questions = [question_for(path, case) for path in missing]
+        summary = "Vertebroplasty: no recommendation yet – say which vertebral levels to treat"
+        detail = [
+            "**No recommendation yet.** The draft order names no vertebral level VPSelect "
+            "can read, and VPSelect never recommends the procedure on missing data.",
+            "",
+            *[f"1. {_escape(q)}" for q in questions],
+        ]
+        return summary, "\n".join(detail), []
+    recommendation = result["recommendation"]
+    version = result["ruleset_version"]  # the engine's "release+fingerprint": no Markdown
+    levels_with = [
+        level["level"] for level in result["levels"] if level["recommendation"] == recommendation
+    ]
+    where = ", ".join(levels_with)
+    if recommendation == "eligible":
+        rules = [f["rule"] for f in _findings(result, kind="indication", status="met")]
+        summary = f"Vertebroplasty at {where}: eligible by VPSelect's rules"
+        head = f"**Eligible** at {where} (VPSelect ruleset `{version}`)."
+    elif recommendation == "review":
+        relative = _findings(result, kind="relative", status="met")
+        rules = [f["rule"] for f in relative]
+        summary = (
+            f"Vertebroplasty at {where}: an interventional radiologist should decide "
+            f"({relative[0]['text']})"
+        )
+        head = (
+            f"**Review** at {where}: a relative contraindication is met, so an "
+            f"interventional radiologist decides (VPSelect ruleset `{version}`)."
+        )
+    elif recommendation == "incomplete":
+        rules = [f["rule"] for f in _findings(result, status="unknown")]
+        count = len(missing)
+        summary = (
+            f"Vertebroplasty: no recommendation yet – {count} question"
+            f"{'s' if count != 1 else ''} to answer"
+            if count
+            else "Vertebroplasty: no recommendation yet – see the undecided criteria"
+        )
+        questions = [question_for(path, case) for path in missing]
+        head = "\n".join(
+            [
+                "**No recommendation yet.** VPSelect never recommends the procedure on missing "
+                f"data (ruleset `{version}`). Still to answer:",
+                "",
+                *[f"1. {_escape(q)}" for q in questions],
+                "",
+                "So far:",
+            ]
+        )
+    else:
+        absolute = _findings(result, kind="absolute", status="met")
+        rules = [f["rule"] for f in absolute] or [
+            f["rule"] for f in _findings(result, kind="indication", status="not_met")
+        ]
+        reason = absolute[0]["text"] if absolute else "no indication is met"
+        more = f" and {len(absolute) - 1} more" if len(absolute) > 1 else ""
+        summary = f"Vertebroplasty not indicated: {reason}{more}"
+        head = (
+            "**Not eligible**: "
+            + (
+                "an absolute contraindication is met"
+                if absolute
+                else "none of the indications is met"
+            )
+            + f" (VPSelect ruleset `{version}`)."
+        )
+    detail = "\n".join([head, "", *_level_lines(result)])
+    return summary, detail, rules
+
+
+def advise_order(
+    order: ServiceRequest,
+    prefetched: Prefetched,
+    *,
+    today: date,
+    launch_url: Callable[[uuid.UUID], str],
+    reasons: list[dict],
+) -> Advice:
+    """The card for one draft vertebroplasty order."""
+    mapped = case_from_resources(
+        levels=order_levels(order),
+        patient=prefetched.patient,
+        observations=prefetched.observations,
+        conditions=prefetched.conditions,
+        today=today,
+    )
+    case, ignored = usable_case(mapped.case, today=today)
+    thresholds = get_thresholds()
+    if case["levels"]:
+        result = evaluate(case, today=today, thresholds=thresholds)
+        recommendation, missing = result["recommendation"], list(result["missing"])
+        version = result["ruleset_version"]
+    else:
+        result, recommendation, missing = None, "incomplete", ["levels"]
+        version = ruleset_version(thresholds)
+    summary, detail, rules = _card_text(result, case, missing)
+    notes = _data_notes(ignored, prefetched, mapped.notes)
+    if notes:
+        detail += "\n\nAbout the EHR's data:\n\n" + "\n".join(notes)
+    detail += "\n\n_VPSelect supports the decision; it does not make it._"
+    card_uuid, launch_id = uuid.uuid4(), uuid.uuid4()
+    answer = recommendation == "incomplete"
+    card = Card(
+        uuid=str(card_uuid),
+        summary=_summary(summary),
+        detail=detail,
+        indicator=INDICATOR[recommendation],
+        source=Source(label=f"VPSelect (ruleset {version})", topic=TOPIC),
+        overrideReasons=[Coding(**reason) for reason in reasons],
+        links=[
+            Link(
+                label=(
+                    "Answer the questions in VPSelect"
+                    if answer
+                    else "Open a prefilled referral in VPSelect"
+                ),
+                url=launch_url(launch_id),
+                type="absolute",
+            )
+        ],
+    )
+    return Advice(
+        card=card,
+        card_uuid=card_uuid,
+        launch_id=launch_id,
+        case=case,
+        result=result,
+        recommendation=recommendation,
+        rules=rules,
+        missing=missing,
+        ignored=ignored,
+        patient_details=patient_details(prefetched.patient),
+        ruleset_version=version,
+    )
+
+
+def _mrn(patient: Patient) -> str | None:
+    identifiers = list(patient.identifier or [])
+    for identifier in identifiers:
+        type_codes = (
+            [(c.system, c.code) for c in (identifier.type.coding or [])]
+            if (identifier.type)
+            else []
+        )
+        if (codes.V2_0203, "MR") in type_codes and identifier.value:
+            return identifier.value
+    for identifier in identifiers:
+        if (identifier.system or "").startswith(codes.mrn_system("")) and identifier.value:
+            return identifier.value
+    if len(identifiers) == 1 and identifiers[0].value:
+        return identifiers[0].value
+    return None
+
+
+def patient_details(patient: Patient | None) -> dict:
+    """What the launch needs to find or register the patient; absent details are left out."""
+    if patient is None:
+        return {}
+    details: dict = {}
+    mrn = _mrn(patient)
+    if mrn:
+        details["mrn"] = mrn
+    names = list(patient.name or [])
+    name = next((n for n in names if n.use in ("official", "usual")), names[0] if names else None)
+    if name is not None:
+        if name.family:
+            details["family_name"] = name.family
+        if name.given:
+            details["given_name"] = " ".join(name.given)
+    if patient.gender in ("female", "male", "other"):
+        details["sex"] = patient.gender
+    birth_date = patient.birthDate
+    if isinstance(birth_date, date):
+        details["date_of_birth"] = birth_date.isoformat()
+    return details
+
+
+def advise(
+    request: HookRequest,
+    context: OrderSignContext,
+    *,
+    today: date,
+    launch_url: Callable[[uuid.UUID], str],
+    reasons: list[dict],
+) -> list[Advice]:
+    """The advice for every draft vertebroplasty order of the request (none: no cards)."""
+    orders = vertebroplasty_orders(request.hook, context)
+    if not orders:
+        return []
+    prefetched = read_prefetch(request.prefetch, context.patientId)
+    return [
+        advise_order(order, prefetched, today=today, launch_url=launch_url, reasons=reasons)
+        for order in orders
+    ]

@@ -1,0 +1,17 @@
+from interop.checks import check_cds_hooks_settings
+
+
+def test_short_cds_hooks_token_is_a_warning(settings):
+    settings.VPSELECT_CDS_HOOKS_TOKEN = "short"
+    assert [problem.id for problem in check_cds_hooks_settings()] == ["interop.W001"]
+
+
+def test_long_token_and_https_public_url_pass(settings):
+    settings.VPSELECT_CDS_HOOKS_TOKEN = "x" * 64
+    settings.VPSELECT_PUBLIC_URL = "https://vpselect.example.org"
+    assert check_cds_hooks_settings() == []
+
+
+def test_public_url_without_scheme_is_an_error(settings):
+    settings.VPSELECT_PUBLIC_URL = "vpselect.example.org"
+    assert [problem.id for problem in check_cds_hooks_settings()] == ["interop.E001"]
