@@ -1,0 +1,224 @@
+"""Forms of the outcomes app: they parse input; the services hold the clinical rules."""
+
+from decimal import Decimal
+
+from django import forms
+
+from patients.models import LEVEL_LABELS, Etiology
+
+from .models import (
+    CEMENT_ML_MAX,
+    USUAL_CEMENT_ML_MAX,
+    USUAL_CEMENT_ML_MIN,
+    Admission,
+    Anaesthesia,
+    Analgesics,
+    Guidance,
+    LeakageSite,
+    Mobility,
+    NeedleApproach,
+)
+from .selectors import CohortFilters
+from .services import TreatedLevelInput, level_field
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+USUAL_RANGE_HELP = (
+    f"Usually {USUAL_CEMENT_ML_MIN}–{USUAL_CEMENT_ML_MAX} ml (the source document: "
+    f"“from 2 to 4 ml”). Other volumes up to {CEMENT_ML_MAX} ml are accepted and highlighted."
+)
+
+
+def _yes_no(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class ProcedureForm(forms.Form):
+    """The procedure: one row of (treated, volume, approach) per accepted level."""
+
+    performed_on = forms.DateField(label="Procedure date", widget=DateInput, required=False)
+    guidance = forms.ChoiceField(choices=Guidance.choices, widget=forms.RadioSelect)
+    anaesthesia = forms.ChoiceField(choices=Anaesthesia.choices, widget=forms.RadioSelect)
+    admission = forms.ChoiceField(
+        label="Outpatient or admitted", choices=Admission.choices, widget=forms.RadioSelect
+    )
+    had_complications = forms.ChoiceField(
+        label="Complications",
+        choices=[("no", "None"), ("yes", "Yes")],
+        widget=forms.RadioSelect,
+    )
+    leakage_sites = forms.MultipleChoiceField(
+        label="Cement leakage",
+        choices=LeakageSite.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    leakage_symptomatic = forms.ChoiceField(
+        label="Did the leakage cause symptoms?",
+        choices=[("", "—"), ("yes", "With symptoms"), ("no", "Without symptoms")],
+        required=False,
+    )
+    other_complication = forms.CharField(
+        label="Other complication",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+    )
+
+    def __init__(self, *args, accepted_levels: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.accepted_levels = list(accepted_levels)
+        for level in self.accepted_levels:
+            self.fields[level_field(level, "treated")] = forms.BooleanField(
+                label=f"{level} treated", required=False, initial=True
+            )
+            self.fields[level_field(level, "volume")] = forms.DecimalField(
+                label=f"{level} cement volume (ml)",
+                max_digits=4,
+                decimal_places=1,
+                required=False,
+                help_text=USUAL_RANGE_HELP,
+                widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+            )
+            self.fields[level_field(level, "approach")] = forms.ChoiceField(
+                label=f"{level} needle approach",
+                choices=[("", "—"), *NeedleApproach.choices],
+                required=False,
+            )
+        # Errors on the level checkboxes as a whole ("levels") have a field to sit next to.
+        self.fields["levels"] = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def level_rows(self) -> list[dict]:
+        """The bound fields of each accepted level, and whether its volume is unusual."""
+        rows = []
+        for level in self.accepted_levels:
+            volume = self[level_field(level, "volume")]
+            value = volume.value()
+            try:
+                unusual = value not in (None, "") and not (
+                    USUAL_CEMENT_ML_MIN <= Decimal(str(value)) <= USUAL_CEMENT_ML_MAX
+                )
+            except ArithmeticError:
+                unusual = False
+            rows.append(
+                {
+                    "level": level,
+                    "treated": self[level_field(level, "treated")],
+                    "volume": volume,
+                    "approach": self[level_field(level, "approach")],
+                    "unusual": unusual,
+                }
+            )
+        return rows
+
+    def service_arguments(self) -> dict:
+        """The cleaned data as keyword arguments of `procedure_record`."""
+        data = self.cleaned_data
+        return {
+            "performed_on": data["performed_on"],
+            "levels": [
+                TreatedLevelInput(
+                    level=level,
+                    cement_volume_ml=data.get(level_field(level, "volume")),
+                    approach=data.get(level_field(level, "approach")) or "",
+                )
+                for level in self.accepted_levels
+                if data.get(level_field(level, "treated"))
+            ],
+            "guidance": data["guidance"],
+            "anaesthesia": data["anaesthesia"],
+            "admission": data["admission"],
+            "had_complications": _yes_no(data["had_complications"]),
+            "leakage_sites": data["leakage_sites"],
+            "leakage_symptomatic": _yes_no(data["leakage_symptomatic"]),
+            "other_complication": data["other_complication"],
+        }
+
+
+class FollowUpForm(forms.Form):
+    """One follow-up: pain, analgesics, mobility, activities, new fracture, optional scores."""
+
+    assessed_on = forms.DateField(label="Date of the follow-up", widget=DateInput, required=False)
+    pain_nrs = forms.IntegerField(
+        label="Pain NRS (0–10)",
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 0, "max": 10, "inputmode": "numeric"}),
+        help_text="0 = no pain, 10 = worst pain imaginable.",
+    )
+    analgesics = forms.ChoiceField(
+        label="Analgesic use", choices=Analgesics.choices, widget=forms.RadioSelect
+    )
+    mobility = forms.ChoiceField(choices=Mobility.choices, widget=forms.RadioSelect)
+    back_to_usual_activities = forms.ChoiceField(
+        label="Back to usual activities", choices=YES_NO, widget=forms.RadioSelect
+    )
+    new_fracture = forms.ChoiceField(
+        label="New vertebral fracture since the last visit",
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+    )
+    new_fracture_level = forms.ChoiceField(
+        label="Level of the new fracture",
+        choices=[("", "—"), *((label, label) for label in LEVEL_LABELS)],
+        required=False,
+    )
+    new_fracture_date = forms.DateField(
+        label="Date of the new fracture", widget=DateInput, required=False
+    )
+    odi_pct = forms.IntegerField(
+        label="Oswestry Disability Index (%)",
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 0, "max": 100, "inputmode": "numeric"}),
+        help_text="Optional. The score only, 0–100 %.",
+    )
+    roland_morris = forms.IntegerField(
+        label="Roland-Morris score",
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 0, "max": 24, "inputmode": "numeric"}),
+        help_text="Optional. The score only, 0–24.",
+    )
+
+    def service_arguments(self) -> dict:
+        """The cleaned data as keyword arguments of `follow_up_record`."""
+        data = self.cleaned_data
+        return {
+            "assessed_on": data["assessed_on"],
+            "pain_nrs": data["pain_nrs"],
+            "analgesics": data["analgesics"],
+            "mobility": data["mobility"],
+            "back_to_usual_activities": _yes_no(data["back_to_usual_activities"]),
+            "new_fracture": _yes_no(data["new_fracture"]),
+            "new_fracture_level": data["new_fracture_level"],
+            "new_fracture_date": data["new_fracture_date"],
+            "odi_pct": data["odi_pct"],
+            "roland_morris": data["roland_morris"],
+        }
+
+
+class CohortFilterForm(forms.Form):
+    """The dashboard's filters; every one optional."""
+
+    etiology = forms.ChoiceField(required=False)
+    level = forms.ChoiceField(
+        required=False, choices=[("", "Any level"), *((label, label) for label in LEVEL_LABELS)]
+    )
+    performed_from = forms.DateField(label="Treated from", required=False, widget=DateInput)
+    performed_to = forms.DateField(label="Treated until", required=False, widget=DateInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["etiology"].choices = [("", "Any etiology"), *Etiology.choices]
+
+    def filters(self) -> CohortFilters:
+        """The filters chosen; invalid ones are ignored (the form shows their errors)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return CohortFilters(
+            etiology=data.get("etiology", ""),
+            level=data.get("level", ""),
+            performed_from=data.get("performed_from"),
+            performed_to=data.get("performed_to"),
+        )

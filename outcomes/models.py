@@ -1,0 +1,263 @@
+"""What was done (the procedure, level by level) and how the patient fared (follow-ups).
+
+A procedure belongs to an accepted referral and to the accept decision it carried out. Its
+six follow-ups are created with it (see `outcomes.schedule`); each records the patient's
+pain and function at one interval. Baseline pain is copied onto the procedure when it is
+recorded, so outcomes stay comparable whatever happens to the referral later.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from patients.models import LEVEL_LABELS, Etiology
+
+from .schedule import (
+    INTERVALS,
+    INTERVALS_BY_KEY,
+    FollowUpState,
+    Interval,
+    follow_up_state,
+    overdue_from,
+)
+
+# The seed: "Injection of few ml of cement (from 2 to 4 ml)". Outside it is shown, not refused.
+USUAL_CEMENT_ML_MIN = 2
+USUAL_CEMENT_ML_MAX = 4
+CEMENT_ML_MAX = 15
+LEVEL_CHOICES = [(label, label) for label in LEVEL_LABELS]
+
+
+class NeedleApproach(models.TextChoices):
+    TRANSPEDICULAR = "transpedicular", "Transpedicular"
+    PARAPEDICULAR = "parapedicular", "Parapedicular"
+    OTHER = "other", "Other"
+
+
+class Guidance(models.TextChoices):
+    CT = "ct", "CT"
+    FLUOROSCOPY = "fluoroscopy", "Fluoroscopy"
+    BOTH = "both", "CT and fluoroscopy"
+
+
+class Anaesthesia(models.TextChoices):
+    LOCAL = "local", "Local"
+    SEDATION = "sedation", "Local with sedation"
+    GENERAL = "general", "General"
+
+
+class Admission(models.TextChoices):
+    OUTPATIENT = "outpatient", "Outpatient (same day)"
+    ADMITTED = "admitted", "Admitted"
+
+
+class LeakageSite(models.TextChoices):
+    VENOUS = "venous", "Venous"
+    EPIDURAL = "epidural", "Epidural"
+    DISC = "disc", "Disc"
+    SOFT_TISSUE = "soft_tissue", "Soft tissue"
+
+
+class Analgesics(models.TextChoices):
+    NONE = "none", "None"
+    NON_OPIOID = "non_opioid", "Non-opioid"
+    OPIOID = "opioid", "Opioid"
+
+
+class Mobility(models.TextChoices):
+    INDEPENDENT = "independent", "Independent"
+    WITH_AID = "with_aid", "With an aid"
+    BEDRIDDEN = "bedridden", "Bedridden"
+
+
+class FollowUpStatus(models.TextChoices):
+    SCHEDULED = FollowUpState.SCHEDULED.value, "Scheduled"
+    DUE = FollowUpState.DUE.value, "Due"
+    OVERDUE = FollowUpState.OVERDUE.value, "Overdue"
+    COMPLETED = FollowUpState.COMPLETED.value, "Completed"
+
+
+INTERVAL_CHOICES = [(interval.key, interval.label) for interval in INTERVALS]
+
+
+class Procedure(models.Model):
+    """One vertebroplasty session for an accepted referral."""
+
+    referral = models.OneToOneField(
+        "patients.Referral", on_delete=models.PROTECT, related_name="procedure"
+    )
+    decision = models.ForeignKey(
+        "reviews.ReviewDecision", on_delete=models.PROTECT, related_name="procedures"
+    )
+    performed_on = models.DateField("Procedure date")
+    guidance = models.CharField(max_length=16, choices=Guidance.choices)
+    anaesthesia = models.CharField(max_length=16, choices=Anaesthesia.choices)
+    admission = models.CharField(max_length=16, choices=Admission.choices)
+    # Complications: none, or cement leakage at one or more sites, and/or another one.
+    had_complications = models.BooleanField("Complications")
+    leakage_sites = models.JSONField(
+        default=list, blank=True, help_text="LeakageSite values; [] = no cement leakage."
+    )
+    leakage_symptomatic = models.BooleanField(null=True, blank=True)
+    other_complication = models.TextField(blank=True)
+    # Max intake pain NRS over the treated levels, from the evaluation the decision was made on.
+    baseline_pain_nrs = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
+    # Told about follow-ups falling due: the referral's radiologist when recorded.
+    responsible_radiologist = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="responsible_procedures",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-performed_on", "-id"]
+        indexes = [models.Index(fields=["performed_on"])]
+
+    def __str__(self) -> str:
+        return f"Procedure #{self.pk} (referral #{self.referral_id})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("outcomes:referral-outcome", args=[self.referral_id])
+
+    @property
+    def leakage_site_labels(self) -> list[str]:
+        return [LeakageSite(site).label for site in self.leakage_sites]
+
+
+class TreatedLevel(models.Model):
+    """One vertebra injected during a procedure."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="levels")
+    position = models.PositiveSmallIntegerField(default=0)
+    level = models.CharField(max_length=3, choices=LEVEL_CHOICES)
+    # Copied from the intake so the dashboard filters without reading the referral.
+    etiology = models.CharField(max_length=16, choices=Etiology.choices, blank=True, default="")
+    cement_volume_ml = models.DecimalField(
+        "Cement volume (ml)",
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(0), MaxValueValidator(CEMENT_ML_MAX)],
+    )
+    approach = models.CharField(max_length=16, choices=NeedleApproach.choices)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["procedure", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "level"], name="treated_level_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.level
+
+    @property
+    def volume_outside_usual_range(self) -> bool:
+        return not USUAL_CEMENT_ML_MIN <= self.cement_volume_ml <= USUAL_CEMENT_ML_MAX
+
+
+class FollowUp(models.Model):
+    """The patient's state at one interval after the procedure; empty until recorded."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="follow_ups")
+    interval = models.CharField(max_length=10, choices=INTERVAL_CHOICES)
+    target_date = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=FollowUpStatus.choices, default=FollowUpStatus.SCHEDULED
+    )
+    assessed_on = models.DateField(null=True, blank=True)
+    pain_nrs = models.PositiveSmallIntegerField(
+        "Pain NRS", null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
+    analgesics = models.CharField(max_length=12, choices=Analgesics.choices, blank=True)
+    mobility = models.CharField(max_length=12, choices=Mobility.choices, blank=True)
+    back_to_usual_activities = models.BooleanField(null=True, blank=True)
+    new_fracture = models.BooleanField(null=True, blank=True)
+    new_fracture_level = models.CharField(max_length=3, choices=LEVEL_CHOICES, blank=True)
+    new_fracture_date = models.DateField(null=True, blank=True)
+    # Scores only: the questionnaires themselves are not reproduced here.
+    odi_pct = models.PositiveSmallIntegerField(
+        "Oswestry Disability Index (%)", null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    roland_morris = models.PositiveSmallIntegerField(
+        "Roland-Morris score", null=True, blank=True, validators=[MaxValueValidator(24)]
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["procedure", "target_date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "interval"], name="follow_up_unique")
+        ]
+        indexes = [models.Index(fields=["status", "target_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.interval_spec.label} follow-up of procedure #{self.procedure_id}"
+
+    @property
+    def interval_spec(self) -> Interval:
+        return INTERVALS_BY_KEY[self.interval]
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == FollowUpStatus.COMPLETED
+
+    def state_on(self, today) -> FollowUpState:
+        """The follow-up's state on `today`, computed (the stored status may be a day behind)."""
+        return follow_up_state(
+            interval=self.interval_spec,
+            target_date=self.target_date,
+            completed=self.is_completed,
+            today=today,
+        )
+
+    def overdue_from(self):
+        return overdue_from(self.interval_spec, self.target_date)
+
+
+class FollowUpReminder(models.Model):
+    """An in-app reminder that a follow-up fell due or overdue, for one recipient."""
+
+    class Kind(models.TextChoices):
+        DUE = "due", "Due"
+        OVERDUE = "overdue", "Overdue"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follow_up_reminders"
+    )
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The daily task may run twice a day: each reminder still goes out once.
+            models.UniqueConstraint(
+                fields=["recipient", "follow_up", "kind"], name="follow_up_reminder_once"
+            )
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: follow-up #{self.follow_up_id}"

@@ -1,0 +1,36 @@
+"""Celery tasks of the outcomes app. They receive ids only, never patient data."""
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from .services import follow_ups_mark, reminder_recipients_to_email, reminders_email
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="outcomes.mark_follow_ups", ignore_result=True)
+def mark_follow_ups() -> int:
+    """Mark today's due and overdue follow-ups and queue the reminder e-mails (daily, beat).
+
+    E-mails are queued for every user with a reminder not yet e-mailed, so a send that failed
+    yesterday is tried again today.
+    """
+    transitions = follow_ups_mark(today=timezone.localdate())
+    for user_id in reminder_recipients_to_email():
+        email_follow_up_reminders.delay(user_id)
+    logger.info("Follow-ups marked: %d changed state.", len(transitions))
+    return len(transitions)
+
+
+@shared_task(
+    name="outcomes.email_follow_up_reminders",
+    ignore_result=True,
+    autoretry_for=(OSError,),
+    retry_backoff=60,
+    max_retries=5,
+)
+def email_follow_up_reminders(user_id: int) -> int:
+    """E-mail one user the follow-up reminders not yet e-mailed to them."""
+    return reminders_email(user_id=user_id)

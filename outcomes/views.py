@@ -1,0 +1,200 @@
+"""Pages of the outcomes app: bind the form, call one service or selector, respond."""
+
+import csv
+import io
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.mixins import require_role
+from audit.models import AuditEvent
+from audit.services import audit_note
+
+from . import selectors, services
+from .forms import CohortFilterForm, FollowUpForm, ProcedureForm
+from .models import FollowUp
+
+PROCEDURE_RECORDED = "Procedure recorded; its six follow-ups are scheduled."
+FOLLOW_UP_RECORDED = "{interval} follow-up recorded."
+REMINDERS_READ = "Reminders marked as read."
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    """Put a service's field errors next to their fields (others at the top of the form)."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@require_GET
+def outcomes_index(request):
+    """Accepted referrals awaiting their procedure, and the latest procedures."""
+    require_role(request.user, *selectors.VIEWING_ROLES)
+    can_record = selectors.can_record(request.user)
+    context = {
+        "can_record": can_record,
+        "awaiting": selectors.referrals_awaiting_procedure() if can_record else [],
+        "procedures": selectors.recent_procedures(request.user, today=timezone.localdate()),
+    }
+    return render(request, "outcomes/index.html", context)
+
+
+@require_GET
+def referral_outcome(request, referral_id: int):
+    """The patient's procedure, follow-ups and pain chart (physicians: their own, read-only)."""
+    require_role(request.user, *selectors.VIEWING_ROLES)
+    referral = selectors.referral_for_outcomes(request.user, referral_id)
+    procedure = selectors.procedure_of(referral)
+    audit_note(request, referral)
+    context = {
+        "referral": referral,
+        "procedure": procedure,
+        "summary": (
+            selectors.procedure_summary_of(procedure, today=timezone.localdate())
+            if procedure
+            else None
+        ),
+        "can_record": selectors.can_record(request.user),
+        "today": timezone.localdate(),
+    }
+    return render(request, "outcomes/referral_outcome.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def procedure_create(request, referral_id: int):
+    """Record the procedure of an accepted referral."""
+    require_role(request.user, *selectors.RECORDING_ROLES)
+    referral = selectors.referral_for_outcomes(request.user, referral_id)
+    if hasattr(referral, "procedure"):
+        return redirect("outcomes:referral-outcome", referral_id=referral.pk)
+    decision = selectors.effective_accept_decision(referral)
+    if decision is None:
+        raise Http404
+    form = ProcedureForm(request.POST or None, accepted_levels=decision.levels_to_treat)
+    if request.method == "POST" and form.is_valid():
+        try:
+            procedure = services.procedure_record(
+                referral=referral,
+                by=request.user,
+                today=timezone.localdate(),
+                **form.service_arguments(),
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            audit_note(request, procedure, action=AuditEvent.Action.CREATE)
+            messages.success(request, PROCEDURE_RECORDED)
+            return redirect("outcomes:referral-outcome", referral_id=referral.pk)
+    audit_note(request, referral)
+    context = {"referral": referral, "decision": decision, "form": form}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "outcomes/procedure_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def follow_up_record(request, follow_up_id: int):
+    """Record one follow-up of a procedure."""
+    require_role(request.user, *selectors.RECORDING_ROLES)
+    follow_up = get_object_or_404(
+        FollowUp.objects.select_related("procedure__referral__patient"), pk=follow_up_id
+    )
+    referral = follow_up.procedure.referral
+    if follow_up.is_completed:
+        return redirect("outcomes:referral-outcome", referral_id=referral.pk)
+    form = FollowUpForm(
+        request.POST or None, initial={"assessed_on": timezone.localdate().isoformat()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.follow_up_record(
+                follow_up=follow_up,
+                by=request.user,
+                today=timezone.localdate(),
+                **form.service_arguments(),
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            audit_note(request, referral, action=AuditEvent.Action.CHANGE)
+            label = follow_up.interval_spec.label
+            messages.success(request, FOLLOW_UP_RECORDED.format(interval=label.capitalize()))
+            return redirect("outcomes:referral-outcome", referral_id=referral.pk)
+    audit_note(request, referral)
+    context = {"referral": referral, "follow_up": follow_up, "form": form}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "outcomes/follow_up_form.html", context, status=status)
+
+
+@require_GET
+def pain_chart(request, referral_id: int):
+    """The patient's pain-over-time chart as a standalone SVG document."""
+    require_role(request.user, *selectors.VIEWING_ROLES)
+    referral = selectors.referral_for_outcomes(request.user, referral_id)
+    procedure = selectors.procedure_of(referral)
+    if procedure is None:
+        raise Http404
+    audit_note(request, referral)
+    svg = '<?xml version="1.0" encoding="UTF-8"?>\n' + selectors.procedure_pain_chart(procedure)
+    return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+
+
+@require_GET
+def follow_ups_due(request):
+    """Follow-ups due and overdue for the clinic, and the user's unread reminders."""
+    require_role(request.user, *selectors.RECORDING_ROLES)
+    context = {
+        "follow_ups": selectors.open_follow_ups(today=timezone.localdate()),
+        "reminders": list(selectors.unread_reminders(request.user)[:50]),
+        "today": timezone.localdate(),
+    }
+    return render(request, "outcomes/follow_ups_due.html", context)
+
+
+@require_POST
+def reminders_read(request):
+    """Mark all of the user's reminders read."""
+    require_role(request.user, *selectors.RECORDING_ROLES)
+    services.reminders_mark_read(user=request.user)
+    messages.info(request, REMINDERS_READ)
+    return redirect("outcomes:follow-ups-due")
+
+
+@require_GET
+def dashboard(request):
+    """The cohort: median pain with IQR per interval, improvement shares, complications."""
+    require_role(request.user, *selectors.DASHBOARD_ROLES)
+    form = CohortFilterForm(request.GET)
+    filters = form.filters()
+    context = {"form": form, "report": selectors.cohort_report(filters), "filters": filters}
+    return render(request, "outcomes/dashboard.html", context)
+
+
+@require_GET
+def dashboard_csv(request):
+    """The selected cohort's follow-ups as CSV (one row per follow-up), audited as an export."""
+    require_role(request.user, *selectors.DASHBOARD_ROLES)
+    filters = CohortFilterForm(request.GET).filters()
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=selectors.EXPORT_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    rows = 0
+    for row in selectors.export_rows(filters):
+        writer.writerow(row)
+        rows += 1
+    # One event, written by the audit middleware: an export, with what was exported.
+    audit_note(
+        request,
+        action=AuditEvent.Action.EXPORT,
+        export="outcomes_cohort_csv",
+        filters=filters.as_dict(),
+        rows=rows,
+    )
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="vpselect-outcomes.csv"'
+    return response
