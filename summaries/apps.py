@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class SummariesConfig(AppConfig):
+    name = "summaries"
+    verbose_name = "Referral summaries"
+
+    def ready(self) -> None:
+        # Connects the PDF receivers to the review decisions and registers the sweep.
+        from . import receivers, tasks  # noqa: F401
+
+        tasks.register_periodic_sweep()

@@ -1,0 +1,96 @@
+"""Printed referral summaries: one PDF per request, with what it reflects and its state."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+def summary_upload_to(document: "SummaryDocument", filename: str) -> str:
+    """Store PDFs by year and month under MEDIA_ROOT; the name carries the id only."""
+    created = document.created_at or timezone.now()
+    return f"summaries/{created:%Y/%m}/{document.file_name}"
+
+
+class SummaryDocument(models.Model):
+    """A referral summary as a PDF: which evaluation and decision it shows, and its state."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    referral = models.ForeignKey(
+        "patients.Referral", on_delete=models.PROTECT, related_name="summary_documents"
+    )
+    evaluation = models.ForeignKey(
+        "eligibility.Evaluation", on_delete=models.PROTECT, related_name="summary_documents"
+    )
+    decision = models.ForeignKey(
+        "reviews.ReviewDecision",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="summary_documents",
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to=summary_upload_to, blank=True, default="")
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True, default="")
+    # A newer summary of the same referral replaces this one: it must not be printed.
+    superseded_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="supersedes"
+    )
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # When the render task was last handed to the broker; NULL = never (broker was down).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+    printed_at = models.DateTimeField(null=True, blank=True)
+    printed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    print_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["referral", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Summary #{self.pk} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("summaries:document", args=[self.pk])
+
+    @property
+    def file_name(self) -> str:
+        """The download name: the summary id only, never the patient's name."""
+        return f"summary-{self.pk}.pdf"
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.superseded_by_id is not None
+
+    @property
+    def reprint_count(self) -> int:
+        """How many times it was printed again after the first time."""
+        return max(self.print_count - 1, 0)
+
+    @property
+    def is_printable(self) -> bool:
+        return self.status == self.Status.READY and not self.is_superseded

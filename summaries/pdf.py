@@ -1,0 +1,85 @@
+"""HTML to PDF with WeasyPrint, and the "superseded" stamp put on an outdated summary."""
+
+import functools
+import io
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.utils.html import escape
+from pypdf import PdfReader, PdfWriter
+
+STYLESHEET = "css/summary-print.css"
+
+# WeasyPrint logs every rendering step at INFO; only its warnings are worth a log line.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+
+# WeasyPrint is imported on first use: web processes that never render start faster.
+@functools.cache
+def _font_config():
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+@functools.cache
+def _url_fetcher():
+    from weasyprint.urls import URLFetcher
+
+    # The summary embeds everything it needs: no file or network access while rendering.
+    return URLFetcher(allowed_protocols={"data"})
+
+
+@functools.cache
+def _stylesheet():
+    from weasyprint import CSS
+
+    # Parsed once per process: parsing is a noticeable part of a render.
+    path = finders.find(STYLESHEET) or Path(settings.BASE_DIR) / "static" / STYLESHEET
+    return CSS(
+        string=Path(path).read_text(encoding="utf-8"),
+        url_fetcher=_url_fetcher(),
+        font_config=_font_config(),
+    )
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Render an HTML page (A4, the summary print stylesheet) to PDF bytes."""
+    from weasyprint import HTML
+
+    document = HTML(string=html, url_fetcher=_url_fetcher())
+    return document.write_pdf(stylesheets=[_stylesheet()], font_config=_font_config())
+
+
+_STAMP_HTML = """<!doctype html><html><head><meta charset="utf-8"><style>
+@page {{ size: A4; margin: 0; }}
+body {{ margin: 0; font-family: "DejaVu Sans", sans-serif; }}
+.mark {{ position: absolute; top: 120mm; left: -20mm; width: 250mm; text-align: center;
+  transform: rotate(-35deg); color: rgba(190, 0, 0, 0.22); font-size: 64pt; font-weight: bold; }}
+.note {{ position: absolute; top: 4mm; left: 0; width: 210mm; text-align: center;
+  color: #b00000; font-size: 9pt; font-weight: bold; }}
+</style></head><body><div class="mark">SUPERSEDED</div>
+<div class="note">{note}</div></body></html>"""
+
+
+def superseded_note(newer_id: int) -> str:
+    return f"SUPERSEDED by summary #{newer_id}: do not use this copy."
+
+
+def stamp_superseded(pdf: bytes, *, newer_id: int) -> bytes:
+    """The PDF with a "superseded" watermark and note over every page."""
+    from weasyprint import HTML
+
+    stamp_pdf = HTML(
+        string=_STAMP_HTML.format(note=escape(superseded_note(newer_id))),
+        url_fetcher=_url_fetcher(),
+    ).write_pdf(font_config=_font_config())
+    stamp = PdfReader(io.BytesIO(stamp_pdf)).pages[0]
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    for page in writer.pages:
+        page.merge_page(stamp, over=True)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -1,0 +1,132 @@
+"""Reads of the summaries app: who may see which referral, the print queue, current state."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import F, QuerySet
+from django.db.models.functions import Coalesce
+
+from accounts.roles import Role, has_role
+from patients.models import Referral
+
+from .models import SummaryDocument
+
+
+def referrals_visible_to(user) -> QuerySet[Referral]:
+    """The referrals whose summaries a user may open: physicians their own, the clinic the rest.
+
+    Radiologists and clinic staff see every referral that left draft; anyone else sees none.
+    """
+    if has_role(user, Role.RADIOLOGIST, Role.STAFF):
+        return Referral.objects.exclude(status=Referral.Status.DRAFT)
+    if has_role(user, Role.PHYSICIAN):
+        return Referral.objects.filter(physician=user)
+    return Referral.objects.none()
+
+
+def may_request_pdf(user) -> bool:
+    """Radiologists and clinic staff may have a PDF made; it changes no clinical data."""
+    return has_role(user, Role.RADIOLOGIST, Role.STAFF)
+
+
+def may_mark_printed(user) -> bool:
+    return has_role(user, Role.STAFF)
+
+
+def _with_related(queryset: QuerySet[SummaryDocument]) -> QuerySet[SummaryDocument]:
+    return queryset.select_related(
+        "referral__patient",
+        "referral__physician",
+        "evaluation",
+        "decision__reason_code",
+        "decision__override_reason",
+        "decision__decided_by",
+        "decision__countersignature__signed_by",
+        "printed_by",
+    )
+
+
+def documents_visible_to(user) -> QuerySet[SummaryDocument]:
+    return _with_related(
+        SummaryDocument.objects.filter(referral__in=referrals_visible_to(user).values("pk"))
+    )
+
+
+def referral_current_state(referral: Referral):
+    """(evaluation, decision) a summary of the referral shows now.
+
+    The decision is the latest one made on the latest evaluation; a decision on an older
+    evaluation (the referral was resubmitted since) no longer applies, so there is none.
+    """
+    evaluation = referral.latest_evaluation
+    if evaluation is None:
+        return None, None
+    decision = (
+        evaluation.review_decisions.select_related(
+            "reason_code",
+            "override_reason",
+            "decided_by",
+            "countersignature__signed_by",
+        )
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+    return evaluation, decision
+
+
+def referral_outcome(referral: Referral) -> dict | None:
+    """The procedure and latest follow-up of the referral, for the summary, or None."""
+    from outcomes.selectors import procedure_summary
+
+    return procedure_summary(referral)
+
+
+class QueueStatus:
+    """The print queue's status filter values."""
+
+    READY = "ready"
+    PRINTED = "printed"
+    PENDING = "pending"
+    FAILED = "failed"
+    SUPERSEDED = "superseded"
+    ALL = "all"
+    CHOICES = (
+        (READY, "Ready to print"),
+        (PRINTED, "Printed"),
+        (PENDING, "Pending"),
+        (FAILED, "Failed"),
+        (SUPERSEDED, "Superseded"),
+        (ALL, "All"),
+    )
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = QueueStatus.READY
+    decided_from: date | None = None
+    decided_to: date | None = None
+
+
+def print_queue(filters: QueueFilters) -> QuerySet[SummaryDocument]:
+    """Summaries for clinic staff, newest decisions first (summaries without one by creation).
+
+    "Ready" means ready, current and not yet printed; "printed" the current ones printed at
+    least once; "superseded" those replaced by a newer summary.
+    """
+    queryset = _with_related(SummaryDocument.objects.all()).annotate(
+        decided_or_created=Coalesce("decision__decided_at", "created_at")
+    )
+    current = queryset.filter(superseded_by__isnull=True)
+    by_status = {
+        QueueStatus.READY: current.filter(status=SummaryDocument.Status.READY, print_count=0),
+        QueueStatus.PRINTED: current.filter(status=SummaryDocument.Status.READY, print_count__gt=0),
+        QueueStatus.PENDING: current.filter(status=SummaryDocument.Status.PENDING),
+        QueueStatus.FAILED: current.filter(status=SummaryDocument.Status.FAILED),
+        QueueStatus.SUPERSEDED: queryset.filter(superseded_by__isnull=False),
+    }
+    queryset = by_status.get(filters.status, queryset)
+    if filters.decided_from is not None:
+        queryset = queryset.filter(decided_or_created__date__gte=filters.decided_from)
+    if filters.decided_to is not None:
+        queryset = queryset.filter(decided_or_created__date__lte=filters.decided_to)
+    return queryset.order_by(F("decided_or_created").desc(), "-id")

@@ -1,0 +1,179 @@
+"""The print queue, the summary print pages, PDF downloads and the print-related actions."""
+
+import hashlib
+import logging
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django.views.generic import ListView
+
+from accounts.mixins import RoleRequiredMixin, require_role
+from accounts.roles import Role
+
+from .content import build_summary
+from .forms import PrintQueueFilterForm
+from .models import SummaryDocument
+from .pdf import stamp_superseded
+from .selectors import (
+    documents_visible_to,
+    may_mark_printed,
+    may_request_pdf,
+    print_queue,
+    referral_current_state,
+    referral_outcome,
+    referrals_visible_to,
+)
+from .services import (
+    REFERRAL_NOT_EVALUATED,
+    SummaryError,
+    summary_document_create,
+    summary_mark_printed,
+)
+
+logger = logging.getLogger(__name__)
+
+SUMMARY_TEMPLATE = "print/referral_summary.html"
+PDF_NOT_READY = "The PDF of this summary is not ready."
+PDF_QUEUED = "The PDF is being made; this page shows when it is ready."
+MARKED_PRINTED = "Summary #{id} marked as printed."
+CHECKSUM_MISMATCH = "The stored PDF does not match its checksum; generate a new one."
+
+
+class PrintQueueView(RoleRequiredMixin, ListView):
+    """Clinic staff's queue of summaries to print, newest decisions first, with filters."""
+
+    allowed_roles = (Role.STAFF,)
+    template_name = "summaries/print_queue.html"
+    context_object_name = "documents"
+    paginate_by = 25
+
+    def get_queryset(self):
+        self.filter_form = PrintQueueFilterForm(self.request.GET or None)
+        return print_queue(self.filter_form.filters())
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return super().get_context_data(
+            filter_form=self.filter_form, filter_query=query.urlencode(), **kwargs
+        )
+
+
+def _actions(request) -> dict:
+    return {
+        "can_request_pdf": may_request_pdf(request.user),
+        "can_mark_printed": may_mark_printed(request.user),
+    }
+
+
+@require_GET
+def referral_summary(request, referral_id: int):
+    """The print page of a referral's summary as it stands now (latest evaluation)."""
+    referral = get_object_or_404(
+        referrals_visible_to(request.user).select_related("patient", "physician"), pk=referral_id
+    )
+    evaluation, decision = referral_current_state(referral)
+    documents = referral.summary_documents.select_related("printed_by").order_by("-id")[:5]
+    if evaluation is None:
+        context = {"referral": referral, "message": REFERRAL_NOT_EVALUATED}
+        return render(request, "summaries/not_evaluated.html", context)
+    summary = build_summary(referral=referral, evaluation=evaluation, decision=decision)
+    context = {
+        "summary": summary,
+        "referral": referral,
+        "documents": documents,
+        "outcome": referral_outcome(referral),
+    }
+    return render(request, SUMMARY_TEMPLATE, {**context, **_actions(request)})
+
+
+@require_GET
+def document_detail(request, pk: int):
+    """The print page of one stored summary: what its PDF shows, and its print state."""
+    document = get_object_or_404(documents_visible_to(request.user), pk=pk)
+    summary = build_summary(
+        referral=document.referral,
+        evaluation=document.evaluation,
+        decision=document.decision,
+        generated_at=document.rendered_at,
+        document=document,
+    )
+    context = {
+        "summary": summary,
+        "document": document,
+        "referral": document.referral,
+        "outcome": referral_outcome(document.referral),
+    }
+    return render(request, SUMMARY_TEMPLATE, {**context, **_actions(request)})
+
+
+@require_GET
+def document_status(request, pk: int):
+    """The live status panel of a summary (polled by htmx while its PDF is pending)."""
+    document = get_object_or_404(documents_visible_to(request.user), pk=pk)
+    context = {"document": document, **_actions(request)}
+    return render(request, "summaries/_document_status.html", context)
+
+
+@require_GET
+def document_file(request, pk: int, *, as_attachment: bool):
+    """The summary's PDF, never cached; a superseded one is stamped as such on every page."""
+    document = get_object_or_404(documents_visible_to(request.user), pk=pk)
+    if document.status != SummaryDocument.Status.READY or not document.file:
+        raise Http404(PDF_NOT_READY)
+    try:
+        with document.file.open("rb") as stored:
+            pdf = stored.read()
+    except FileNotFoundError:
+        # The worker that rendered it writes to another MEDIA_ROOT (a volume not shared).
+        logger.error("summary %s: stored PDF %s is missing", document.pk, document.file.name)
+        raise Http404(PDF_NOT_READY) from None
+    if hashlib.sha256(pdf).hexdigest() != document.sha256:
+        logger.error("summary %s: stored PDF does not match its checksum", document.pk)
+        return HttpResponse(CHECKSUM_MISMATCH, status=409, content_type="text/plain")
+    filename = document.file_name
+    if document.is_superseded:
+        pdf = stamp_superseded(pdf, newer_id=document.superseded_by_id)
+        filename = filename.replace(".pdf", "-superseded.pdf")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    disposition = "attachment" if as_attachment else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+def referral_summary_generate(request, referral_id: int):
+    """Make a new PDF of the referral's summary now ("Generate PDF")."""
+    require_role(request.user, Role.STAFF, Role.RADIOLOGIST)
+    referral = get_object_or_404(referrals_visible_to(request.user), pk=referral_id)
+    try:
+        document = summary_document_create(referral=referral, by=request.user)
+    except SummaryError as exc:
+        messages.error(request, str(exc))
+        return redirect("summaries:referral-summary", referral_id=referral.pk)
+    messages.info(request, PDF_QUEUED)
+    return redirect(document)
+
+
+@require_POST
+def document_mark_printed(request, pk: int):
+    """Record that clinic staff printed the summary."""
+    require_role(request.user, Role.STAFF)
+    document = get_object_or_404(documents_visible_to(request.user), pk=pk)
+    try:
+        summary_mark_printed(document=document, by=request.user)
+    except SummaryError as exc:
+        messages.error(request, str(exc))
+        return redirect(document)
+    messages.success(request, MARKED_PRINTED.format(id=document.pk))
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(next_url)
+    return redirect(reverse("summaries:queue"))
