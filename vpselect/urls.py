@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -25,7 +26,17 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("patients.urls")),
     path("", include("eligibility.urls")),
+    path("", include("interop.urls")),
+    path("", include("reviews.urls")),
+    path("", include("summaries.urls")),
+    path("", include("outcomes.urls")),
 ]
+
+# The load benchmark's floor (bench/load.py); never routed unless the bench settings ask.
+if getattr(settings, "VPSELECT_BENCH_FLOOR", False):
+    from .floor import floor
+
+    urlpatterns.append(path("bench/floor/<int:referral_id>/", floor, name="bench-floor"))
 
 handler403 = "vpselect.errors.permission_denied"
 handler404 = "vpselect.errors.page_not_found"

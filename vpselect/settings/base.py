@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -21,6 +22,8 @@ if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-development-key-change-me-0123456789")
+# Old keys still accepted while rotating (docs/security.md).
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="UTC")
 LANGUAGE_CODE = "en-gb"
@@ -63,6 +66,10 @@ LOCAL_APPS = [
     "accounts",
     "patients",
     "eligibility",
+    "interop",
+    "reviews",
+    "summaries",
+    "outcomes",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -228,8 +235,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_REDIS_SOCKET_TIMEOUT = 2
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+# Publishing a task whose result is kept subscribes to the result backend first; its default
+# retry policy (20 tries, 1 s apart) would hold a request ~20 s while Redis is down.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
 CELERY_BROKER_POOL_LIMIT = 10
 CELERY_TASK_PUBLISH_RETRY = False
+# Re-publish outbox notifications a broker outage kept from being queued (reviews.outbox).
+# https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
+CELERY_BEAT_SCHEDULE = {
+    "reviews-outbox-republish": {"task": "reviews.outbox_republish", "schedule": 60.0},
+    # Daily, early: mark follow-ups due / overdue and e-mail the reminders (outcomes.tasks).
+    "outcomes-mark-follow-ups": {
+        "task": "outcomes.mark_follow_ups",
+        "schedule": crontab(hour=6, minute=15),
+    },
+}
 
 # LOGGING: never log request bodies or patient data; a request id ties lines together.
 LOGGING = {
@@ -249,3 +269,11 @@ LOGGING = {
 # Threshold overrides for the eligibility engine, by the spec's names, e.g.
 # {"SEVERE_PAIN_NRS": 7}. Any change shows in the ruleset version of new evaluations.
 VPSELECT_THRESHOLDS = env.json("VPSELECT_THRESHOLDS", default={})
+
+# EHR CONNECTION (interop): the shared secret CDS Hooks clients send as
+# "Authorization: Bearer <token>". Unset, a client sending a token gets 503 "not configured".
+# https://cds-hooks.hl7.org/2.0/#trusting-cds-clients
+VPSELECT_CDS_HOOKS_TOKEN = env("VPSELECT_CDS_HOOKS_TOKEN", default="")
+# The address clinicians' browsers reach VPSelect at, for the links on CDS cards, e.g.
+# https://vpselect.example.org. Unset, the address the EHR called is used.
+VPSELECT_PUBLIC_URL = env("VPSELECT_PUBLIC_URL", default="")
