@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from accounts.roles import Role
 
@@ -18,7 +19,7 @@ def test_each_role_logs_in_and_sees_its_home_card(
 ):
     user = make_user(role, username=f"e2e-{role}")
     login(page, user.username)
-    assert page.get_by_role("heading", name=card).is_visible()
+    expect(page.get_by_role("heading", name=card)).to_be_visible()
     assert page.get_by_test_id("current-user").inner_text().strip() == user.get_full_name()
     page.screenshot(path=str(artifacts_dir / f"login-{role}.png"), full_page=True)
 
@@ -29,5 +30,5 @@ def test_wrong_password_shows_an_error_and_stays_on_login(page, live_server, mak
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_contain_text("Please enter a correct username")
     assert "/accounts/login/" in page.url
