@@ -57,8 +57,19 @@ test-all: system-deps $(VENV)/.installed-dev lint
 	@bash scripts/check-services.sh
 	DJANGO_SETTINGS_MODULE=$(TEST_SETTINGS) $(VENV)/bin/pytest -m "" $(PYTEST_ARGS)
 
-bench: system-deps $(VENV)/.installed-dev
+# The benchmarks: the engine, the PDF summary (when present), then the load benchmark on a
+# freshly seeded database of its own (BENCH_DATABASE_URL, default vpselect_bench).
+$(VENV)/.installed-bench: requirements.txt requirements-dev.txt requirements-bench.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-bench.txt
+	@touch $@
+
+bench: system-deps $(VENV)/.installed-dev $(VENV)/.installed-bench
 	$(PY) bench/engine.py
+	@if [ -f bench/pdf.py ]; then $(PY) bench/pdf.py; fi
+	@DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} REDIS_URL=$${BENCH_REDIS_URL:-redis://127.0.0.1:6379/9} bash scripts/check-services.sh
+	$(PY) bench/seed.py
+	$(PY) bench/load.py
 
 docs: $(VENV)/.installed-dev
 	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(PY) manage.py write_rules_doc
