@@ -1,13 +1,17 @@
 """Settings for the test suite: the real PostgreSQL and Redis on this machine, never SQLite."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import database_settings, env
 
 DATABASES = {
-    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/vpselect")
+    "default": database_settings(
+        env("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/vpselect")
+    )
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/1")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
@@ -20,3 +24,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DEBUG = False
+# Rendered PDFs of the tests go to a scratch directory, not the checkout's media/.
+MEDIA_ROOT = env.path(
+    "DJANGO_MEDIA_ROOT", default=str(Path(tempfile.gettempdir()) / "vpselect-test-media")
+)
