@@ -101,7 +101,13 @@ def artifacts_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
+def worker_media_root(tmp_path_factory) -> Path:
+    """Where the real Celery worker process stores files (rendered PDFs)."""
+    return tmp_path_factory.mktemp("worker-media")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, worker_media_root):
     """A real Celery worker process consuming from Redis against the test database.
 
     Yields the Celery app with eager mode switched off for the duration of the session use.
@@ -122,6 +128,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PYTHONUNBUFFERED": "1",
+        "DJANGO_MEDIA_ROOT": str(worker_media_root),
     }
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / "celery-worker.log"

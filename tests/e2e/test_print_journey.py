@@ -14,7 +14,8 @@ from reviews.services import decision_record, referral_claim
 from summaries.models import SummaryDocument
 from tests.factories import case_with, make_patient, make_referral
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+# Sequences restart so that the picture in the README shows summary #1.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, reset_sequences=True)]
 
 DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 T12 = {

@@ -59,4 +59,8 @@ def test_docker_compose_runs_web_and_worker_after_healthy_db_and_redis():
     assert services["db"]["image"].startswith("postgres:16")
     assert "healthcheck" in services["db"] and "healthcheck" in services["redis"]
     assert any("/var/lib/postgresql/data" in v for v in services["db"]["volumes"])
-    assert set(compose["volumes"]) >= {"pgdata"}
+    assert set(compose["volumes"]) >= {"pgdata", "media"}
+    # PDFs rendered by the worker are served by web: both mount the same media volume.
+    for name in ("web", "worker"):
+        assert "media:/app/media" in services[name]["volumes"], name
+        assert services[name]["environment"]["DJANGO_MEDIA_ROOT"] == "/app/media"

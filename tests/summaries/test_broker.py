@@ -2,14 +2,12 @@
 
 import hashlib
 import json
-import os
 import shutil
 import socket
 import subprocess
 import time
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 import kombu.pools
 import pytest
@@ -119,7 +117,7 @@ def test_with_the_broker_down_a_decision_stands_and_its_summary_waits_then_is_qu
 
 
 def test_after_an_outage_the_periodic_sweep_gets_the_pdf_made_by_a_real_worker(
-    submitted_referral, decide, celery_worker_process
+    submitted_referral, decide, celery_worker_process, worker_media_root
 ):
     referral = submitted_referral()
     decision, seconds = _decide_during_outage(referral, decide)
@@ -139,9 +137,7 @@ def test_after_an_outage_the_periodic_sweep_gets_the_pdf_made_by_a_real_worker(
         document.refresh_from_db()
 
     assert document.status == SummaryDocument.Status.READY, document.error
-    # The worker stores under its own MEDIA_ROOT (the settings default unless configured).
-    media_root = Path(os.environ.get("DJANGO_MEDIA_ROOT") or settings.BASE_DIR / "media")
-    stored = media_root / document.file.name
+    stored = worker_media_root / document.file.name
     try:
         pdf = stored.read_bytes()
         assert hashlib.sha256(pdf).hexdigest() == document.sha256
