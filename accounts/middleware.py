@@ -7,6 +7,8 @@ from django.contrib.auth import logout
 SESSION_STARTED_KEY = "vpselect_started"
 SESSION_LAST_ACTIVITY_KEY = "vpselect_last_activity"
 SESSION_EXPIRED = "Your session expired. Please log in again."
+# Sent by requests a page makes on its own (polling); they do not keep a session alive.
+BACKGROUND_HEADER = "X-VPSelect-Background"
 
 
 class NoStoreForAuthenticatedMiddleware:
@@ -47,6 +49,8 @@ class SessionTimeoutMiddleware:
             ):
                 logout(request)
                 messages.info(request, SESSION_EXPIRED)
+            elif BACKGROUND_HEADER in request.headers:
+                pass  # a page polling by itself (the unread badge) is not the user's activity
             elif now - last >= self.STAMP_EVERY or SESSION_LAST_ACTIVITY_KEY not in session:
                 session[SESSION_LAST_ACTIVITY_KEY] = now
         return self.get_response(request)

@@ -64,3 +64,15 @@ def test_pages_carry_csp_without_inline_scripts_and_frame_denial(client, physici
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+def test_background_polling_does_not_keep_an_idle_session_alive(client, physician):
+    client.force_login(physician)
+    client.get(reverse("home"))
+    idle_since = int(time.time()) - 20 * 60
+    set_session(client, **{SESSION_LAST_ACTIVITY_KEY: idle_since})
+    client.get(reverse("home"), headers={"X-VPSelect-Background": "1"})
+    assert client.session[SESSION_LAST_ACTIVITY_KEY] == idle_since
+    set_session(client, **{SESSION_LAST_ACTIVITY_KEY: int(time.time()) - 31 * 60})
+    assert client.get(reverse("home"), headers={"X-VPSelect-Background": "1"}).status_code == 302
