@@ -96,6 +96,19 @@ class Patient(models.Model):
         return f"{self.given_name} {self.family_name}"
 
 
+# The radiologists' worklist order: flagged (review) first, then incomplete, eligible,
+# not eligible. Used by reviews.selectors and by the index that serves that order.
+WORKLIST_RANK = models.Case(
+    models.When(flagged=True, then=models.Value(0)),
+    models.When(recommendation="incomplete", then=models.Value(1)),
+    models.When(recommendation="eligible", then=models.Value(2)),
+    models.When(recommendation="not_eligible", then=models.Value(3)),
+    default=models.Value(4),
+    output_field=models.IntegerField(),
+)
+WAITING_STATUSES = ("submitted", "under_review")
+
+
 class Referral(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -174,6 +187,15 @@ class Referral(models.Model):
         indexes = [
             models.Index(fields=["physician", "-updated_at"]),
             models.Index(fields=["status", "recommendation", "submitted_at"]),
+            # Hands PostgreSQL the worklist's first page in order instead of sorting every
+            # waiting referral (docs/performance.md: 70.7 ms -> 4.0 ms on 20,000 referrals).
+            models.Index(
+                WORKLIST_RANK,
+                "submitted_at",
+                "id",
+                name="referral_worklist_queue",
+                condition=models.Q(status__in=WAITING_STATUSES),
+            ),
         ]
 
     def __str__(self) -> str:

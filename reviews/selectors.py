@@ -6,24 +6,17 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from eligibility.engine import RULES, RULES_BY_ID
 from eligibility.models import Evaluation
-from patients.models import Referral, TargetLevel
+from patients.models import WAITING_STATUSES, WORKLIST_RANK, Referral, TargetLevel
 
 from .models import Notification, ReviewDecision
 
-WORKLIST_STATUSES = (Referral.Status.SUBMITTED, Referral.Status.UNDER_REVIEW)
+WORKLIST_STATUSES = WAITING_STATUSES  # the statuses the worklist index covers
 # Flagged first, then incomplete, eligible, not eligible.
-QUEUE_RANK = Case(
-    When(flagged=True, then=Value(0)),
-    When(recommendation="incomplete", then=Value(1)),
-    When(recommendation="eligible", then=Value(2)),
-    When(recommendation="not_eligible", then=Value(3)),
-    default=Value(4),
-    output_field=IntegerField(),
-)
+QUEUE_RANK = WORKLIST_RANK
 
 
 @dataclass(frozen=True)
