@@ -1,4 +1,20 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, refusing a username longer than any user's before authenticating.
+
+    AuthenticationForm sets the field's max_length without its validator, so any length went
+    on to authenticate(); django-axes then failed to record the attempt (255 characters) and
+    the login page answered 500.
+    """
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
 
 
 class TokenForm(forms.Form):

@@ -6,11 +6,13 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 
 from . import otp
-from .forms import TokenForm
+from .forms import LoginForm, TokenForm
 
 
 class LoginView(auth_views.LoginView):
     """Django's login, with a second step for users who need a TOTP code."""
+
+    form_class = LoginForm
 
     def form_valid(self, form):
         user = form.get_user()

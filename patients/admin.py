@@ -5,6 +5,7 @@ validate them, keep the version and evaluate on submission.
 """
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Clinic, Patient, Referral, TargetLevel
@@ -73,3 +74,13 @@ class ReferralAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def revert_disabled(self, request, obj=None) -> bool:
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history's "Revert" saves every field of the old version (status, version,
+        # answers, latest evaluation) past the read-only fields and the intake services.
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)

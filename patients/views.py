@@ -18,6 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.mixins import require_role
 from accounts.roles import Role
+from audit.models import AuditEvent
+from audit.services import audit_note
 from eligibility.engine import CaseValidationError
 
 from . import selectors, services
@@ -126,6 +128,7 @@ def patient_create(request):
         except (ValidationError, services.PatientConflictError):
             form.add_error("mrn", MRN_TAKEN)
         else:
+            audit_note(request, patient, action=AuditEvent.Action.CREATE)
             messages.success(request, "Patient registered.")
             return redirect("patients:referral-create", patient.pk)
     status = 400 if form.is_bound else 200
@@ -137,6 +140,7 @@ def patient_create(request):
 def patient_update(request, pk: int):
     """Correct a patient's identification."""
     patient = selectors.patient_for_physician(user=request.user, pk=pk)
+    audit_note(request, patient)
     form = PatientForm(request.POST or None, instance=patient, clinic=patient.clinic, today=today())
     if request.method == "POST" and form.is_valid():
         try:
@@ -156,6 +160,7 @@ def patient_update(request, pk: int):
 def patient_detail(request, pk: int):
     """A patient with their referrals and every evaluation of each."""
     patient = selectors.patient_for_physician(user=request.user, pk=pk)
+    audit_note(request, patient)
     referrals = selectors.patient_referrals(patient=patient, user=request.user)
     return render(
         request, "patients/patient_detail.html", {"patient": patient, "referrals": referrals}
@@ -170,6 +175,7 @@ def patient_detail(request, pk: int):
 def referral_detail(request, pk: int):
     """A referral: answers, latest findings, every evaluation with its changes, history."""
     referral = selectors.referral_for_physician(user=request.user, pk=pk)
+    audit_note(request, referral)
     return render(request, "patients/referral_detail.html", _detail_context(referral))
 
 
@@ -191,6 +197,7 @@ def _detail_context(referral: Referral) -> dict:
 def referral_create(request, patient_pk: int):
     """The intake form for a new referral of the patient."""
     patient = selectors.patient_for_physician(user=request.user, pk=patient_pk)
+    audit_note(request, patient)
     return _intake(request, patient=patient, referral=None)
 
 
@@ -199,6 +206,7 @@ def referral_create(request, patient_pk: int):
 def referral_edit(request, pk: int):
     """The intake form of a draft, or of a referral the radiologist asked about."""
     referral = selectors.referral_for_physician(user=request.user, pk=pk)
+    audit_note(request, referral)
     if not referral.is_editable_by_physician:
         if request.method == "POST":
             return _locked(request, referral)
@@ -212,6 +220,7 @@ def referral_edit(request, pk: int):
 def referral_live_new(request, patient_pk: int):
     """The findings panel for the posted, unsaved intake of a new referral."""
     patient = selectors.patient_for_physician(user=request.user, pk=patient_pk)
+    audit_note(request, patient, action=AuditEvent.Action.VIEW)  # evaluates, stores nothing
     return _live(request, patient=patient, referral=None)
 
 
@@ -220,6 +229,7 @@ def referral_live_new(request, patient_pk: int):
 def referral_live(request, pk: int):
     """The findings panel for the posted, unsaved intake of a referral."""
     referral = selectors.referral_for_physician(user=request.user, pk=pk)
+    audit_note(request, referral, action=AuditEvent.Action.VIEW)  # evaluates, stores nothing
     return _live(request, patient=referral.patient, referral=referral)
 
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.mixins import require_role
 from accounts.roles import Role
+from audit.services import audit_note
 from eligibility.models import Evaluation
 from patients.models import Referral
 
@@ -117,7 +118,9 @@ def _review_page(
 def review(request, referral_id: int):
     """A referral's answers, findings, history and the decision form."""
     require_role(request.user, Role.RADIOLOGIST)
-    return _review_page(request, _review_referral(referral_id))
+    referral = _review_referral(referral_id)
+    audit_note(request, referral)
+    return _review_page(request, referral)
 
 
 @require_POST
@@ -125,6 +128,7 @@ def claim(request, referral_id: int):
     """ "Start review": assign the referral to the radiologist."""
     require_role(request.user, Role.RADIOLOGIST)
     referral = _review_referral(referral_id)
+    audit_note(request, referral)
     try:
         referral_claim(referral=referral, by=request.user)
     except ReviewError as exc:
@@ -137,6 +141,7 @@ def decide(request, referral_id: int):
     """Record a decision (or, with `correction-` fields, a correction of the current one)."""
     require_role(request.user, Role.RADIOLOGIST)
     referral = _review_referral(referral_id)
+    audit_note(request, referral)
     if referral.latest_evaluation is None:
         raise Http404
     prefix = "correction" if "correction-outcome" in request.POST else None
@@ -197,6 +202,7 @@ def countersign(request, decision_id: int):
     """A second radiologist countersigns an override so that it takes effect."""
     require_role(request.user, Role.RADIOLOGIST)
     decision = get_object_or_404(ReviewDecision.objects.select_related("referral"), pk=decision_id)
+    audit_note(request, decision)
     form = CountersignForm(request.POST)
     if not form.is_valid():
         return _review_page(

@@ -4,7 +4,7 @@ import hashlib
 import logging
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,6 +13,8 @@ from django.views.generic import ListView
 
 from accounts.mixins import RoleRequiredMixin, require_role
 from accounts.roles import Role
+from audit.models import AuditEvent
+from audit.services import audit_note
 
 from .content import build_summary
 from .forms import PrintQueueFilterForm
@@ -76,6 +78,7 @@ def referral_summary(request, referral_id: int):
     referral = get_object_or_404(
         referrals_visible_to(request.user).select_related("patient", "physician"), pk=referral_id
     )
+    audit_note(request, referral)
     evaluation, decision = referral_current_state(referral)
     documents = referral.summary_documents.select_related("printed_by").order_by("-id")[:5]
     if evaluation is None:
@@ -95,6 +98,7 @@ def referral_summary(request, referral_id: int):
 def document_detail(request, pk: int):
     """The print page of one stored summary: what its PDF shows, and its print state."""
     document = get_object_or_404(documents_visible_to(request.user), pk=pk)
+    audit_note(request, document)
     summary = build_summary(
         referral=document.referral,
         evaluation=document.evaluation,
@@ -115,6 +119,7 @@ def document_detail(request, pk: int):
 def document_status(request, pk: int):
     """The live status panel of a summary (polled by htmx while its PDF is pending)."""
     document = get_object_or_404(documents_visible_to(request.user), pk=pk)
+    audit_note(request, document)
     context = {"document": document, **_actions(request)}
     return render(request, "summaries/_document_status.html", context)
 
@@ -123,6 +128,7 @@ def document_status(request, pk: int):
 def document_file(request, pk: int, *, as_attachment: bool):
     """The summary's PDF, never cached; a superseded one is stamped as such on every page."""
     document = get_object_or_404(documents_visible_to(request.user), pk=pk)
+    audit_note(request, document, action=AuditEvent.Action.DOWNLOAD, inline=not as_attachment)
     if document.status != SummaryDocument.Status.READY or not document.file:
         raise Http404(PDF_NOT_READY)
     try:
@@ -151,11 +157,13 @@ def referral_summary_generate(request, referral_id: int):
     """Make a new PDF of the referral's summary now ("Generate PDF")."""
     require_role(request.user, Role.STAFF, Role.RADIOLOGIST)
     referral = get_object_or_404(referrals_visible_to(request.user), pk=referral_id)
+    audit_note(request, referral)
     try:
         document = summary_document_create(referral=referral, by=request.user)
     except SummaryError as exc:
         messages.error(request, str(exc))
         return redirect("summaries:referral-summary", referral_id=referral.pk)
+    audit_note(request, document, action=AuditEvent.Action.CREATE)
     messages.info(request, PDF_QUEUED)
     return redirect(document)
 
@@ -165,15 +173,18 @@ def document_mark_printed(request, pk: int):
     """Record that clinic staff printed the summary."""
     require_role(request.user, Role.STAFF)
     document = get_object_or_404(documents_visible_to(request.user), pk=pk)
+    audit_note(request, document)
     try:
         summary_mark_printed(document=document, by=request.user)
     except SummaryError as exc:
         messages.error(request, str(exc))
         return redirect(document)
+    audit_note(request, document, action=AuditEvent.Action.PRINT)
     messages.success(request, MARKED_PRINTED.format(id=document.pk))
     next_url = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
+    # A path only: redirect() would take any other text for a view name (NoReverseMatch, 500).
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(next_url)
+        return HttpResponseRedirect(next_url)
     return redirect(reverse("summaries:queue"))
