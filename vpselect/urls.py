@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("reviews.urls")),
     path("", include("summaries.urls")),
     path("", include("outcomes.urls")),
+    path("", include("audit.urls")),
 ]
 
 # The load benchmark's floor (bench/load.py); never routed unless the bench settings ask.

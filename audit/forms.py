@@ -1,0 +1,52 @@
+"""The auditor's filter form (sent by GET: it holds ids and usernames, never patient data)."""
+
+from django import forms
+
+from .models import AuditEvent
+from .selectors import EventFilters
+
+DATES_REVERSED = "The first day must not be after the last day."
+
+
+class EventFilterForm(forms.Form):
+    user = forms.CharField(
+        label="User", max_length=150, required=False, help_text="Username, exactly."
+    )
+    patient = forms.IntegerField(
+        label="Patient id",
+        min_value=1,
+        max_value=2**63 - 1,
+        required=False,
+        help_text="The patient's number in VPSelect (not the MRN).",
+    )
+    action = forms.ChoiceField(
+        label="Action", choices=[("", "Any"), *AuditEvent.Action.choices], required=False
+    )
+    outcome = forms.ChoiceField(
+        label="Outcome", choices=[("", "Any"), *AuditEvent.Outcome.choices], required=False
+    )
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("date_from"), cleaned.get("date_to")
+        if first and last and first > last:
+            self.add_error("date_to", DATES_REVERSED)
+        return cleaned
+
+    def filters(self) -> EventFilters:
+        """The filters of a valid form (call is_valid() first)."""
+        data = self.cleaned_data
+        return EventFilters(
+            user=data.get("user") or "",
+            patient_id=data.get("patient"),
+            action=data.get("action") or "",
+            outcome=data.get("outcome") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
