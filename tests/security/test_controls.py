@@ -87,6 +87,11 @@ django.setup()
 from django.test import Client
 from django.conf import settings
 settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
+# A checkout has no collectstatic manifest (the Dockerfile makes one); headers are the point.
+settings.STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 secure = Client().get("/accounts/login/", secure=True)
 plain = Client().get("/accounts/login/")
 print(secure["Strict-Transport-Security"])
