@@ -1,8 +1,6 @@
 """A broker outage must not fail or slow a submission or a decision, nor lose a notification."""
 
 import datetime as dt
-import socket
-import threading
 import time
 from collections import Counter
 
@@ -136,33 +134,6 @@ def test_with_the_broker_down_submitting_and_deciding_succeed_and_nothing_is_los
         ("ir-a", "referral_submitted"),
         ("ir-b", "referral_submitted"),
     ]
-
-
-@pytest.fixture
-def hung_broker():
-    """A TCP server that accepts connections and never answers: a hung Redis."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    accepted = []
-    stop = threading.Event()
-
-    def accept():
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
-    stop.set()
-    thread.join(timeout=2)
-    for conn in accepted:
-        conn.close()
-    server.close()
 
 
 def test_a_hung_broker_does_not_hang_a_submission_or_a_decision(

@@ -11,8 +11,6 @@ Figures (timings) are written to artifacts/security/resilience-*.json for docs/s
 
 import datetime as dt
 import json
-import socket
-import threading
 import time
 from collections import Counter
 
@@ -287,33 +285,6 @@ def test_with_redis_stopped_the_clinic_works_and_queued_work_completes_once_it_r
 
 
 # --- A hung broker ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def hung_broker():
-    """A TCP server that accepts connections and never answers: a hung Redis."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    accepted = []
-    stop = threading.Event()
-
-    def accept():
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
-    stop.set()
-    thread.join(timeout=2)
-    for conn in accepted:
-        conn.close()
-    server.close()
 
 
 def test_a_hung_broker_delays_no_request_by_more_than_five_seconds(
