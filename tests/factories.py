@@ -7,37 +7,12 @@ import itertools
 from patients.cases import case_referral_answers
 from patients.models import Referral, TargetLevel
 from patients.services import patient_create, referral_submit
+from tests.eligibility.engine.builders import BASE_CASE
 
 _mrn = itertools.count(1)
 
-ELIGIBLE_CASE = {
-    "assessed_on": "2026-11-20",
-    "patient": {"sex": "female", "date_of_birth": "1946-03-14"},
-    "pain_controlled_by_medical_therapy": False,
-    "coagulopathy": False,
-    "coagulopathy_corrected": None,
-    "inr": 1.0,
-    "platelets": 240,
-    "systemic_infection": False,
-    "local_infection": False,
-    "allergies": [],
-    "radicular_pain": False,
-    "radicular_cause": None,
-    "levels": [
-        {
-            "level": "L2",
-            "etiology": "osteoporosis",
-            "pain_nrs": 9,
-            "fracture": True,
-            "fracture_date": "2026-10-02",
-            "imaging_acute": True,
-            "high_fracture_risk": None,
-            "osteomyelitis": False,
-            "canal_compromise_pct": 5,
-            "epidural_extension": None,
-        }
-    ],
-}
+# The shared example 01 (eligible osteoporotic L2), kept once in the engine tests' builders.
+ELIGIBLE_CASE = BASE_CASE
 
 
 def case_with(**changes) -> dict:
