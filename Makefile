@@ -10,7 +10,7 @@ RUN_SETTINGS ?= vpselect.settings.local
 TEST_SETTINGS ?= vpselect.settings.test
 PYTEST_ARGS ?=
 
-.PHONY: run setup-run test test-all lint format bench system-deps venv docs clean help
+.PHONY: run setup-run test test-all lint format bench system-deps venv docs docs-images clean help
 
 help:
 	@echo "make run       set up and start VPSelect with demo users and patients on http://$(HOST):$(PORT)"
@@ -73,6 +73,11 @@ bench: system-deps $(VENV)/.installed-dev $(VENV)/.installed-bench
 
 docs: $(VENV)/.installed-dev
 	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(PY) manage.py write_rules_doc
+
+# The README's screenshots, taken again by the browser tests (a plain test run leaves them).
+docs-images: system-deps $(VENV)/.installed-dev
+	@bash scripts/check-services.sh
+	VPSELECT_UPDATE_DOCS_IMAGES=1 DJANGO_SETTINGS_MODULE=$(TEST_SETTINGS) $(VENV)/bin/pytest tests/e2e $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache artifacts staticfiles

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +46,18 @@ def login(live_server):
         page.wait_for_url(f"{live_server.url}/")
 
     return do_login
+
+
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+
+
+def publish_docs_image(screenshot: Path, name: str) -> bool:
+    """Copy a screenshot over the README's picture, only when asked (`make docs-images`).
+
+    A plain test run leaves the tracked pictures alone, so it does not dirty the checkout.
+    """
+    if os.environ.get("VPSELECT_UPDATE_DOCS_IMAGES") != "1":
+        return False
+    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(screenshot, DOCS_IMAGES / name)
+    return True

@@ -1,9 +1,7 @@
 """A radiologist records a procedure and two follow-ups, then reads the chart and the dashboard."""
 
 import copy
-import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -11,11 +9,11 @@ from django.utils import timezone
 from accounts.roles import Role
 from outcomes.services import TreatedLevelInput, follow_up_record, procedure_record
 from reviews.services import decision_record
+from tests.e2e.conftest import publish_docs_image
 from tests.factories import ELIGIBLE_CASE, case_with, make_patient, make_referral
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 INTERVALS = ("day_1", "week_1", "month_1", "month_3", "month_6", "month_12")
 # Demonstration cohort: intake pain and pain at each interval (a few patients not seen yet).
 COHORT = [
@@ -138,5 +136,4 @@ def test_radiologist_records_a_procedure_and_two_follow_ups_and_sees_chart_and_d
     assert page.get_by_test_id("cohort-chart").locator("g.point").count() == 7
     dashboard = artifacts_dir / "outcomes-dashboard.png"
     page.screenshot(path=str(dashboard), full_page=True)
-    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(dashboard, DOCS_IMAGES / "outcomes-dashboard.png")
+    publish_docs_image(dashboard, "outcomes-dashboard.png")

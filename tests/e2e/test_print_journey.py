@@ -1,9 +1,7 @@
 """Clinic staff open the print queue, check a summary, download its PDF and mark it printed."""
 
 import re
-import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -12,12 +10,12 @@ from pypdf import PdfReader
 from accounts.roles import Role
 from reviews.services import decision_record, referral_claim
 from summaries.models import SummaryDocument
+from tests.e2e.conftest import publish_docs_image
 from tests.factories import case_with, make_patient, make_referral
 
 # Sequences restart so that the picture in the README shows summary #1.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, reset_sequences=True)]
 
-DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 T12 = {
     "level": "T12",
     "etiology": "osteoporosis",
@@ -132,8 +130,7 @@ def test_staff_open_the_print_queue_check_a_summary_and_mark_it_printed(
         ],
         check=True,
     )
-    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(artifacts_dir / "summary-page1.png", DOCS_IMAGES / "summary-page1.png")
+    publish_docs_image(artifacts_dir / "summary-page1.png", "summary-page1.png")
 
     page.get_by_role("button", name="Mark printed").click()
     expect(page.get_by_role("status")).to_contain_text(f"Summary #{document.pk} marked as printed.")

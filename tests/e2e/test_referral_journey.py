@@ -1,8 +1,6 @@
 """A physician registers a patient and refers them, watching the live panel, in Chromium."""
 
-import shutil
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -11,10 +9,9 @@ from playwright.sync_api import expect
 from accounts.roles import Role
 from eligibility.models import Evaluation
 from patients.models import Referral
+from tests.e2e.conftest import publish_docs_image
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 
 
 def _answer(page, question: str, answer: str) -> None:
@@ -83,8 +80,7 @@ def test_physician_refers_a_patient_and_watches_the_recommendation_update(
     page.get_by_role("heading", name="New referral").scroll_into_view_if_needed()
     screenshot = artifacts_dir / "intake.png"
     page.screenshot(path=str(screenshot))
-    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(screenshot, DOCS_IMAGES / "intake.png")
+    publish_docs_image(screenshot, "intake.png")
     # Nothing is stored while typing.
     assert not Referral.objects.exists()
 

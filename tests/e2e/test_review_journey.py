@@ -5,8 +5,6 @@ import copy
 import datetime as dt
 import importlib
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -14,11 +12,11 @@ from playwright.sync_api import expect
 
 from accounts.roles import Role
 from patients.models import Referral
+from tests.e2e.conftest import publish_docs_image
 from tests.factories import ELIGIBLE_CASE, case_with, make_patient, make_referral
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 RETROPULSION = {**ELIGIBLE_CASE["levels"][0], "level": "L1", "canal_compromise_pct": 35}
 # (family name, given name, MRN, hours waiting, case) of the worklist; names are invented.
 WORKLIST = [
@@ -116,8 +114,7 @@ def test_radiologist_overrides_on_a_flagged_referral_and_the_physician_sees_the_
     page.set_viewport_size({"width": 1400, "height": 820})
     screenshot = artifacts_dir / "worklist.png"
     page.screenshot(path=str(screenshot), full_page=True)
-    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(screenshot, DOCS_IMAGES / "worklist.png")
+    publish_docs_image(screenshot, "worklist.png")
 
     # The referring physician reads the decision on the referral page and in notifications.
     physician_page = browser.new_page()
