@@ -1,6 +1,6 @@
 """Profile one endpoint of the load benchmark in-process: CPU per request, queries, hot spots.
 
-    .venv/bin/python bench/profile_endpoint.py "worklist" [--requests 200] [--top 30] [--sort tottime]
+    .venv/bin/python bench/profile_endpoint.py "worklist" [--requests 200] [--sort cumulative]
     .venv/bin/python bench/profile_endpoint.py --list
 
 Runs the endpoint's requests (the same ones `bench/load.py` sends, from the same fixtures)
