@@ -37,13 +37,22 @@ class ReasonCode(models.Model):
 
 
 class ReviewDecisionQuerySet(models.QuerySet):
+    # NOT EXISTS rather than a LEFT JOIN … IS NULL: PostgreSQL plans these as anti-joins with
+    # realistic estimates (the join's estimate of 1 row led it into nested sequential scans).
     def current(self):
         """Decisions no later decision corrects."""
-        return self.filter(corrections__isnull=True)
+        corrections = ReviewDecision.objects.filter(supersedes=models.OuterRef("pk"))
+        return self.filter(~models.Exists(corrections))
+
+    def countersigned(self, countersigned: bool = True):
+        """Decisions with (or, with False, without) a countersignature."""
+        signatures = Countersignature.objects.filter(decision=models.OuterRef("pk"))
+        exists = models.Exists(signatures)
+        return self.filter(exists if countersigned else ~exists)
 
     def pending_countersignature(self):
         """Current decisions that need a second radiologist and do not have one yet."""
-        return self.current().filter(requires_countersignature=True, countersignature__isnull=True)
+        return self.current().filter(requires_countersignature=True).countersigned(False)
 
 
 class ReviewDecision(models.Model):
@@ -92,6 +101,13 @@ class ReviewDecision(models.Model):
         indexes = [
             models.Index(fields=["referral", "-decided_at"]),
             models.Index(fields=["is_override"]),
+            # Decisions that need a countersignature, few of all: the worklist's "pending
+            # countersignature" mark and filter look them up by referral.
+            models.Index(
+                fields=["referral"],
+                name="decision_countersign_idx",
+                condition=models.Q(requires_countersignature=True),
+            ),
         ]
         constraints = [
             # One correction per decision: corrections form a chain, never a tree.

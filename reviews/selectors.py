@@ -5,8 +5,10 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
 
 from eligibility.engine import RULES, RULES_BY_ID
 from eligibility.models import Evaluation
@@ -30,6 +32,26 @@ class WorklistFilters:
     search: str = ""
 
 
+# The columns a worklist row shows (see worklist_rows), and the relations they come through:
+# not the referral's answers, the users' password hashes or the evaluation's case.
+WORKLIST_ROW_FIELDS = (
+    "status",
+    "recommendation",
+    "flagged",
+    "submitted_at",
+    "patient__family_name",
+    "patient__given_name",
+    "patient__mrn",
+    "physician__username",
+    "physician__first_name",
+    "physician__last_name",
+    "assigned_radiologist__username",
+    "assigned_radiologist__first_name",
+    "assigned_radiologist__last_name",
+    "latest_evaluation__result",
+)
+
+
 def worklist_referrals(*, user, filters: WorklistFilters | None = None) -> QuerySet[Referral]:
     """Referrals waiting for a radiologist, in queue order, with what the list shows joined in.
 
@@ -41,7 +63,7 @@ def worklist_referrals(*, user, filters: WorklistFilters | None = None) -> Query
     referrals = (
         Referral.objects.filter(status__in=WORKLIST_STATUSES)
         .select_related("patient", "physician", "assigned_radiologist", "latest_evaluation")
-        .defer("latest_evaluation__case")
+        .only(*WORKLIST_ROW_FIELDS)
         .annotate(queue_rank=QUEUE_RANK, pending_countersignature=Exists(pending))
         .order_by("queue_rank", "submitted_at", "id")
     )
@@ -104,7 +126,47 @@ class OverrideTable:
     declined_eligible: int
 
 
+# The override table changes with decisions only, and costs two aggregates over all of them:
+# it is cached for at most OVERRIDE_TABLE_SECONDS, and forgotten when a decision is recorded
+# (in this process at once; other processes' local caches expire within that time).
+OVERRIDE_TABLE_CACHE_KEY = "reviews:override-table:v1"
+OVERRIDE_TABLE_SECONDS = 60
+
+
 def override_table() -> OverrideTable:
+    """How often radiologists overrode each rule (current decisions), most overridden first.
+
+    Served from the cache when it holds one no older than OVERRIDE_TABLE_SECONDS.
+    """
+    try:
+        table = cache.get(OVERRIDE_TABLE_CACHE_KEY)
+    except Exception:  # a cache outage must not fail the worklist
+        table = None
+    if isinstance(table, OverrideTable):
+        return table
+    table = _override_table()
+    try:
+        cache.set(OVERRIDE_TABLE_CACHE_KEY, table, OVERRIDE_TABLE_SECONDS)
+    except Exception:  # noqa: S110 - not cached this time; computed again next time
+        pass
+    return table
+
+
+def override_table_forget() -> None:
+    """Drop the cached override table now and again when the current transaction commits
+    (so that a page rendered meanwhile cannot cache the table without the new decision)."""
+
+    def forget() -> None:
+        try:
+            cache.delete(OVERRIDE_TABLE_CACHE_KEY)
+        except Exception:  # noqa: S110 - the entry expires on its own
+            pass
+
+    forget()
+    transaction.on_commit(forget)
+
+
+def _override_table() -> OverrideTable:
     """How often radiologists overrode each rule (current decisions), most overridden first."""
     counts = _override_rule_counts()
     order = {rule.id: index for index, rule in enumerate(RULES)}
@@ -136,7 +198,12 @@ def review_referral(referral_id: int) -> Referral:
 
 
 def referral_decisions(referral: Referral) -> list[ReviewDecision]:
-    """All decisions on the referral, newest first, with reasons and signatures joined."""
+    """All decisions on the referral, newest first, with reasons and signatures joined.
+
+    `correction_count` is 1 for a decision a later one corrects, else 0 (corrections form a
+    chain: a decision has at most one).
+    """
+    corrections = ReviewDecision.objects.filter(supersedes=OuterRef("pk"))
     return list(
         ReviewDecision.objects.filter(referral=referral)
         .select_related(
@@ -144,9 +211,8 @@ def referral_decisions(referral: Referral) -> list[ReviewDecision]:
             "override_reason",
             "decided_by",
             "countersignature__signed_by",
-            "evaluation",
         )
-        .annotate(correction_count=Count("corrections"))
+        .annotate(correction_count=Cast(Exists(corrections), IntegerField()))
         .order_by("-decided_at", "-id")
     )
 

@@ -16,6 +16,7 @@ from patients.models import Referral
 from .assessment import assess_decision, level_recommendations
 from .models import Countersignature, NotificationKind, ReasonCode, ReviewDecision
 from .outbox import outbox_enqueue
+from .selectors import override_table_forget
 from .signals import decision_countersigned, decision_recorded
 
 REFERRAL_CHANGED = "This referral changed since you opened it."
@@ -258,6 +259,7 @@ def decision_record(
         referral.assigned_radiologist = by
     _bump(referral, "status", "assigned_radiologist", by=by)
     _notify_decision(decision)
+    override_table_forget()  # the worklist's override table counts current decisions
     decision_recorded.send(sender=ReviewDecision, decision=decision)
     return decision
 

@@ -5,7 +5,11 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import timesince_filter
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.timezone import template_localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.mixins import require_role
@@ -27,9 +31,58 @@ from .services import (
     decision_record,
     referral_claim,
 )
+from .templatetags.reviews_tags import (
+    recommendation_badge,
+    relative_contraindications,
+    result_levels,
+)
 
 PAGE_SIZE = 25
 NOTIFICATIONS_PAGE_SIZE = 20
+
+
+_URL_ID = 987654321987654321  # stands for the referral id in a reversed URL
+
+
+def _person(user) -> str | None:
+    """A user as the pages name them: full name, else username (None for no user)."""
+    if user is None:
+        return None
+    return user.get_full_name() or user.username
+
+
+def worklist_rows(referrals, *, now) -> list[dict]:
+    """What each worklist row shows, computed once in Python so the template only prints it.
+
+    `referrals` come from selectors.worklist_referrals (their related objects joined).
+    """
+    url = reverse("reviews:review", args=[_URL_ID])
+    rows = []
+    for referral in referrals:
+        patient = referral.patient
+        evaluation = referral.latest_evaluation
+        result = evaluation.result if evaluation is not None else None
+        rows.append(
+            {
+                "pk": referral.pk,
+                "url": url.replace(str(_URL_ID), str(referral.pk)),
+                "family_name": patient.family_name,
+                "given_name": patient.given_name,
+                "mrn": patient.mrn,
+                "levels": result_levels(result),
+                "flagged": referral.flagged,
+                "badge": recommendation_badge(referral.recommendation),
+                "relative_contraindications": relative_contraindications(result) or "—",
+                "physician": _person(referral.physician),
+                "submitted_at": date_filter(template_localtime(referral.submitted_at), "c"),
+                "waiting": timesince_filter(referral.submitted_at, now),
+                "pending_countersignature": referral.pending_countersignature,
+                "status": referral.status,
+                "status_display": referral.get_status_display(),
+                "radiologist": _person(referral.assigned_radiologist),
+            }
+        )
+    return rows
 
 
 @require_http_methods(["GET", "POST"])
@@ -43,7 +96,13 @@ def worklist(request):
         selectors.worklist_referrals(user=request.user, filters=filters), PAGE_SIZE
     )
     page = paginator.get_page(form.cleaned_data.get("page") if valid else 1)
-    context = {"form": form, "page": page, "now": timezone.now()}
+    now = timezone.now()
+    context = {
+        "form": form,
+        "page": page,
+        "rows": worklist_rows(page.object_list, now=now),
+        "now": now,
+    }
     status = 400 if form.is_bound and not valid else 200
     if request.htmx:
         return render(request, "reviews/_worklist_results.html", context, status=status)

@@ -1,8 +1,12 @@
 """Template helpers of the review app: badges, answers in words, decisions for the referrer."""
 
 from django import template
-from django.db.models import Q
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
+from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 
 from eligibility.models import Recommendation
@@ -10,7 +14,7 @@ from patients.cases import LEVEL_FIELDS, REFERRAL_FIELDS
 from patients.models import Allergy, Referral, TargetLevel
 
 from ..assessment import level_recommendations, met_relative_contraindications
-from ..models import ReviewDecision
+from ..models import Countersignature, ReviewDecision
 
 register = template.Library()
 
@@ -46,6 +50,32 @@ def relative_contraindications(result: dict | None) -> str:
     return "; ".join(
         f"{level} {name}" for level, name in met_relative_contraindications(result or {})
     )
+
+
+# The worklist's filter fields, unbound, by (language, prefix, auto_id): the same HTML on every
+# unfiltered page load, so rendered once per process instead of on every request.
+_UNBOUND_FILTER_FIELDS: dict[tuple, SafeString] = {}
+
+
+@register.simple_tag
+def worklist_filter_fields(form) -> SafeString:
+    """The worklist filter form's fields (crispy, bootstrap 5).
+
+    A bound form (errors, values) is rendered each time; an unbound one without initial
+    values is the same every time and rendered once (each time in DEBUG, for template work).
+    """
+    if form.is_bound or form.initial or settings.DEBUG:
+        return _render_filter_fields(form)
+    key = (translation.get_language(), form.prefix, form.auto_id)
+    html = _UNBOUND_FILTER_FIELDS.get(key)
+    if html is None:
+        html = _UNBOUND_FILTER_FIELDS[key] = _render_filter_fields(form)
+    return html
+
+
+def _render_filter_fields(form) -> SafeString:
+    html = render_to_string("reviews/_worklist_filters.html", {"form": form})
+    return mark_safe(html.strip())  # noqa: S308 - a rendered (escaped) template
 
 
 def _display(model, instance, name: str) -> str:
@@ -102,11 +132,16 @@ RECENT_DECISIONS = 5
 
 @register.simple_tag
 def recent_decisions_for(user) -> list[ReviewDecision]:
-    """The latest decisions in effect on the physician's referrals (one query)."""
+    """The latest decisions in effect on the physician's referrals (one query).
+
+    Current (no correction) and in effect (no countersignature needed, or countersigned), as
+    NOT EXISTS / EXISTS: a LEFT JOIN with an OR misled PostgreSQL into sequential scans.
+    """
+    countersigned = Countersignature.objects.filter(decision=OuterRef("pk"))
     return list(
         ReviewDecision.objects.current()
         .filter(referral__physician=user)
-        .filter(Q(requires_countersignature=False) | Q(countersignature__isnull=False))
+        .filter(Q(requires_countersignature=False) | Exists(countersigned))
         .select_related("referral__patient", "reason_code", "decided_by")
         .order_by("-decided_at", "-id")[:RECENT_DECISIONS]
     )

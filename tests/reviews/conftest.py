@@ -45,6 +45,19 @@ def in_process_celery(request):
     app.conf.task_always_eager = was_eager
 
 
+@pytest.fixture(autouse=True)
+def fresh_override_table():
+    """The worklist's override table is cached (reviews.selectors.override_table); a test's
+    rolled-back data must not leave its table to the next test."""
+    from django.core.cache import cache
+
+    from reviews.selectors import OVERRIDE_TABLE_CACHE_KEY
+
+    cache.delete(OVERRIDE_TABLE_CACHE_KEY)
+    yield
+    cache.delete(OVERRIDE_TABLE_CACHE_KEY)
+
+
 @pytest.fixture
 def radiologist2(make_user):
     return make_user(Role.RADIOLOGIST, username="ir-b", first_name="Hugo", last_name="Lambert")

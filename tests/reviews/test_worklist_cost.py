@@ -1,0 +1,459 @@
+"""What the worklist and the referrer's decision boxes do to stay cheap, and that they still
+show the same: precomputed rows, the cached override table, the filter fields rendered once,
+EXISTS instead of joins."""
+
+import datetime as dt
+import time
+
+import pytest
+from django.core.cache import cache, caches
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from patients.models import Referral
+from reviews import selectors
+from reviews.forms import WorklistFilterForm
+from reviews.models import Countersignature, ReasonCode, ReviewDecision
+from reviews.services import decision_countersign, decision_record, referral_claim
+from reviews.templatetags import reviews_tags
+
+pytestmark = pytest.mark.django_db
+
+WORKLIST = reverse("reviews:worklist")
+
+
+def code(slug: str) -> ReasonCode:
+    return ReasonCode.objects.get(code=slug)
+
+
+def rows_by_pk(response) -> dict[int, dict]:
+    return {row["pk"]: row for row in response.context["rows"]}
+
+
+def accept_over_retropulsion(referral, radiologist, **extra):
+    """An accepted override of RCI-RETROPULSION on a "review" or "two_levels" referral."""
+    referral.refresh_from_db()
+    return decision_record(
+        referral=referral,
+        by=radiologist,
+        expected_version=referral.version,
+        outcome="accept",
+        levels_to_treat=["L1"],
+        override_reason=code("imaging-reviewed"),
+        comment="Fragment stable on CT.",
+        **extra,
+    )
+
+
+def accept_over_infection(referral, radiologist):
+    """An override of an absolute contraindication: pending until countersigned."""
+    referral.refresh_from_db()
+    return decision_record(
+        referral=referral,
+        by=radiologist,
+        expected_version=referral.version,
+        outcome="accept",
+        levels_to_treat=["L2"],
+        override_reason=code("clinical-judgement"),
+        comment="Infection treated.",
+    )
+
+
+# --- Rows -----------------------------------------------------------------------------------
+
+
+def test_worklist_rows_hold_what_each_row_shows(radiologist_client, submitted, physician):
+    referral = submitted("two_levels", family_name="Moreau", given_name="Jeanne", mrn="MRN-77")
+
+    response = radiologist_client.get(WORKLIST)
+
+    row = rows_by_pk(response)[referral.pk]
+    referral.refresh_from_db()
+    assert row["url"] == reverse("reviews:review", args=[referral.pk])
+    assert (row["family_name"], row["given_name"], row["mrn"]) == ("Moreau", "Jeanne", "MRN-77")
+    assert row["levels"] == [("L1", "review"), ("L2", "eligible")]
+    assert row["flagged"] is True
+    assert 'data-recommendation="eligible"' in row["badge"]
+    assert row["relative_contraindications"] == "L1 retropulsion > 20%"
+    assert row["physician"] == physician.get_full_name()
+    assert row["submitted_at"] == referral.submitted_at.isoformat()
+    assert row["waiting"] == timesince(referral.submitted_at, response.context["now"])
+    html = response.content.decode()
+    assert f'<a href="{row["url"]}">Moreau, Jeanne</a>' in html
+    assert f'<time datetime="{row["submitted_at"]}">' in html
+    assert '<span class="me-1" title="review">L1</span>' in html
+
+
+def test_worklist_row_without_relative_contraindications_shows_a_dash(
+    radiologist_client, submitted
+):
+    referral = submitted("eligible")
+
+    response = radiologist_client.get(WORKLIST)
+
+    assert rows_by_pk(response)[referral.pk]["relative_contraindications"] == "—"
+    assert '<td class="small">—</td>' in response.content.decode()
+
+
+def test_worklist_status_column_names_the_radiologist_and_a_pending_countersignature(
+    radiologist_client, submitted, radiologist, radiologist2
+):
+    waiting = submitted("eligible")
+    claimed = submitted("eligible")
+    referral_claim(referral=claimed, by=radiologist2)
+    returned = submitted("eligible")  # back from an information request: still assigned
+    Referral.objects.filter(pk=returned.pk).update(assigned_radiologist=radiologist)
+    pending = submitted("not_eligible")
+    referral_claim(referral=pending, by=radiologist)
+    accept_over_infection(pending, radiologist)
+
+    response = radiologist_client.get(WORKLIST)
+
+    rows = rows_by_pk(response)
+    html = response.content.decode()
+    assert rows[waiting.pk]["radiologist"] is None
+    assert rows[claimed.pk]["radiologist"] == "Hugo Lambert"
+    assert rows[returned.pk]["radiologist"] == radiologist.get_full_name()
+    assert rows[pending.pk]["pending_countersignature"] is True
+    assert not any(rows[r.pk]["pending_countersignature"] for r in (waiting, claimed, returned))
+    assert "Under review by Hugo Lambert" in html
+    assert f"Submitted (for {radiologist.get_full_name()})" in html
+    assert html.count("Override pending countersignature</span>") == 1
+
+
+def test_a_user_without_a_full_name_appears_by_username(radiologist_client, submitted, make_user):
+    from accounts.roles import Role
+
+    nameless = make_user(Role.PHYSICIAN, username="dr-nameless", first_name="", last_name="")
+    referral = submitted("eligible", by=nameless)
+
+    response = radiologist_client.get(WORKLIST)
+
+    assert rows_by_pk(response)[referral.pk]["physician"] == "dr-nameless"
+
+
+def test_the_pending_countersignature_filter_lists_only_overrides_waiting_for_one(
+    radiologist_client, submitted, radiologist, radiologist2
+):
+    pending = submitted("not_eligible")
+    referral_claim(referral=pending, by=radiologist)
+    accept_over_infection(pending, radiologist)
+    signed = submitted("not_eligible")
+    referral_claim(referral=signed, by=radiologist)
+    decision = accept_over_infection(signed, radiologist)
+    decision_countersign(decision=decision, by=radiologist2)
+    other = submitted("eligible")
+    referral_claim(referral=other, by=radiologist)
+
+    response = radiologist_client.post(WORKLIST, {"status": "pending_countersignature"})
+
+    assert [r.pk for r in response.context["page"].object_list] == [pending.pk]
+
+
+def test_worklist_rows_load_no_password_hash_answers_or_case(
+    radiologist_client, submitted, radiologist
+):
+    referral = submitted("two_levels")
+    referral_claim(referral=referral, by=radiologist)
+
+    with CaptureQueriesContext(connection) as queries:
+        radiologist_client.post(WORKLIST, {"search": ""}, headers={"HX-Request": "true"})
+
+    page_query = next(q["sql"] for q in queries if "queue_rank" in q["sql"])
+    assert '"password"' not in page_query
+    assert '"case"' not in page_query
+    assert '"patients_referral"."coagulopathy"' not in page_query
+
+
+# --- Override table -------------------------------------------------------------------------
+
+
+def test_override_table_counts_current_overrides_per_rule(
+    radiologist_client, submitted, radiologist, radiologist2
+):
+    overridden = submitted("two_levels")
+    first = accept_over_retropulsion(overridden, radiologist)
+    corrected = submitted("review")
+    wrong = accept_over_retropulsion(corrected, radiologist)
+    corrected.refresh_from_db()
+    decision_record(  # the correction is no override: the corrected one counts no more
+        referral=corrected,
+        by=radiologist2,
+        expected_version=corrected.version,
+        outcome="decline",
+        reason_code=code("no-acute-fracture-on-mri"),
+        supersedes=wrong,
+    )
+    declined = submitted("eligible")
+    declined.refresh_from_db()
+    decision_record(
+        referral=declined,
+        by=radiologist,
+        expected_version=declined.version,
+        outcome="decline",
+        reason_code=code("pain-controlled"),
+        override_reason=code("clinical-judgement"),
+        comment="Pain improved.",
+    )
+
+    table = radiologist_client.get(WORKLIST).context["overrides"]
+
+    assert first.overridden_rules == ["RCI-RETROPULSION"]
+    assert [(row.rule, row.count) for row in table.rows] == [("RCI-RETROPULSION", 1)]
+    assert (table.total, table.declined_eligible) == (2, 1)
+
+
+def test_override_table_is_served_from_the_cache_without_a_query(
+    submitted, radiologist, django_assert_num_queries
+):
+    accept_over_retropulsion(submitted("review"), radiologist)
+    computed = selectors.override_table()
+
+    with django_assert_num_queries(0):
+        cached = selectors.override_table()
+
+    assert cached == computed and cached.total == 1
+
+
+def test_the_full_worklist_page_costs_two_queries_fewer_with_the_table_cached(
+    radiologist_client, submitted
+):
+    submitted("review")
+    radiologist_client.get(WORKLIST)  # the session's first request stamps it
+    cache.delete(selectors.OVERRIDE_TABLE_CACHE_KEY)
+
+    with CaptureQueriesContext(connection) as computing:
+        radiologist_client.get(WORKLIST)
+    with CaptureQueriesContext(connection) as cached:
+        radiologist_client.get(WORKLIST)
+
+    assert len(cached) == len(computing) - 2
+
+
+def test_recording_a_decision_refreshes_the_override_table_at_once(
+    radiologist_client, submitted, radiologist, django_capture_on_commit_callbacks
+):
+    referral = submitted("review")
+    assert radiologist_client.get(WORKLIST).context["overrides"].total == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        accept_over_retropulsion(referral, radiologist)
+
+    table = radiologist_client.get(WORKLIST).context["overrides"]
+    assert table.total == 1 and table.rows[0].rule == "RCI-RETROPULSION"
+    assert "RCI-RETROPULSION" in radiologist_client.get(WORKLIST).content.decode()
+
+
+def test_a_correction_posted_on_the_review_page_refreshes_the_override_table(
+    radiologist_client, submitted, radiologist
+):
+    referral = submitted("review")
+    first = accept_over_retropulsion(referral, radiologist)
+    assert radiologist_client.get(WORKLIST).context["overrides"].total == 1
+    referral.refresh_from_db()
+
+    radiologist_client.post(
+        reverse("reviews:decide", args=[referral.pk]),
+        {
+            "correction-expected_version": referral.version,
+            "correction-supersedes": first.pk,
+            "correction-outcome": "decline",
+            "correction-reason_code": code("no-acute-fracture-on-mri").pk,
+            "correction-comment": "MRI re-read.",
+        },
+    )
+
+    assert radiologist_client.get(WORKLIST).context["overrides"].total == 0
+
+
+def test_the_cached_override_table_is_at_most_a_minute_old(
+    radiologist_client, submitted, radiologist, physician, monkeypatch
+):
+    from django.core.cache.backends.locmem import LocMemCache
+
+    assert isinstance(caches["default"], LocMemCache)  # whose clock is patched below
+    assert selectors.OVERRIDE_TABLE_SECONDS <= 60
+    referral = submitted("review")
+    radiologist_client.get(WORKLIST)  # caches the table: no overrides
+    referral.refresh_from_db()
+    # A decision written behind the service's back (another process, say) is not seen...
+    ReviewDecision.objects.create(
+        referral=referral,
+        evaluation=referral.latest_evaluation,
+        referral_version=referral.version,
+        outcome="accept",
+        levels_to_treat=["L1"],
+        is_override=True,
+        engine_recommendation="review",
+        overridden_rules=["RCI-RETROPULSION"],
+        decided_by=radiologist,
+    )
+    assert radiologist_client.get(WORKLIST).context["overrides"].total == 0
+
+    # ...until the cached table expires.
+    later = time.time() + selectors.OVERRIDE_TABLE_SECONDS + 1
+    monkeypatch.setattr("django.core.cache.backends.locmem.time.time", lambda: later)
+    assert radiologist_client.get(WORKLIST).context["overrides"].total == 1
+
+
+class BrokenCache:
+    def __getattr__(self, name):
+        def broken(*args, **kwargs):
+            raise ConnectionError("cache down")
+
+        return broken
+
+
+def test_a_failing_cache_fails_neither_the_worklist_nor_a_decision(
+    radiologist_client, submitted, radiologist, monkeypatch
+):
+    monkeypatch.setattr(selectors, "cache", BrokenCache())
+    referral = submitted("review")
+
+    accept_over_retropulsion(referral, radiologist)
+    response = radiologist_client.get(WORKLIST)
+
+    assert response.status_code == 200 and response.context["overrides"].total == 1
+
+
+# --- Filter fields --------------------------------------------------------------------------
+
+
+def test_unbound_filter_fields_are_rendered_once_and_the_same_as_a_fresh_rendering(
+    monkeypatch,
+):
+    reviews_tags._UNBOUND_FILTER_FIELDS.clear()
+    fresh = reviews_tags._render_filter_fields(WorklistFilterForm())
+    renders = []
+    real = reviews_tags._render_filter_fields
+    monkeypatch.setattr(
+        reviews_tags, "_render_filter_fields", lambda form: renders.append(form) or real(form)
+    )
+
+    first = reviews_tags.worklist_filter_fields(WorklistFilterForm())
+    second = reviews_tags.worklist_filter_fields(WorklistFilterForm())
+
+    assert first == second == fresh
+    assert len(renders) == 1
+    assert 'id="id_search"' in first and 'name="assigned_to_me"' in first
+
+
+def test_bound_filter_fields_show_the_values_and_errors(radiologist_client):
+    response = radiologist_client.post(
+        WORKLIST,
+        {"search": "Deramond", "submitted_from": "2026-02-01", "submitted_to": "2026-01-01"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'value="Deramond"' in html
+    assert "The end of the date range is before its start." in html
+    again = radiologist_client.get(WORKLIST).content.decode()
+    assert 'value="Deramond"' not in again and "before its start" not in again
+
+
+# --- Decisions for the referrer and on the review page --------------------------------------
+
+
+def test_recent_decisions_are_the_current_ones_in_effect_newest_first_in_one_query(
+    submitted, physician, radiologist, radiologist2, django_assert_num_queries
+):
+    now = timezone.now()
+    declined = submitted("eligible")
+    declined.refresh_from_db()
+    decline = decision_record(
+        referral=declined,
+        by=radiologist,
+        expected_version=declined.version,
+        outcome="decline",
+        reason_code=code("pain-controlled"),
+        override_reason=code("clinical-judgement"),
+        comment="Pain improved.",
+    )
+    pending = submitted("not_eligible")
+    accept_over_infection(pending, radiologist)
+    signed = submitted("not_eligible")
+    countersigned = accept_over_infection(signed, radiologist)
+    decision_countersign(decision=countersigned, by=radiologist2)
+    corrected = submitted("review")
+    wrong = accept_over_retropulsion(corrected, radiologist)
+    corrected.refresh_from_db()
+    correction = decision_record(
+        referral=corrected,
+        by=radiologist2,
+        expected_version=corrected.version,
+        outcome="decline",
+        reason_code=code("no-acute-fracture-on-mri"),
+        supersedes=wrong,
+    )
+    for minutes, decision in enumerate([correction, countersigned, decline]):
+        ReviewDecision.objects.filter(pk=decision.pk).update(
+            decided_at=now - dt.timedelta(minutes=minutes)
+        )
+
+    with django_assert_num_queries(1):
+        recent = reviews_tags.recent_decisions_for(physician)
+        shown = [(d.pk, d.referral.patient.family_name, d.reason_code) for d in recent]
+
+    assert [pk for pk, _, _ in shown] == [correction.pk, countersigned.pk, decline.pk]
+    assert Countersignature.objects.filter(decision=countersigned).exists()
+
+
+def test_recent_decisions_show_at_most_five(submitted, physician, radiologist):
+    for _ in range(reviews_tags.RECENT_DECISIONS + 1):
+        referral = submitted("eligible")
+        referral.refresh_from_db()
+        decision_record(
+            referral=referral,
+            by=radiologist,
+            expected_version=referral.version,
+            outcome="accept",
+            levels_to_treat=["L2"],
+        )
+
+    assert len(reviews_tags.recent_decisions_for(physician)) == reviews_tags.RECENT_DECISIONS
+
+
+def test_review_page_decisions_mark_the_corrected_one(submitted, radiologist, radiologist2):
+    referral = submitted("review")
+    wrong = accept_over_retropulsion(referral, radiologist)
+    referral.refresh_from_db()
+    correction = decision_record(
+        referral=referral,
+        by=radiologist2,
+        expected_version=referral.version,
+        outcome="decline",
+        reason_code=code("no-acute-fracture-on-mri"),
+        supersedes=wrong,
+    )
+
+    decisions = selectors.referral_decisions(referral)
+
+    assert [(d.pk, d.correction_count) for d in decisions] == [(correction.pk, 0), (wrong.pk, 1)]
+    assert selectors.current_decision(decisions) == correction
+
+
+def test_current_and_pending_countersignature_querysets(submitted, radiologist, radiologist2):
+    pending_referral = submitted("not_eligible")
+    pending = accept_over_infection(pending_referral, radiologist)
+    signed_referral = submitted("not_eligible")
+    signed = accept_over_infection(signed_referral, radiologist)
+    decision_countersign(decision=signed, by=radiologist2)
+    corrected_referral = submitted("not_eligible")
+    corrected = accept_over_infection(corrected_referral, radiologist)
+    corrected_referral.refresh_from_db()
+    correction = decision_record(
+        referral=corrected_referral,
+        by=radiologist2,
+        expected_version=corrected_referral.version,
+        outcome="decline",
+        reason_code=code("no-acute-fracture-on-mri"),
+        supersedes=corrected,
+    )
+
+    assert set(ReviewDecision.objects.current()) == {pending, signed, correction}
+    assert list(ReviewDecision.objects.pending_countersignature()) == [pending]
+    assert set(ReviewDecision.objects.countersigned()) == {signed}
