@@ -5,7 +5,7 @@ from datetime import date
 from django.db import transaction
 
 from patients.cases import referral_case
-from patients.models import Referral
+from patients.models import Referral, TargetLevel
 
 from .conf import get_thresholds
 from .engine import evaluate
@@ -27,7 +27,25 @@ def evaluation_create(*, referral: Referral, by, today: date) -> Evaluation:
 
     The referral's cached recommendation follows the new evaluation.
     """
-    case, result = referral_evaluate(referral=referral, today=today)
+    evaluation, fields = evaluation_record(referral=referral, by=by, today=today)
+    referral.save(update_fields=[*fields, "updated_at"])
+    return evaluation
+
+
+def evaluation_record(
+    *, referral: Referral, by, today: date, levels: list[TargetLevel] | None = None
+) -> tuple[Evaluation, list[str]]:
+    """Evaluate the referral and store the evaluation; the caller saves the referral.
+
+    The referral's cached recommendation (latest evaluation, recommendation, flagged) is set
+    on the instance, not saved: the caller saves it with its own changes, in its transaction,
+    and gets the names of the fields set. `levels` are the referral's stored target levels
+    in order, when the caller holds them (read from the database otherwise).
+
+    Raises eligibility.engine.CaseValidationError when the answers are not a valid case.
+    """
+    case = referral_case(referral, levels=levels, assessed_on=today)
+    result = evaluate(case, today=today, thresholds=get_thresholds())
     evaluation = Evaluation.objects.create(
         referral=referral,
         referral_version=referral.version,
@@ -41,5 +59,4 @@ def evaluation_create(*, referral: Referral, by, today: date) -> Evaluation:
     referral.latest_evaluation = evaluation
     referral.recommendation = evaluation.recommendation
     referral.flagged = evaluation.flagged
-    referral.save(update_fields=["latest_evaluation", "recommendation", "flagged", "updated_at"])
-    return evaluation
+    return evaluation, ["latest_evaluation", "recommendation", "flagged"]

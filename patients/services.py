@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from eligibility.engine import CaseValidationError, FieldError
 from eligibility.models import Evaluation
-from eligibility.services import evaluation_create
+from eligibility.services import evaluation_record
 from reviews.services import submission_notify
 
 from .models import Clinic, Patient, Referral, TargetLevel
@@ -128,7 +128,14 @@ def patient_update(*, patient: Patient, by, **fields) -> Patient:
 @transaction.atomic
 def referral_create(*, patient: Patient, by) -> Referral:
     """A new, empty draft referral of the patient by this physician."""
+    return _referral_insert(patient=patient, by=by, answers={})
+
+
+def _referral_insert(*, patient: Patient, by, answers: dict) -> Referral:
+    """A new draft referral holding the given answers, in one INSERT (the caller holds the
+    transaction); its history row records it created with them."""
     referral = Referral(patient=patient, physician=by)
+    _set_answers(referral, answers)
     referral._history_user = by
     referral.save()
     return referral
@@ -165,11 +172,12 @@ def referral_save_draft(
     they are. A row whose level would repeat another row's is not saved (a stored row keeps
     its level) and is reported back.
     """
-    referral = _editable_referral(patient=patient, referral=referral, by=by)
-    _write_answers(referral, answers, by=by)
+    referral, created = _editable_referral_with_answers(
+        patient=patient, referral=referral, by=by, answers=answers
+    )
     if levels is None:
         return DraftOutcome(referral=referral, level_ids=[], not_saved=[])
-    level_ids, not_saved = _write_levels(referral, levels, by=by)
+    level_ids, not_saved, _ = _write_levels(referral, levels, by=by, created=created)
     return DraftOutcome(referral=referral, level_ids=level_ids, not_saved=not_saved)
 
 
@@ -187,15 +195,21 @@ def referral_save_and_submit(
 
     Raises eligibility.engine.CaseValidationError (nothing saved, a new referral not created)
     when the answers are not a valid case; its paths `levels[i]` index `levels`.
+
+    The referral is written twice: once with its answers (a new one created with them),
+    once submitted with its evaluation; each write has its history row and audit event.
     """
-    referral = _editable_referral(patient=patient, referral=referral, by=by)
-    _write_answers(referral, answers, by=by)
-    _, not_saved = _write_levels(referral, levels, by=by)
+    referral, created = _editable_referral_with_answers(
+        patient=patient, referral=referral, by=by, answers=answers
+    )
+    _, not_saved, stored_levels = _write_levels(referral, levels, by=by, created=created)
     if not_saved:
         raise CaseValidationError(
             [FieldError(f"levels[{index}].level", message) for index, message in not_saved]
         )
-    return referral_submit(referral=referral, by=by, today=today)
+    # The referral is locked (or new) since `_editable_referral_with_answers`, in this
+    # transaction, and its levels are the rows just written.
+    return _submit_locked(referral, by=by, today=today, levels=stored_levels)
 
 
 @transaction.atomic
@@ -205,52 +219,74 @@ def referral_submit(*, referral: Referral, by, today: date | None = None) -> Eva
     Raises eligibility.engine.CaseValidationError (nothing saved) when the answers are not a
     valid case, and ReferralStateError when the referral cannot be submitted now.
     """
-    today = today or timezone.localdate()
     referral = Referral.objects.select_for_update().select_related("patient").get(pk=referral.pk)
+    return _submit_locked(referral, by=by, today=today or timezone.localdate())
+
+
+def _submit_locked(
+    referral: Referral, *, by, today: date, levels: list[TargetLevel] | None = None
+) -> Evaluation:
+    """Evaluate and submit a referral this transaction holds: one write of the referral with
+    its evaluation's outcome and its new status (one history row, one audit event)."""
     if not referral.is_editable_by_physician:
         raise ReferralStateError(REFERRAL_NOT_SUBMITTABLE)
     resubmitted = referral.status == Referral.Status.INFORMATION_REQUESTED
-    evaluation = evaluation_create(referral=referral, by=by, today=today)
+    evaluation, evaluated = evaluation_record(referral=referral, by=by, today=today, levels=levels)
     referral.status = Referral.Status.SUBMITTED
     referral.submitted_at = timezone.now()
     referral.version += 1
     referral._history_user = by
-    referral.save(update_fields=["status", "submitted_at", "version", "updated_at"])
+    referral.save(update_fields=[*evaluated, "status", "submitted_at", "version", "updated_at"])
     # The radiologists' notification, written with the submission (transactional outbox).
     submission_notify(referral=referral, resubmitted=resubmitted)
     return evaluation
 
 
-def _editable_referral(*, patient: Patient, referral: Referral | None, by) -> Referral:
+def _editable_referral_with_answers(
+    *, patient: Patient, referral: Referral | None, by, answers: dict
+) -> tuple[Referral, bool]:
+    """The referral (locked) with the answers written, or a new one created with them;
+    and whether it is new. The caller holds the transaction."""
     if referral is None:
-        return referral_create(patient=patient, by=by)
+        return _referral_insert(patient=patient, by=by, answers=answers), True
     referral = Referral.objects.select_for_update().select_related("patient").get(pk=referral.pk)
     if not referral.is_editable_by_physician:
         raise ReferralStateError(REFERRAL_NOT_EDITABLE)
-    return referral
+    _write_answers(referral, answers, by=by)
+    return referral, False
 
 
-def _write_answers(referral: Referral, answers: dict, *, by) -> None:
+def _set_answers(referral: Referral, answers: dict) -> list[str]:
+    """Set the answers that differ on the instance, validated; the names of those set."""
     changed = [
         name
         for name, value in answers.items()
         if name in REFERRAL_ANSWER_FIELDS and getattr(referral, name) != value
     ]
+    if changed:
+        for name in changed:
+            setattr(referral, name, answers[name])
+        referral.full_clean(
+            exclude=_FOREIGN_KEYS, validate_unique=False, validate_constraints=False
+        )
+    return changed
+
+
+def _write_answers(referral: Referral, answers: dict, *, by) -> None:
+    changed = _set_answers(referral, answers)
     if not changed:
         return
-    for name in changed:
-        setattr(referral, name, answers[name])
-    referral.full_clean(exclude=_FOREIGN_KEYS, validate_unique=False, validate_constraints=False)
     referral.version += 1
     referral._history_user = by
     referral.save(update_fields=[*changed, "version", "updated_at"])
 
 
 def _write_levels(
-    referral: Referral, rows: list[LevelAnswers], *, by
-) -> tuple[list[int | None], list[tuple[int, str]]]:
-    """Make the referral's levels the given rows, in order: (id per row, rows not saved)."""
-    stored = {level.pk: level for level in referral.levels.select_for_update()}
+    referral: Referral, rows: list[LevelAnswers], *, by, created: bool = False
+) -> tuple[list[int | None], list[tuple[int, str]], list[TargetLevel]]:
+    """Make the referral's levels the given rows, in order: (id per row, rows not saved, the
+    stored levels in order). A referral `created` in this transaction has none yet."""
+    stored = {} if created else {level.pk: level for level in referral.levels.select_for_update()}
     kept = {row.id for row in rows if row.id in stored}
     for pk, target_level in list(stored.items()):
         if pk not in kept:
@@ -274,6 +310,7 @@ def _write_levels(
 
     used = set(proposed.values())
     level_ids: list[int | None] = []
+    saved: list[TargetLevel] = []
     position = 0
     for index, row in enumerate(rows):
         fields = {name: value for name, value in row.answers.items() if name in LEVEL_ANSWER_FIELDS}
@@ -281,6 +318,7 @@ def _write_levels(
             fields["level"] = proposed[row.id]
             _update_level(stored[row.id], fields, position=position, by=by)
             level_ids.append(row.id)
+            saved.append(stored[row.id])
         elif "level" not in fields:
             not_saved.append((index, LEVEL_MISSING))
             level_ids.append(None)
@@ -293,8 +331,9 @@ def _write_levels(
             used.add(fields["level"])
             added = target_level_add(referral=referral, by=by, position=position, **fields)
             level_ids.append(added.pk)
+            saved.append(added)
         position += 1
-    return level_ids, sorted(not_saved)
+    return level_ids, sorted(not_saved), saved
 
 
 def _refuse_clashing_labels(
