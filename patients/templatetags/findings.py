@@ -1,6 +1,10 @@
 """Template helpers of the findings panel: labels of statuses, kinds and missing inputs."""
 
+import html
+from itertools import groupby
+
 from django import template
+from django.utils.safestring import mark_safe
 
 from eligibility.engine.facts import INPUT_LABELS
 
@@ -70,3 +74,81 @@ def missing_inputs(result: dict, links: dict | None = None) -> list[dict[str, st
         {"path": path, "label": input_label(path, result), "href": links.get(path, "")}
         for path in result.get("missing") or []
     ]
+
+
+# The level sections of includes/_findings.html, written out here rather than as template
+# loops: a result has some 15 findings per level and the loops' variable lookups were most of
+# the live panel's rendering time. The markup, whitespace included, is what the loops gave
+# (tests/patients/test_findings_panel.py renders the former template beside it).
+_LEVEL_OPEN = (
+    '\n  <section class="mb-3" aria-label="Findings for {level}" data-level="{level}" '
+    'data-level-recommendation="{recommendation}">'
+    '\n    <h3 class="h6 d-flex align-items-center gap-2 border-bottom pb-1 mb-1">'
+    '\n      {level} <span class="badge badge-rec-{recommendation}">{label}</span>'
+    "\n    </h3>"
+    "\n    "
+    "\n    "
+)
+_LEVEL_CLOSE = "\n  </section>\n  "
+_KIND_OPEN = (
+    '\n    <p class="small fw-semibold text-body-secondary mt-2 mb-1">{label}</p>'
+    '\n    <ul class="list-unstyled mb-0">'
+    "\n      "
+)
+_KIND_CLOSE = "\n    </ul>\n    "
+_FINDING = (
+    '\n      <li class="finding finding-{status} small ps-2 py-1 mb-1" data-rule="{rule}" '
+    'data-status="{status}">'
+    '\n        <span class="badge {badge}">{label}</span>'
+    '\n        <span class="fw-semibold" data-finding-text>{text}</span>'
+    '\n        <span class="text-body-secondary text-nowrap">({rule})</span>'
+    "\n        <div data-finding-reason>{reason}</div>"
+    "\n      </li>"
+    "\n      "
+)
+_STATUS_BADGES = {"met": "text-bg-primary", "unknown": "text-bg-secondary"}
+
+
+def _escape(value) -> str:
+    """django.utils.html.conditional_escape, without its lazy-string wrapper."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+def _field(item, key: str, escape) -> str:
+    # As a template variable: a missing key renders as "", any other value as its text.
+    return escape(item[key]) if key in item else ""
+
+
+@register.simple_tag(takes_context=True)
+def finding_sections(context, result: dict) -> str:
+    """Each level of the result: its recommendation and its findings grouped by kind."""
+    escape = _escape if context.autoescape else str
+    parts = []
+    for level in result.get("levels") or []:
+        recommendation = level.get("recommendation", "")
+        parts.append(
+            _LEVEL_OPEN.format(
+                level=_field(level, "level", escape),
+                recommendation=_field(level, "recommendation", escape),
+                label=escape(recommendation_label(recommendation)),
+            )
+        )
+        for kind, findings in groupby(level.get("findings") or [], key=lambda f: f.get("kind")):
+            parts.append(_KIND_OPEN.format(label=escape(kind_label(kind))))
+            for finding in findings:
+                status = finding.get("status", "")
+                parts.append(
+                    _FINDING.format(
+                        status=_field(finding, "status", escape),
+                        rule=_field(finding, "rule", escape),
+                        badge=_STATUS_BADGES.get(status, "text-bg-light border"),
+                        label=escape(status_label(status)),
+                        text=_field(finding, "text", escape),
+                        reason=_field(finding, "reason", escape),
+                    )
+                )
+            parts.append(_KIND_CLOSE)
+        parts.append(_LEVEL_CLOSE)
+    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
