@@ -6,6 +6,7 @@ build unsaved model instances for the live evaluation, and how to put the engine
 errors (`levels[0].pain_nrs`) back next to the question they belong to.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -15,7 +16,8 @@ from django.core.exceptions import ValidationError
 from django.forms.formsets import DELETION_FIELD_NAME, BaseFormSet, formset_factory
 from django.http import QueryDict
 
-from eligibility.engine import FieldError
+from eligibility.conf import get_thresholds
+from eligibility.engine import FieldError, Thresholds
 
 from .models import LEVEL_LABELS, Allergy, Etiology, Patient, RadicularCause, Referral, TargetLevel
 from .questions import TUMOUR_ONLY_QUESTIONS, level_questions, referral_questions
@@ -158,10 +160,29 @@ class SearchForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
-def _labelled(field: forms.Field, question) -> forms.Field:
-    field.label = question.label
-    field.help_text = question.help_text
-    return field
+def _copied_field(field: forms.Field) -> forms.Field:
+    """A copy of a declared field for one form, as `Field.__deepcopy__` makes it, except that
+    the (normalized, never changed in place) choices are shared instead of deep-copied."""
+    copied = object.__new__(type(field))
+    copied.__dict__ = field.__dict__.copy()
+    widget = field.widget
+    copied_widget = object.__new__(type(widget))
+    copied_widget.__dict__ = widget.__dict__.copy()
+    copied_widget.attrs = widget.attrs.copy()
+    copied.widget = copied_widget
+    copied.error_messages = field.error_messages.copy()
+    copied.validators = field.validators[:]
+    return copied
+
+
+class _DeclaredFields(dict):
+    """A form class's `base_fields`, which each form copies (`copy.deepcopy`) into its own
+    `fields`: every field and widget is copied, with its attributes, error messages and
+    validators, but the choice lists are shared. Deep-copying the choices was most of the
+    cost of building an intake form (30 levels, etiologies, yes/no/unknown per question)."""
+
+    def __deepcopy__(self, memo) -> dict:
+        return {name: _copied_field(field) for name, field in self.items()}
 
 
 class ReferralAnswersForm(BootstrapFormMixin, forms.Form):
@@ -216,13 +237,10 @@ class ReferralAnswersForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        questions = referral_questions()
-        for name, field in self.fields.items():
-            if name == "allergy_status":
-                _labelled(field, questions["allergies"])
-            elif name in questions:
-                _labelled(field, questions[name])
-        self.fields["allergies"].help_text = ""
+        for name, (label, help_text) in _referral_labels(get_thresholds()).items():
+            field = self.fields[name]
+            field.label = label
+            field.help_text = help_text
         self._style_widgets()
 
     def clean_allergy_status(self) -> str:
@@ -257,6 +275,20 @@ class ReferralAnswersForm(BootstrapFormMixin, forms.Form):
                 "some": cleaned["allergies"],
             }[cleaned["allergy_status"]]
         return answers
+
+
+@functools.cache
+def _referral_labels(thresholds: Thresholds) -> dict[str, tuple[str, str]]:
+    """Field name → (label, help text) of the answers form, worded with these thresholds."""
+    questions = referral_questions()
+    labels = {
+        name: (question.label, question.help_text)
+        for name, question in questions.items()
+        if name in ReferralAnswersForm.base_fields
+    }
+    labels["allergy_status"] = labels["allergies"]
+    labels["allergies"] = (questions["allergies"].label, "")
+    return labels
 
 
 def referral_initial(referral: Referral | None) -> dict:
@@ -315,10 +347,10 @@ class TargetLevelForm(BootstrapFormMixin, forms.Form):
         self.date_of_birth = date_of_birth
         # Advice that does not block saving, by field name.
         self.warnings: dict[str, str] = {}
-        questions = level_questions()
-        for name, field in self.fields.items():
-            if name in questions:
-                _labelled(field, questions[name])
+        for name, (label, help_text) in _level_labels(get_thresholds()).items():
+            field = self.fields[name]
+            field.label = label
+            field.help_text = help_text
         self._style_widgets()
 
     def clean_fracture_date(self) -> date | None:
@@ -376,6 +408,16 @@ class TargetLevelForm(BootstrapFormMixin, forms.Form):
         if "etiology" in answers:
             answers["etiology"] = answers["etiology"] or ""
         return answers
+
+
+@functools.cache
+def _level_labels(thresholds: Thresholds) -> dict[str, tuple[str, str]]:
+    """Field name → (label, help text) of a level form, worded with these thresholds."""
+    return {
+        name: (question.label, question.help_text)
+        for name, question in level_questions().items()
+        if name in TargetLevelForm.base_fields
+    }
 
 
 def level_initial(target_level: TargetLevel) -> dict:
@@ -437,6 +479,9 @@ class BaseLevelFormSet(BaseFormSet):
                 form.add_error("level", LEVEL_DUPLICATE.format(level=label))
             seen_levels.add(label)
 
+
+ReferralAnswersForm.base_fields = _DeclaredFields(ReferralAnswersForm.base_fields)
+TargetLevelForm.base_fields = _DeclaredFields(TargetLevelForm.base_fields)
 
 LevelFormSet = formset_factory(
     TargetLevelForm,

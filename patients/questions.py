@@ -44,15 +44,19 @@ class Question:
     @property
     def help_text(self) -> str:
         """The hint followed by the seed's criteria this answer feeds."""
-        feeds = [
-            f"“{rule.text}” ({_KIND_NAMES[rule.kind]})"
-            for rule in RULES
-            if self.case_input in rule.inputs
-        ]
-        parts = [self.hint] if self.hint else []
-        if feeds:
-            parts.append("Feeds " + "; ".join(feeds) + ".")
-        return " ".join(parts)
+        return _help_text(self.hint, self.case_input)
+
+
+@functools.cache
+def _help_text(hint: str, case_input: str) -> str:
+    # Built once per question: the rules are constants of the engine.
+    feeds = [
+        f"“{rule.text}” ({_KIND_NAMES[rule.kind]})" for rule in RULES if case_input in rule.inputs
+    ]
+    parts = [hint] if hint else []
+    if feeds:
+        parts.append("Feeds " + "; ".join(feeds) + ".")
+    return " ".join(parts)
 
 
 @functools.cache
