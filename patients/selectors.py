@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from eligibility.conf import get_thresholds
@@ -39,8 +41,11 @@ def visible_patients(*, user) -> QuerySet[Patient]:
     patients = Patient.objects.all()
     if _sees_everything(user):
         return patients
-    referred = Referral.objects.filter(patient=OuterRef("pk"), physician=user)
-    return patients.filter(Q(created_by=user) | Q(Exists(referred)))
+    # A union of two indexed lookups: `created_by = me OR EXISTS(referred by me)` scanned
+    # every patient (docs/performance.md, item 3).
+    registered = Patient.objects.filter(created_by=user).order_by().values("pk")
+    referred = Referral.objects.filter(physician=user).order_by().values("patient_id")
+    return patients.filter(pk__in=registered.union(referred))
 
 
 def _search_filter(search: str, prefix: str = "") -> Q:
@@ -73,15 +78,40 @@ def referral_list(*, user, search: str = "", status: str = "") -> QuerySet[Refer
 
 def patient_list(*, user, search: str = "") -> QuerySet[Patient]:
     """The physician's patients by name, each with the number of their referrals."""
-    patients = visible_patients(user=user).annotate(referral_count=Count("referrals"))
+    # Counted per row shown, not joined and grouped over every visible patient; the page's
+    # count query then needs no join at all.
+    referral_count = (
+        Referral.objects.filter(patient=OuterRef("pk"))
+        .order_by()
+        .values("patient")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    patients = visible_patients(user=user).annotate(
+        referral_count=Coalesce(Subquery(referral_count), 0)
+    )
     if search:
         patients = patients.filter(_search_filter(search))
     return patients.order_by("family_name", "given_name", "id")
 
 
 def patient_for_physician(*, user, pk: int) -> Patient:
-    """The patient if this physician may see it; Http404 otherwise (existence not revealed)."""
-    return get_object_or_404(visible_patients(user=user), pk=pk)
+    """The patient if this physician may see it; Http404 otherwise (existence not revealed).
+
+    The rule of `visible_patients`, checked on the one row: a physician's own registration
+    needs no second query, a patient they only referred needs one.
+    """
+    try:
+        patient = Patient.objects.get(pk=pk)
+    except Patient.DoesNotExist:
+        patient = None
+    if patient is not None and (
+        _sees_everything(user)
+        or patient.created_by_id == user.pk
+        or Referral.objects.filter(patient_id=pk, physician=user).exists()
+    ):
+        return patient
+    raise Http404("No Patient matches the given query.")
 
 
 def referral_for_physician(*, user, pk: int) -> Referral:

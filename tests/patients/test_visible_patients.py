@@ -1,0 +1,75 @@
+"""Which patients a physician sees: registered by them or referred by them, nobody else's."""
+
+import pytest
+from django.db import connection
+from django.http import Http404
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from patients import selectors
+
+from .conftest import eligible_case, page
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def three_patients(physician, other_physician, make_patient, make_referral):
+    """Registered by the physician; registered by another and referred by the physician;
+    registered and referred by another only."""
+    case = eligible_case(timezone.localdate())
+    mine = make_patient(physician, family_name="Mine")
+    referred = make_patient(other_physician, family_name="Referred")
+    make_referral(referred, physician, case)
+    make_referral(referred, physician, case)
+    theirs = make_patient(other_physician, family_name="Theirs")
+    make_referral(theirs, other_physician, case)
+    return mine, referred, theirs
+
+
+def test_a_physician_sees_the_patients_they_registered_or_referred(
+    physician, make_user, three_patients
+):
+    mine, referred, theirs = three_patients
+    assert set(selectors.visible_patients(user=physician)) == {mine, referred}
+    assert selectors.patient_for_physician(user=physician, pk=mine.pk) == mine
+    assert selectors.patient_for_physician(user=physician, pk=referred.pk) == referred
+    for pk in (theirs.pk, theirs.pk + 1000):
+        with pytest.raises(Http404):
+            selectors.patient_for_physician(user=physician, pk=pk)
+    superuser = make_user(superuser=True)
+    assert set(selectors.visible_patients(user=superuser)) == {mine, referred, theirs}
+    assert selectors.patient_for_physician(user=superuser, pk=theirs.pk) == theirs
+
+
+def test_an_own_patient_is_found_in_one_query_a_referred_one_in_two(physician, three_patients):
+    mine, referred, _ = three_patients
+    with CaptureQueriesContext(connection) as queries:
+        selectors.patient_for_physician(user=physician, pk=mine.pk)
+    assert len(queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        selectors.patient_for_physician(user=physician, pk=referred.pk)
+    assert len(queries) == 2
+
+
+def test_patient_list_counts_referrals_and_searches(physician, make_patient, three_patients):
+    mine, referred, _ = three_patients
+    listed = list(selectors.patient_list(user=physician))
+    assert [(p.family_name, p.referral_count) for p in listed] == [("Mine", 0), ("Referred", 2)]
+    found = selectors.patient_list(user=physician, search="refer")
+    assert [p.family_name for p in found] == ["Referred"]
+    assert selectors.patient_list(user=physician, search="Theirs").count() == 0
+
+
+def test_patient_list_page_shows_registered_and_referred_patients(physician_client, three_patients):
+    html = page(physician_client.get(reverse("patients:patient-list")))
+    assert "Mine," in html and "Referred," in html and "Theirs," not in html
+    assert "2 patients" in html
+
+
+def test_patient_list_query_uses_a_union_not_an_or_nor_a_join(physician):
+    # docs/performance.md item 3: the OR with an EXISTS scanned every patient; the count of
+    # referrals, a join grouped over every visible patient, is a subquery per row shown.
+    sql = str(selectors.patient_list(user=physician).query)
+    assert " UNION " in sql and " OR " not in sql and " JOIN " not in sql
