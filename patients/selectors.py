@@ -23,6 +23,17 @@ from .models import Allergy, Etiology, Patient, RadicularCause, Referral, Target
 from .questions import level_questions, referral_questions
 
 MAX_SEARCH_TERMS = 5
+REFERRAL_LIST_COLUMNS = (
+    "id",
+    "status",
+    "recommendation",
+    "flagged",
+    "updated_at",
+    "patient__id",
+    "patient__family_name",
+    "patient__given_name",
+    "patient__mrn",
+)
 HISTORY_LIMIT = 200
 
 
@@ -60,13 +71,12 @@ def _search_filter(search: str, prefix: str = "") -> Q:
 
 
 def referral_list(*, user, search: str = "", status: str = "") -> QuerySet[Referral]:
-    """The physician's referrals, most recently changed first, with patient and levels."""
+    """The physician's referrals, most recently changed first, with their patient (the
+    columns a row shows); `level_labels` gives the levels of a page of them."""
     referrals = (
         visible_referrals(user=user)
         .select_related("patient")
-        .prefetch_related(
-            Prefetch("levels", queryset=TargetLevel.objects.only("id", "referral_id", "level"))
-        )
+        .only(*REFERRAL_LIST_COLUMNS)
         .order_by("-updated_at", "-id")
     )
     if search:
@@ -74,6 +84,21 @@ def referral_list(*, user, search: str = "", status: str = "") -> QuerySet[Refer
     if status:
         referrals = referrals.filter(status=status)
     return referrals
+
+
+def level_labels(referrals) -> dict[int, list[str]]:
+    """The level labels of each referral, in the referral's order (one query): what a list
+    row shows, without a model instance and a queryset per referral as a prefetch builds."""
+    labels: dict[int, list[str]] = {referral.pk: [] for referral in referrals}
+    if labels:
+        rows = (
+            TargetLevel.objects.filter(referral_id__in=list(labels))
+            .order_by("referral_id", "position", "id")
+            .values_list("referral_id", "level")
+        )
+        for referral_id, label in rows:
+            labels[referral_id].append(label)
+    return labels
 
 
 def patient_list(*, user, search: str = "") -> QuerySet[Patient]:

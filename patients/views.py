@@ -33,6 +33,7 @@ from .forms import (
     rebased_data,
 )
 from .models import Patient, Referral
+from .templatetags.findings import recommendation_label
 
 PAGE_SIZE = 25
 NO_LEVELS_YET = "Add a target level and choose its level to see the recommendation."
@@ -95,10 +96,59 @@ def referral_list(request):
         search=search.cleaned_data.get("q") or "",
         status=search.cleaned_data.get("status") or "",
     )
-    context = {"search": search, "page": _page(request, referrals, search)}
+    page = _page(request, referrals, search)
+    context = {"search": search, "page": page, "rows": _referral_rows(page.object_list)}
     if request.htmx:
         return render(request, "patients/_referral_results.html", context)
     return render(request, "patients/referral_list.html", context)
+
+
+def _referral_rows(referrals) -> list[dict]:
+    """What each row of "My referrals" shows, worked out once here rather than in the
+    template (links, labels, local times): the table's rendering was most of the page."""
+    referrals = list(referrals)
+    labels = selectors.level_labels(referrals)
+    detail_url = _url_of("patients:referral-detail")
+    edit_url = _url_of("patients:referral-edit")
+    rows = []
+    for referral in referrals:
+        patient = referral.patient
+        updated = timezone.localtime(referral.updated_at)
+        rows.append(
+            {
+                "pk": referral.pk,
+                "url": detail_url(referral.pk),
+                "family_name": patient.family_name,
+                "given_name": patient.given_name,
+                "mrn": patient.mrn,
+                "levels": ", ".join(labels[referral.pk]) or "—",
+                "status": _STATUS_LABELS.get(referral.status, referral.status),
+                "edit_url": edit_url(referral.pk) if referral.is_editable_by_physician else "",
+                "recommendation": referral.recommendation,
+                "recommendation_label": recommendation_label(referral.recommendation),
+                "flagged": referral.flagged,
+                # As the date filter writes them: "c" (ISO 8601) and "Y-m-d H:i".
+                "updated_iso": updated.isoformat(),
+                "updated": (
+                    f"{updated.year:04d}-{updated.month:02d}-{updated.day:02d} "
+                    f"{updated.hour:02d}:{updated.minute:02d}"
+                ),
+            }
+        )
+    return rows
+
+
+_STATUS_LABELS = dict(Referral.Status.choices)
+_PK_MARKER = "9876543210123456789"
+
+
+def _url_of(name: str):
+    """pk -> the URL `reverse(name, args=[pk])` gives, reversed once for a whole list."""
+    url = reverse(name, args=[int(_PK_MARKER)])
+    if url.count(_PK_MARKER) != 1:  # pragma: no cover - a URL pattern that repeats the id
+        return lambda pk: reverse(name, args=[pk])
+    before, _, after = url.partition(_PK_MARKER)
+    return lambda pk: f"{before}{pk}{after}"
 
 
 @physician_required

@@ -1,0 +1,71 @@
+"""The rows of "My referrals", written out in Python from the rows the view works out.
+
+A template loop spent some 40 µs per row on variable lookups and escaping; this writes the
+same markup, whitespace included (tests/patients/test_referral_list_rows.py renders the
+former loop beside it), with every value escaped.
+"""
+
+import html
+
+from django import template
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+_ROW = (
+    '\n    <tr data-referral="{pk}">'
+    '\n      <td><a href="{url}">{family_name}, {given_name}</a></td>'
+    "\n      <td>{mrn}</td>"
+    "\n      <td>{levels}</td>"
+    "\n      <td>{status}{edit}</td>"
+    "\n      <td>"
+    "\n{badge}"
+    "\n{flagged}</td>"
+    '\n      <td><time datetime="{updated_iso}">{updated}</time></td>'
+    "\n    </tr>"
+    "\n    "
+)
+_EDIT = ' · <a href="{url}">edit</a>'
+_BADGE = '<span class="badge badge-rec-{recommendation}">{label}</span>'
+_NOT_EVALUATED = '<span class="text-body-secondary">not evaluated</span>'
+_FLAGGED = ' <span class="badge text-bg-warning">flagged</span>'
+
+
+def _escape(value) -> str:
+    """django.utils.html.conditional_escape, without its lazy-string wrapper."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+@register.simple_tag(takes_context=True)
+def referral_rows(context, rows: list[dict]) -> str:
+    """The table rows of "My referrals" (rows: patients.views._referral_rows)."""
+    escape = _escape if context.autoescape else str
+    parts = []
+    for row in rows:
+        edit = _EDIT.format(url=escape(row["edit_url"])) if row["edit_url"] else ""
+        if row["recommendation"]:
+            badge = _BADGE.format(
+                recommendation=escape(row["recommendation"]),
+                label=escape(row["recommendation_label"]),
+            )
+        else:
+            badge = _NOT_EVALUATED
+        parts.append(
+            _ROW.format(
+                pk=escape(row["pk"]),
+                url=escape(row["url"]),
+                family_name=escape(row["family_name"]),
+                given_name=escape(row["given_name"]),
+                mrn=escape(row["mrn"]),
+                levels=escape(row["levels"]),
+                status=escape(row["status"]),
+                edit=edit,
+                badge=badge,
+                flagged=_FLAGGED if row["flagged"] else "",
+                updated_iso=escape(row["updated_iso"]),
+                updated=escape(row["updated"]),
+            )
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
