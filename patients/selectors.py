@@ -139,11 +139,13 @@ def patient_for_physician(*, user, pk: int) -> Patient:
     raise Http404("No Patient matches the given query.")
 
 
-def referral_for_physician(*, user, pk: int) -> Referral:
-    """The referral if this physician made it; Http404 otherwise (existence not revealed)."""
-    return get_object_or_404(
-        visible_referrals(user=user).select_related("patient", "latest_evaluation"), pk=pk
-    )
+def referral_for_physician(*, user, pk: int, with_latest_evaluation: bool = True) -> Referral:
+    """The referral if this physician made it; Http404 otherwise (existence not revealed).
+
+    With its patient, and its latest evaluation (case and result) unless told otherwise.
+    """
+    related = ("patient", "latest_evaluation") if with_latest_evaluation else ("patient",)
+    return get_object_or_404(visible_referrals(user=user).select_related(*related), pk=pk)
 
 
 def patient_referrals(*, patient: Patient, user) -> list[Referral]:

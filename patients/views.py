@@ -278,7 +278,10 @@ def referral_live_new(request, patient_pk: int):
 @require_POST
 def referral_live(request, pk: int):
     """The findings panel for the posted, unsaved intake of a referral."""
-    referral = selectors.referral_for_physician(user=request.user, pk=pk)
+    # The panel evaluates the posted answers: the stored evaluation is not read.
+    referral = selectors.referral_for_physician(
+        user=request.user, pk=pk, with_latest_evaluation=False
+    )
     audit_note(request, referral, action=AuditEvent.Action.VIEW)  # evaluates, stores nothing
     return _live(request, patient=referral.patient, referral=referral)
 

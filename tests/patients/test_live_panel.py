@@ -3,6 +3,8 @@
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,6 +13,7 @@ from eligibility.engine import evaluate
 from eligibility.models import Evaluation
 from patients import forms, views
 from patients.models import Patient, Referral, TargetLevel
+from patients.services import referral_submit
 
 from .conftest import (
     case_form_data,
@@ -85,6 +88,25 @@ def test_live_panel_of_a_stored_referral_evaluates_the_posted_answers(
     referral.refresh_from_db()
     assert referral.systemic_infection is False
     assert not Evaluation.objects.exists()
+
+
+def test_live_panel_of_a_returned_referral_does_not_read_its_stored_evaluation(
+    physician_client, physician, make_patient, make_referral
+):
+    today = timezone.localdate()
+    case = eligible_case(today)
+    referral = make_referral(make_patient(physician), physician, case)
+    referral_submit(referral=referral, by=physician, today=today)
+    Referral.objects.filter(pk=referral.pk).update(status=Referral.Status.INFORMATION_REQUESTED)
+    level = referral.levels.get()
+    case["local_infection"] = True
+    data = case_form_data(case, level_ids={0: level.pk})
+    url = reverse("patients:referral-live", args=[referral.pk])
+    with CaptureQueriesContext(connection) as queries:
+        response = physician_client.post(url, data)
+    assert read_findings(page(response)).recommendation == "not_eligible"
+    assert not any("eligibility_evaluation" in query["sql"] for query in queries)
+    assert Evaluation.objects.filter(referral=referral).count() == 1
 
 
 def test_live_panel_turns_from_incomplete_to_eligible_as_answers_come(
