@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.safestring import SafeString, mark_safe
@@ -28,6 +29,8 @@ from .schedule import INTERVALS, FollowUpState
 RECORDING_ROLES = (Role.RADIOLOGIST, Role.STAFF)
 VIEWING_ROLES = (Role.RADIOLOGIST, Role.STAFF, Role.PHYSICIAN)
 DASHBOARD_ROLES = (Role.RADIOLOGIST,)
+# Rows per page of the lists, as every list of the project.
+PAGE_SIZE = 25
 
 
 def can_record(user) -> bool:
@@ -181,10 +184,10 @@ def complications_text(procedure: Procedure) -> str:
     return "; ".join(parts)
 
 
-def referrals_awaiting_procedure() -> list[Referral]:
-    """Accepted referrals with no procedure recorded yet, oldest first, each with
-    `accept_decision` (its current acceptance, or None)."""
-    referrals = list(
+def referrals_awaiting_procedure() -> QuerySet[Referral]:
+    """Accepted referrals with no procedure recorded yet, oldest first, with their current
+    acceptances prefetched (`with_accept_decision` gives each its `accept_decision`)."""
+    return (
         Referral.objects.filter(status=Referral.Status.ACCEPTED, procedure__isnull=True)
         .select_related("patient", "assigned_radiologist")
         .prefetch_related(
@@ -198,9 +201,24 @@ def referrals_awaiting_procedure() -> list[Referral]:
         )
         .order_by("updated_at", "id")
     )
+
+
+def with_accept_decision(referrals: Iterable[Referral]) -> list[Referral]:
+    """The referrals of `referrals_awaiting_procedure`, each with `accept_decision` (its
+    current acceptance, or None)."""
+    referrals = list(referrals)
     for referral in referrals:
         referral.accept_decision = next(iter(referral.current_acceptances), None)
     return referrals
+
+
+def awaiting_procedure_page(number, *, per_page: int | None = None) -> Page:
+    """One page of `referrals_awaiting_procedure`, its rows with `accept_decision`: a count
+    and two queries, whatever the rows. Out of range: the last page; missing or not a
+    number: the first (Django's `Paginator.get_page`)."""
+    page = Paginator(referrals_awaiting_procedure(), per_page or PAGE_SIZE).get_page(number)
+    page.object_list = with_accept_decision(page.object_list)
+    return page
 
 
 def recent_procedures(user, *, today: date, limit: int = 50) -> list[Procedure]:
@@ -222,19 +240,34 @@ def recent_procedures(user, *, today: date, limit: int = 50) -> list[Procedure]:
     return procedures
 
 
-def open_follow_ups(*, today: date) -> list[FollowUp]:
-    """Follow-ups due or overdue on `today` and not recorded, oldest target first, each with
-    its `state`. Computed from the dates, so the list is right even before the daily task ran."""
-    follow_ups = list(
+def open_follow_ups(*, today: date) -> QuerySet[FollowUp]:
+    """Follow-ups due or overdue on `today` and not recorded, oldest target first
+    (`with_state` gives each its `state`). Computed from the dates, so the list is right even
+    before the daily task ran."""
+    return (
         FollowUp.objects.exclude(status=FollowUpStatus.COMPLETED)
         .filter(target_date__lte=today)
         .select_related("procedure__referral__patient", "procedure__responsible_radiologist")
         .order_by("target_date", "id")
     )
+
+
+def with_state(follow_ups: Iterable[FollowUp], *, today: date) -> list[FollowUp]:
+    """The follow-ups, each with its `state` and `days_late` on `today`."""
+    follow_ups = list(follow_ups)
     for follow_up in follow_ups:
         follow_up.state = follow_up.state_on(today)
         follow_up.days_late = (today - follow_up.target_date).days
     return follow_ups
+
+
+def open_follow_ups_page(number, *, today: date, per_page: int | None = None) -> Page:
+    """One page of `open_follow_ups`, its rows with `state` and `days_late`: a count and one
+    query, whatever the rows. Out of range: the last page; missing or not a number: the
+    first (Django's `Paginator.get_page`)."""
+    page = Paginator(open_follow_ups(today=today), per_page or PAGE_SIZE).get_page(number)
+    page.object_list = with_state(page.object_list, today=today)
+    return page
 
 
 def unread_reminders(user) -> QuerySet[FollowUpReminder]:

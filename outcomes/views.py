@@ -37,9 +37,12 @@ def outcomes_index(request):
     """Accepted referrals awaiting their procedure, and the latest procedures."""
     require_role(request.user, *selectors.VIEWING_ROLES)
     can_record = selectors.can_record(request.user)
+    # Only the page number comes from the URL: the lists hold no filter.
+    awaiting = selectors.awaiting_procedure_page(request.GET.get("page")) if can_record else None
     context = {
         "can_record": can_record,
-        "awaiting": selectors.referrals_awaiting_procedure() if can_record else [],
+        "awaiting_page": awaiting,
+        "awaiting": awaiting.object_list if awaiting else [],
         "procedures": selectors.recent_procedures(request.user, today=timezone.localdate()),
     }
     return render(request, "outcomes/index.html", context)
@@ -148,8 +151,10 @@ def pain_chart(request, referral_id: int):
 def follow_ups_due(request):
     """Follow-ups due and overdue for the clinic, and the user's unread reminders."""
     require_role(request.user, *selectors.RECORDING_ROLES)
+    page = selectors.open_follow_ups_page(request.GET.get("page"), today=timezone.localdate())
     context = {
-        "follow_ups": selectors.open_follow_ups(today=timezone.localdate()),
+        "follow_ups_page": page,
+        "follow_ups": page.object_list,
         "reminders": list(selectors.unread_reminders(request.user)[:50]),
         "today": timezone.localdate(),
     }
