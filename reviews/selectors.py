@@ -7,8 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from eligibility.engine import RULES, RULES_BY_ID
 from eligibility.models import Evaluation
@@ -189,19 +188,43 @@ def _override_table() -> OverrideTable:
 
 
 def review_referral(referral_id: int) -> Referral:
-    """A referral a radiologist may open (any but a draft), with patient and people joined."""
+    """A referral a radiologist may open (any but a draft), with patient and people joined.
+
+    Its latest evaluation is not joined: the review page takes it from referral_evaluations.
+    """
     return (
         Referral.objects.exclude(status=Referral.Status.DRAFT)
-        .select_related("patient", "physician", "assigned_radiologist", "latest_evaluation")
+        .select_related("patient", "physician", "assigned_radiologist")
         .get(pk=referral_id)
     )
+
+
+def decision_referral(referral_id: int) -> Referral:
+    """A referral a radiologist may decide on (any but a draft), for the decision POST: its
+    latest evaluation's result joined (not its case); what else a page needs loads lazily."""
+    return (
+        Referral.objects.exclude(status=Referral.Status.DRAFT)
+        .select_related("latest_evaluation")
+        .defer("latest_evaluation__case")
+        .get(pk=referral_id)
+    )
+
+
+def referral_evaluations(referral: Referral) -> list[Evaluation]:
+    """The referral's evaluations, newest first; the referral's `latest_evaluation` is set to
+    the one of them it points to (no second query for it)."""
+    evaluations = list(Evaluation.objects.filter(referral=referral).order_by("-created_at", "-id"))
+    latest = next((e for e in evaluations if e.pk == referral.latest_evaluation_id), None)
+    if latest is not None:
+        Referral.latest_evaluation.field.set_cached_value(referral, latest)
+    return evaluations
 
 
 def referral_decisions(referral: Referral) -> list[ReviewDecision]:
     """All decisions on the referral, newest first, with reasons and signatures joined.
 
-    `correction_count` is 1 for a decision a later one corrects, else 0 (corrections form a
-    chain: a decision has at most one).
+    `correction_count` is True (1) for a decision a later one corrects, else False (0):
+    corrections form a chain, a decision has at most one (an EXISTS, not COUNT + GROUP BY).
     """
     corrections = ReviewDecision.objects.filter(supersedes=OuterRef("pk"))
     return list(
@@ -212,7 +235,7 @@ def referral_decisions(referral: Referral) -> list[ReviewDecision]:
             "decided_by",
             "countersignature__signed_by",
         )
-        .annotate(correction_count=Cast(Exists(corrections), IntegerField()))
+        .annotate(correction_count=Exists(corrections))
         .order_by("-decided_at", "-id")
     )
 

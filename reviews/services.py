@@ -186,6 +186,18 @@ def _notify_decision(decision: ReviewDecision) -> None:
     outbox_enqueue(kind=kind, payload={"decision_id": decision.pk})
 
 
+def _latest_evaluation(given: Referral, *, locked: Referral) -> Evaluation:
+    """The locked referral's latest evaluation; the one the caller loaded with the referral
+    when it is the same (evaluations are immutable), else read."""
+    if (
+        Referral.latest_evaluation.is_cached(given)
+        and given.latest_evaluation is not None
+        and given.latest_evaluation_id == locked.latest_evaluation_id
+    ):
+        return given.latest_evaluation
+    return Evaluation.objects.get(pk=locked.latest_evaluation_id)
+
+
 @transaction.atomic
 def decision_record(
     *,
@@ -206,6 +218,7 @@ def decision_record(
     in each case nothing is saved. An override of an absolute contraindication leaves the
     referral under review until another radiologist countersigns.
     """
+    given = referral
     referral = _lock(referral)
     if referral.version != expected_version:
         raise StaleReferral(REFERRAL_CHANGED)
@@ -218,7 +231,7 @@ def decision_record(
     _check_can_decide(referral, by=by, current=current, supersedes=supersedes)
     if referral.latest_evaluation_id is None:
         raise ReviewError(REFERRAL_NOT_EVALUATED)
-    evaluation = Evaluation.objects.get(pk=referral.latest_evaluation_id)
+    evaluation = _latest_evaluation(given, locked=referral)
     levels_to_treat = list(levels_to_treat)
     problems = decision_problems(
         result=evaluation.result,

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.mixins import require_role
 from accounts.roles import Role
 from audit.services import audit_note
-from eligibility.models import Evaluation
 from patients.models import Referral
 
 from . import selectors
@@ -129,11 +128,7 @@ def _review_page(
     """Render the review page; forms carry errors when a POST failed."""
     decisions = selectors.referral_decisions(referral)
     current = selectors.current_decision(decisions)
-    evaluations = list(
-        Evaluation.objects.filter(referral=referral)
-        .select_related("created_by")
-        .order_by("-created_at", "-id")
-    )
+    evaluations = selectors.referral_evaluations(referral)
     evaluation = referral.latest_evaluation
     may_decide = (
         referral.status in {Referral.Status.SUBMITTED, Referral.Status.UNDER_REVIEW}
@@ -199,7 +194,10 @@ def claim(request, referral_id: int):
 def decide(request, referral_id: int):
     """Record a decision (or, with `correction-` fields, a correction of the current one)."""
     require_role(request.user, Role.RADIOLOGIST)
-    referral = _review_referral(referral_id)
+    try:
+        referral = selectors.decision_referral(referral_id)
+    except Referral.DoesNotExist as exc:
+        raise Http404 from exc
     audit_note(request, referral)
     if referral.latest_evaluation is None:
         raise Http404

@@ -457,3 +457,94 @@ def test_current_and_pending_countersignature_querysets(submitted, radiologist, 
     assert set(ReviewDecision.objects.current()) == {pending, signed, correction}
     assert list(ReviewDecision.objects.pending_countersignature()) == [pending]
     assert set(ReviewDecision.objects.countersigned()) == {signed}
+
+
+# --- Review page and decision POST ----------------------------------------------------------
+
+
+def evaluation_queries(queries) -> list[str]:
+    return [q["sql"] for q in queries if 'FROM "eligibility_evaluation"' in q["sql"]]
+
+
+def test_the_review_page_reads_the_evaluations_once(radiologist_client, submitted):
+    referral = submitted("two_levels")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = radiologist_client.get(reverse("reviews:review", args=[referral.pk]))
+
+    assert response.status_code == 200
+    assert response.context["evaluation"].pk == referral.latest_evaluation_id
+    assert len(evaluation_queries(queries)) == 1
+    assert 'data-testid="findings"' in response.content.decode()
+
+
+def test_a_decision_reads_the_evaluation_once_with_the_referral(
+    radiologist_client, submitted, radiologist
+):
+    referral = submitted("eligible")
+    referral_claim(referral=referral, by=radiologist)
+    referral.refresh_from_db()
+
+    with CaptureQueriesContext(connection) as queries:
+        response = radiologist_client.post(
+            reverse("reviews:decide", args=[referral.pk]),
+            {"expected_version": referral.version, "outcome": "accept", "levels_to_treat": "L2"},
+        )
+
+    decision = ReviewDecision.objects.get()
+    assert response.status_code == 302
+    assert decision.evaluation_id == referral.latest_evaluation_id
+    assert evaluation_queries(queries) == []  # joined into the referral's query
+    assert '"eligibility_evaluation"."case"' not in next(
+        q["sql"] for q in queries if 'FROM "patients_referral"' in q["sql"]
+    )
+
+
+def test_a_decision_is_recorded_on_the_latest_evaluation_even_if_the_caller_holds_an_older_one(
+    submitted, radiologist
+):
+    from eligibility.models import Evaluation
+
+    referral = submitted("eligible")
+    given = Referral.objects.select_related("latest_evaluation").get(pk=referral.pk)
+    older = given.latest_evaluation
+    newer = Evaluation.objects.create(
+        referral=referral,
+        referral_version=older.referral_version,
+        ruleset_version=older.ruleset_version,
+        case=older.case,
+        result=older.result,
+        recommendation=older.recommendation,
+        flagged=older.flagged,
+        created_by=older.created_by,
+    )
+    Referral.objects.filter(pk=referral.pk).update(latest_evaluation=newer)
+
+    decision = decision_record(
+        referral=given,
+        by=radiologist,
+        expected_version=given.version,
+        outcome="accept",
+        levels_to_treat=["L2"],
+    )
+
+    assert decision.evaluation == newer
+
+
+def test_a_refused_decision_still_shows_the_whole_review_page(
+    radiologist_client, submitted, radiologist
+):
+    referral = submitted("two_levels", family_name="Moreau", mrn="MRN-77")
+    referral_claim(referral=referral, by=radiologist)
+    referral.refresh_from_db()
+
+    response = radiologist_client.post(
+        reverse("reviews:decide", args=[referral.pk]),
+        {"expected_version": referral.version, "outcome": "accept"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Choose at least one level to treat." in html
+    assert "Moreau" in html and "MRN-77" in html
+    assert 'data-testid="findings"' in html
