@@ -108,6 +108,9 @@ class Finding:
 
 @dataclass(frozen=True)
 class LevelSummary:
+    """One target level, with what the page shows of it worked out once (the page and the
+    PDF read these fields; nothing is recomputed while the template renders)."""
+
     level: str
     recommendation: str
     recommendation_label: str
@@ -115,22 +118,14 @@ class LevelSummary:
     findings: tuple[Finding, ...]
     met: tuple[Finding, ...]
     to_treat: bool
-
-    @property
-    def decisive(self) -> tuple[Finding, ...]:
-        """Met and unknown findings: what decided the level, or what it still needs."""
-        return tuple(f for f in self.findings if f.status != "not_met")
-
-    @property
-    def not_met(self) -> tuple[Finding, ...]:
-        """The level's own criteria checked and not met (patient-level ones are listed once)."""
-        return tuple(
-            f for f in self.findings if f.status == "not_met" and f.rule not in PATIENT_RULES
-        )
-
-    @property
-    def answer_rows(self) -> tuple[tuple[Answer | None, ...], ...]:
-        return _pairs(self.answers)
+    # Met and unknown findings: what decided the level, or what it still needs.
+    decisive: tuple[Finding, ...] = ()
+    # The level's own criteria checked and not met (patient-level ones are listed once).
+    not_met: tuple[Finding, ...] = ()
+    # `not_met` as the one line the summary prints.
+    not_met_text: str = ""
+    # The answers two to a row, for the two-column table.
+    answer_rows: tuple[tuple[Answer | None, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,25 +184,23 @@ class Summary:
     patient_copy: PatientCopy
     document_id: int | None = None
     superseded_by_id: int | None = None
-
-    @property
-    def referral_answer_rows(self) -> tuple[tuple[Answer | None, ...], ...]:
-        return _pairs(self.referral_answers)
-
-    @property
-    def patient_not_met(self) -> tuple[Finding, ...]:
-        """Patient-level criteria checked and not met: the same at every level, listed once."""
-        if not self.levels:
-            return ()
-        return tuple(
-            f for f in self.levels[0].findings if f.status == "not_met" and f.rule in PATIENT_RULES
-        )
+    # The referral answers two to a row, for the two-column table.
+    referral_answer_rows: tuple[tuple[Answer | None, ...], ...] = ()
+    # Patient-level criteria checked and not met: the same at every level, listed once.
+    patient_not_met: tuple[Finding, ...] = ()
+    # `patient_not_met` as the one line the summary prints.
+    patient_not_met_text: str = ""
 
 
 def _pairs(answers: tuple[Answer, ...]) -> tuple[tuple[Answer | None, ...], ...]:
     """Answers two to a row, for the two-column tables; the last row padded with None."""
     padded = (*answers, None) if len(answers) % 2 else answers
     return tuple(zip(padded[::2], padded[1::2], strict=True))
+
+
+def findings_line(findings: tuple[Finding, ...]) -> str:
+    """Findings as one line of text: "wording (rule): reason · wording (rule): reason"."""
+    return " · ".join(f"{f.text} ({f.rule}): {f.reason}" for f in findings)
 
 
 def _person(user) -> str:
@@ -289,6 +282,9 @@ def _level_summaries(evaluation: Evaluation, to_treat: set[str]) -> tuple[LevelS
             )
             for f in level["findings"]
         )
+        not_met = tuple(
+            f for f in findings if f.status == "not_met" and f.rule not in PATIENT_RULES
+        )
         summaries.append(
             LevelSummary(
                 level=level["level"],
@@ -298,6 +294,10 @@ def _level_summaries(evaluation: Evaluation, to_treat: set[str]) -> tuple[LevelS
                 findings=findings,
                 met=tuple(f for f in findings if f.status == "met"),
                 to_treat=level["level"] in to_treat,
+                decisive=tuple(f for f in findings if f.status != "not_met"),
+                not_met=not_met,
+                not_met_text=findings_line(not_met),
+                answer_rows=_pairs(answers),
             )
         )
     return tuple(summaries)
@@ -426,6 +426,13 @@ def build_summary(
         else set()
     )
     physician_name = _person(referral.physician)
+    levels = _level_summaries(evaluation, to_treat)
+    referral_answers = _referral_answers(case)
+    patient_not_met = (
+        tuple(f for f in levels[0].findings if f.status == "not_met" and f.rule in PATIENT_RULES)
+        if levels
+        else ()
+    )
     return Summary(
         clinic_name=settings.VPSELECT_CLINIC_NAME,
         generated_at=generated_at or timezone.now(),
@@ -443,11 +450,14 @@ def build_summary(
         recommendation_label=Recommendation(evaluation.recommendation).label,
         flagged=evaluation.flagged,
         ruleset_version=evaluation.ruleset_version,
-        referral_answers=_referral_answers(case),
-        levels=_level_summaries(evaluation, to_treat),
+        referral_answers=referral_answers,
+        levels=levels,
         missing=tuple(_missing_label(path, case.get("levels", [])) for path in result["missing"]),
         decision=decision_summary,
         patient_copy=_patient_copy(decision_summary, physician_name),
         document_id=document.pk if document is not None else None,
         superseded_by_id=document.superseded_by_id if document is not None else None,
+        referral_answer_rows=_pairs(referral_answers),
+        patient_not_met=patient_not_met,
+        patient_not_met_text=findings_line(patient_not_met),
     )

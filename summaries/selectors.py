@@ -75,9 +75,15 @@ def referral_current_state(referral: Referral):
 
 
 def referral_outcome(referral: Referral) -> dict | None:
-    """The procedure and latest follow-up of the referral, for the summary, or None."""
+    """The procedure and latest follow-up of the referral, for the summary, or None.
+
+    No query when the referral was loaded with `select_related("procedure")` and has none.
+    """
     from outcomes.selectors import procedure_summary
 
+    procedure = Referral._meta.get_field("procedure")
+    if procedure.is_cached(referral) and procedure.get_cached_value(referral) is None:
+        return None
     return procedure_summary(referral)
 
 

@@ -75,12 +75,16 @@ def _actions(request) -> dict:
 @require_GET
 def referral_summary(request, referral_id: int):
     """The print page of a referral's summary as it stands now (latest evaluation)."""
+    # The latest evaluation and the procedure (or that there is none) come with the referral.
     referral = get_object_or_404(
-        referrals_visible_to(request.user).select_related("patient", "physician"), pk=referral_id
+        referrals_visible_to(request.user).select_related(
+            "patient", "physician", "latest_evaluation", "procedure"
+        ),
+        pk=referral_id,
     )
     audit_note(request, referral)
     evaluation, decision = referral_current_state(referral)
-    documents = referral.summary_documents.select_related("printed_by").order_by("-id")[:5]
+    documents = referral.summary_documents.order_by("-id")[:5]
     if evaluation is None:
         context = {"referral": referral, "message": REFERRAL_NOT_EVALUATED}
         return render(request, "summaries/not_evaluated.html", context)

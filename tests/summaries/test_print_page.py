@@ -119,3 +119,120 @@ def test_the_status_panel_polls_only_while_the_pdf_is_being_made(
     failed = client.get(status_url).content.decode()
     assert "hx-get" not in failed
     assert "could not be made" in failed
+
+
+# --- What the page costs ------------------------------------------------------------------
+
+
+def _print_page_queries(client, referral, django_assert_max_num_queries, budget=30):
+    url = reverse("summaries:referral-summary", args=[referral.pk])
+    client.get(url)  # the session's first request stamps it: not part of the page's cost
+    with django_assert_max_num_queries(budget) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return [query["sql"] for query in captured.captured_queries], response.content.decode()
+
+
+def test_the_print_page_loads_the_evaluation_and_procedure_with_the_referral(
+    client,
+    submitted_referral,
+    decide,
+    clinic_staff,
+    stub_pdf,
+    django_capture_on_commit_callbacks,
+    django_assert_max_num_queries,
+):
+    referral = submitted_referral()
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(referral)
+    client.force_login(clinic_staff)
+
+    queries, page = _print_page_queries(client, referral, django_assert_max_num_queries)
+
+    # 4 are the middleware's (session, user, roles, audit event); then the referral with its
+    # patient, physician, latest evaluation and procedure (none), its decision, its PDFs.
+    assert len(queries) == 7, "\n".join(queries)
+    assert not any(q.startswith("SELECT") and 'FROM "eligibility_evaluation"' in q for q in queries)
+    assert not any('FROM "outcomes_procedure"' in q for q in queries)
+    assert "Procedure and outcome" not in page
+    assert f'href="/summaries/{SummaryDocument.objects.get(referral=referral).pk}/"' in page
+
+
+def test_the_print_page_queries_do_not_grow_with_levels_and_pdfs(
+    client,
+    submitted_referral,
+    decide,
+    clinic_staff,
+    stub_pdf,
+    django_capture_on_commit_callbacks,
+    django_assert_max_num_queries,
+):
+    one_level = submitted_referral(case=case_with(levels=[LEVEL_T12]))
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(one_level, levels=("T12",))
+    three_levels = submitted_referral()
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(three_levels)
+    client.force_login(clinic_staff)
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("summaries:generate", args=[three_levels.pk]))
+
+    at_one, _ = _print_page_queries(client, one_level, django_assert_max_num_queries)
+    at_three, page = _print_page_queries(client, three_levels, django_assert_max_num_queries)
+
+    assert page.count('data-testid="level"') == 3
+    assert page.count('href="/summaries/') >= 4
+    assert len(at_three) == len(at_one)
+
+
+def test_the_print_page_still_shows_a_recorded_procedure(
+    client, submitted_referral, decide, radiologist, stub_pdf, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    from outcomes.services import TreatedLevelInput, procedure_record
+
+    referral = submitted_referral()
+    with django_capture_on_commit_callbacks(execute=True):
+        decision = decide(referral)
+    procedure_record(
+        referral=referral,
+        by=radiologist,
+        performed_on=decision.decided_at.date(),
+        levels=[TreatedLevelInput("T12", Decimal("3.0"), "transpedicular")],
+        guidance="both",
+        anaesthesia="local",
+        admission="outpatient",
+        had_complications=False,
+        today=decision.decided_at.date(),
+    )
+    client.force_login(radiologist)
+
+    page = _page(client, referral)
+
+    assert "Procedure and outcome" in page
+    assert "CT and fluoroscopy · Local" in page
+
+
+def test_not_met_criteria_are_one_escaped_line_per_level_and_one_for_the_patient(
+    client, submitted_referral, radiologist
+):
+    from summaries.content import PATIENT_RULES
+
+    referral = submitted_referral()
+    client.force_login(radiologist)
+
+    page = _page(client, referral)
+
+    result = referral.latest_evaluation.result
+    l1 = next(level for level in result["levels"] if level["level"] == "L1")
+    own = [f for f in l1["findings"] if f["status"] == "not_met" and f["rule"] not in PATIENT_RULES]
+    line = " · ".join(f"{f['text']} ({f['rule']}): {f['reason']}" for f in own)
+    html_line = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    html_line = html_line.replace("'", "&#x27;").replace('"', "&quot;")
+    assert f'<span class="vs-not-met-title">Checked, not met:</span> {html_line}</p>' in page
+    patient = [f for f in l1["findings"] if f["status"] == "not_met" and f["rule"] in PATIENT_RULES]
+    assert patient
+    assert f"{patient[0]['text']} ({patient[0]['rule']}): " in page
+    assert page.count("Checked for every level, not met:") == 1
