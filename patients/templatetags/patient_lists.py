@@ -1,8 +1,9 @@
-"""The rows of "My referrals", written out in Python from the rows the view works out.
+"""The rows of "My referrals" and "My patients", written out in Python from the rows the
+views work out.
 
-A template loop spent some 40 µs per row on variable lookups and escaping; this writes the
+A template loop spent some 40 µs per row on variable lookups and escaping; these write the
 same markup, whitespace included (tests/patients/test_referral_list_rows.py renders the
-former loop beside it), with every value escaped.
+former loops beside them), with every value escaped.
 """
 
 import html
@@ -69,3 +70,28 @@ def referral_rows(context, rows: list[dict]) -> str:
             )
         )
     return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
+
+
+_PATIENT_ROW = (
+    "\n    <tr>"
+    '\n      <td><a href="{url}">{family_name}, {given_name}</a></td>'
+    "\n      <td>{mrn}</td>"
+    "\n      <td>{date_of_birth}</td>"
+    "\n      <td>{referral_count}</td>"
+    '\n      <td><a class="btn btn-sm btn-outline-primary" href="{new_referral_url}">'
+    "New referral</a></td>"
+    "\n    </tr>"
+    "\n    "
+)
+
+
+@register.simple_tag(takes_context=True)
+def patient_rows(context, rows: list[dict]) -> str:
+    """The table rows of "My patients" (rows: patients.views._patient_rows)."""
+    escape = _escape if context.autoescape else str
+    return mark_safe(  # noqa: S308 - every value is escaped
+        "".join(
+            _PATIENT_ROW.format(**{name: escape(value) for name, value in row.items()})
+            for row in rows
+        )
+    )

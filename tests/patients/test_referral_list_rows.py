@@ -1,4 +1,5 @@
-"""The rows of "My referrals": worked out in the view, written by a tag, as the loop wrote them."""
+"""The rows of "My referrals" and "My patients": worked out in the view, written by a tag, as
+the template loops wrote them."""
 
 from datetime import UTC, datetime
 
@@ -29,6 +30,18 @@ FORMER_ROWS = """{% load findings %}
     {% endfor %}
 """  # noqa: E501 - the template's lines as they were
 NEW_ROWS = "{% load patient_lists %}\n    {% referral_rows rows %}\n"
+FORMER_PATIENT_ROWS = """
+    {% for patient in patients %}
+    <tr>
+      <td><a href="{{ patient.get_absolute_url }}">{{ patient.family_name }}, {{ patient.given_name }}</a></td>
+      <td>{{ patient.mrn }}</td>
+      <td>{{ patient.date_of_birth|date:"Y-m-d" }}</td>
+      <td>{{ patient.referral_count }}</td>
+      <td><a class="btn btn-sm btn-outline-primary" href="{% url 'patients:referral-create' patient.pk %}">New referral</a></td>
+    </tr>
+    {% endfor %}
+"""  # noqa: E501 - the template's lines as they were
+NEW_PATIENT_ROWS = "{% load patient_lists %}\n    {% patient_rows rows %}\n"
 
 
 @pytest.fixture
@@ -87,3 +100,25 @@ def test_my_referrals_page_lists_the_rows(physician_client, referrals):
     assert html.count('data-referral="') == 3
     assert "not evaluated" in html and "Information requested" in html
     assert "2026-03-29 00:30" in html and 'datetime="2026-03-29T00:30:05.000120+00:00"' in html
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_patient_rows_are_the_former_loops_markup_exactly(physician, referrals, autoescape):
+    listed = list(selectors.patient_list(user=physician))
+    former = Template(FORMER_PATIENT_ROWS).render(
+        Context({"patients": listed}, autoescape=autoescape)
+    )
+    new = Template(NEW_PATIENT_ROWS).render(
+        Context({"rows": views._patient_rows(listed)}, autoescape=autoescape)
+    )
+    assert new == former
+    assert new.count("<tr>") == 3 and "1946-03-14" in new
+
+
+def test_my_patients_page_lists_the_rows(physician_client, physician, referrals):
+    response = physician_client.get(reverse("patients:patient-list"))
+    html = response.content.decode()
+    assert "O&#x27;Brien &amp; &lt;Sons&gt;, Given" in html
+    for referral in referrals:
+        assert reverse("patients:referral-create", args=[referral.patient_id]) in html
+        assert reverse("patients:patient-detail", args=[referral.patient_id]) in html
