@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import timesince_filter
 from django.urls import reverse
 from django.utils import timezone
@@ -43,6 +42,15 @@ NOTIFICATIONS_PAGE_SIZE = 20
 _URL_ID = 987654321987654321  # stands for the referral id in a reversed URL
 
 
+STATUS_LABELS = dict(Referral.Status.choices)
+
+
+def _iso(moment) -> str:
+    """A datetime as the template filter `date:'c'` writes it (ISO 8601, in the current time
+    zone); "" for none."""
+    return template_localtime(moment).isoformat() if moment else ""
+
+
 def _person(user) -> str | None:
     """A user as the pages name them: full name, else username (None for no user)."""
     if user is None:
@@ -73,11 +81,11 @@ def worklist_rows(referrals, *, now) -> list[dict]:
                 "badge": recommendation_badge(referral.recommendation),
                 "relative_contraindications": relative_contraindications(result) or "—",
                 "physician": _person(referral.physician),
-                "submitted_at": date_filter(template_localtime(referral.submitted_at), "c"),
+                "submitted_at": _iso(referral.submitted_at),
                 "waiting": timesince_filter(referral.submitted_at, now),
                 "pending_countersignature": referral.pending_countersignature,
                 "status": referral.status,
-                "status_display": referral.get_status_display(),
+                "status_display": str(STATUS_LABELS.get(referral.status, referral.status)),
                 "radiologist": _person(referral.assigned_radiologist),
             }
         )
