@@ -4,7 +4,9 @@
 
 Prints, from the same run: the HTML template alone (the baseline: what the print page costs),
 the PDF render (template + WeasyPrint, target <= 0.3 s), and the throughput of one worker
-process rendering summaries back to back, as a Celery worker with the solo pool does.
+process rendering summaries back to back, as a Celery worker with the solo pool does. The
+target verdict is given by wall-clock median and by CPU time, which other processes on a
+shared machine cannot inflate.
 No database is needed: the summary is built from unsaved records.
 """
 
@@ -132,14 +134,21 @@ def timed(function, runs: int) -> tuple[list[float], list[float]]:
     return wall, cpu
 
 
+def p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, round(0.9 * len(ordered)) - 1)]
+
+
 def describe(name: str, wall: list[float], cpu: list[float]) -> str:
-    ordered = sorted(wall)
-    p90 = ordered[max(0, round(0.9 * len(ordered)) - 1)]
     return (
         f"{name:<32} median {statistics.median(wall) * 1000:6.1f} ms  "
-        f"min {ordered[0] * 1000:6.1f} ms  p90 {p90 * 1000:6.1f} ms  "
-        f"(CPU median {statistics.median(cpu) * 1000:6.1f} ms)"
+        f"min {min(wall) * 1000:6.1f} ms  p90 {p90(wall) * 1000:6.1f} ms  "
+        f"(CPU median {statistics.median(cpu) * 1000:6.1f} ms, p90 {p90(cpu) * 1000:6.1f} ms)"
     )
+
+
+def verdict(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms {'meets' if seconds <= TARGET_SECONDS else 'MISSES'} it"
 
 
 def main() -> int:
@@ -165,7 +174,6 @@ def main() -> int:
         rendered += 1
     elapsed = time.perf_counter() - start
 
-    median = statistics.median(pdf_wall)
     print(f"Three-level referral summary, {len(pdf)} bytes PDF, {args.runs} runs ({args.out})")
     print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}")
     print(describe("baseline: HTML template alone", html_wall, html_cpu))
@@ -175,8 +183,15 @@ def main() -> int:
         f"{'throughput, one worker process':<32} {rendered / elapsed:6.2f} PDFs/s "
         f"({rendered} in {elapsed:.1f} s; {3600 * rendered / elapsed:,.0f} per hour)"
     )
-    verdict = "meets" if median <= TARGET_SECONDS else "MISSES"
-    print(f"target <= {TARGET_SECONDS * 1000:.0f} ms per PDF: median {verdict} it")
+    # Wall-clock time grows with whatever else the machine runs; CPU time (this process's
+    # user + system time) is what the render itself costs, and what other processes cannot
+    # inflate (much: they still share caches and memory bandwidth).
+    target = f"target <= {TARGET_SECONDS * 1000:.0f} ms per PDF"
+    print(f"{target}: wall-clock median {verdict(statistics.median(pdf_wall))}")
+    print(
+        f"{target}: CPU median {verdict(statistics.median(pdf_cpu))}, "
+        f"CPU p90 {verdict(p90(pdf_cpu))}"
+    )
     return 0
 
 
