@@ -37,22 +37,16 @@ class ReasonCode(models.Model):
 
 
 class ReviewDecisionQuerySet(models.QuerySet):
-    # NOT EXISTS rather than a LEFT JOIN … IS NULL: PostgreSQL plans these as anti-joins with
-    # realistic estimates (the join's estimate of 1 row led it into nested sequential scans).
+    # A LEFT JOIN … IS NULL: for one referral's decisions (the worklist's pending mark, the
+    # decision service) it compiles and runs cheaper than NOT EXISTS. Across many referrals
+    # (recent_decisions_for) PostgreSQL misjudges it: use NOT EXISTS there.
     def current(self):
         """Decisions no later decision corrects."""
-        corrections = ReviewDecision.objects.filter(supersedes=models.OuterRef("pk"))
-        return self.filter(~models.Exists(corrections))
-
-    def countersigned(self, countersigned: bool = True):
-        """Decisions with (or, with False, without) a countersignature."""
-        signatures = Countersignature.objects.filter(decision=models.OuterRef("pk"))
-        exists = models.Exists(signatures)
-        return self.filter(exists if countersigned else ~exists)
+        return self.filter(corrections__isnull=True)
 
     def pending_countersignature(self):
         """Current decisions that need a second radiologist and do not have one yet."""
-        return self.current().filter(requires_countersignature=True).countersigned(False)
+        return self.current().filter(requires_countersignature=True, countersignature__isnull=True)
 
 
 class ReviewDecision(models.Model):

@@ -137,10 +137,10 @@ def recent_decisions_for(user) -> list[ReviewDecision]:
     Current (no correction) and in effect (no countersignature needed, or countersigned), as
     NOT EXISTS / EXISTS: a LEFT JOIN with an OR misled PostgreSQL into sequential scans.
     """
+    corrections = ReviewDecision.objects.filter(supersedes=OuterRef("pk"))
     countersigned = Countersignature.objects.filter(decision=OuterRef("pk"))
     return list(
-        ReviewDecision.objects.current()
-        .filter(referral__physician=user)
+        ReviewDecision.objects.filter(~Exists(corrections), referral__physician=user)
         .filter(Q(requires_countersignature=False) | Exists(countersigned))
         .select_related("referral__patient", "reason_code", "decided_by")
         .order_by("-decided_at", "-id")[:RECENT_DECISIONS]

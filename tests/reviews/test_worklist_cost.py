@@ -456,7 +456,6 @@ def test_current_and_pending_countersignature_querysets(submitted, radiologist, 
 
     assert set(ReviewDecision.objects.current()) == {pending, signed, correction}
     assert list(ReviewDecision.objects.pending_countersignature()) == [pending]
-    assert set(ReviewDecision.objects.countersigned()) == {signed}
 
 
 # --- Review page and decision POST ----------------------------------------------------------
