@@ -208,3 +208,13 @@ def hung_broker():
     for conn in accepted:
         conn.close()
     server.close()
+
+
+@pytest.fixture
+def reason_codes(db):
+    """The seeded reason codes: a transactional test's flush deletes migration data."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("reviews.migrations.0002_seed_reason_codes").seed(apps, None)

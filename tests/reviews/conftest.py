@@ -1,7 +1,6 @@
 """Fixtures of the review tests: referrals of each recommendation, in-process Celery by default."""
 
 import copy
-import importlib
 
 import pytest
 
@@ -20,12 +19,8 @@ CASES = {
 
 
 @pytest.fixture(autouse=True)
-def reason_codes(db):
-    """The seeded reason codes; a transactional test's flush deletes migration data."""
-    seed = importlib.import_module("reviews.migrations.0002_seed_reason_codes")
-    from django.apps import apps
-
-    seed.seed(apps, None)
+def _seeded_reason_codes(reason_codes):
+    """Every review test has the seeded reason codes (tests/conftest.py `reason_codes`)."""
 
 
 @pytest.fixture(autouse=True)

@@ -78,7 +78,7 @@ def submitted_referral(physician):
 
 
 @pytest.fixture
-def decide(radiologist):
+def decide(radiologist, reason_codes):
     """Record a decision through the review services, as the radiologist by default."""
     from reviews.models import ReasonCode
     from reviews.services import decision_record, referral_claim
