@@ -139,9 +139,26 @@ def recent_decisions_for(user) -> list[ReviewDecision]:
     """
     corrections = ReviewDecision.objects.filter(supersedes=OuterRef("pk"))
     countersigned = Countersignature.objects.filter(decision=OuterRef("pk"))
-    return list(
+    newest = (
         ReviewDecision.objects.filter(~Exists(corrections), referral__physician=user)
         .filter(Q(requires_countersignature=False) | Exists(countersigned))
-        .select_related("referral__patient", "reason_code", "decided_by")
+        .order_by("-decided_at", "-id")
+        .values("pk")[:RECENT_DECISIONS]
+    )
+    # The newest few are picked first and only they are joined to their patients: joined
+    # before the LIMIT, PostgreSQL hashed the whole patient table on every list.
+    return list(
+        ReviewDecision.objects.filter(pk__in=newest)
+        .select_related("referral__patient", "reason_code")
+        # Only what the box prints (templates/reviews/_referral_decisions.html): no answers,
+        # no evaluation, no user rows.
+        .only(
+            "outcome",
+            "levels_to_treat",
+            "decided_at",
+            "referral__patient__family_name",
+            "referral__patient__given_name",
+            "reason_code__label",
+        )
         .order_by("-decided_at", "-id")[:RECENT_DECISIONS]
     )
