@@ -12,8 +12,9 @@ radiologists and clinic staff, and then, with `--concurrency` clients:
 2. drives the clinic's mix of all of them together for `--mix-seconds`, back to back;
 3. drives each endpoint that has a latency target alone for `--pace-seconds` at the fastest
    pace people can drive it: `--concurrency` users, each sending its next request a think
-   time after the last answer (the intake form's 400 ms debounce for the live evaluation,
-   1 s for a page) — latencies as those users feel them.
+   time after the last answer (at least the intake form's 400 ms debounce for the live
+   evaluation, at least 1 s for a page; up to twice that, at random, so that the users are
+   not in step) — latencies as those users feel them.
 
 Traffic goes to 127.0.0.1 only; the whole run (server start to stop) is bounded by
 `--budget` seconds (120). Prints the tables, writes them to artifacts/bench-load.json (or
@@ -428,7 +429,9 @@ def run_phase(
     meter: CpuMeter | None = None,
     think: float = 0.0,
 ) -> dict[str, Stats]:
-    """`concurrency` clients for `seconds`, each waiting `think` seconds after an answer."""
+    """`concurrency` clients for `seconds`; with `think`, each waits between `think` and twice
+    that (uniformly) after an answer, and starts at a random moment of its first `think`, so
+    that the users do not click in step — people are not synchronised."""
     stats: dict[str, Stats] = {}
     lock = threading.Lock()
     start = threading.Barrier(concurrency + 1)
@@ -438,6 +441,8 @@ def run_phase(
         rng = random.Random(seed * 1000 + number)
         local: dict[str, Stats] = {}
         start.wait()
+        if think:
+            time.sleep(rng.uniform(0, think))
         while time.perf_counter() < deadline[0]:
             name, call = pick(number, rng)
             entry = local.setdefault(name, Stats())
@@ -456,7 +461,7 @@ def run_phase(
             else:
                 entry.latencies.append(elapsed)
             if think:
-                time.sleep(think)
+                time.sleep(rng.uniform(think, 2 * think))
         _forget_connection()
         with lock:
             for name, entry in local.items():
@@ -791,8 +796,8 @@ def main(argv: list[str] | None = None) -> int:
     if paced_rows:
         print_table(
             f"At a person's pace, {args.pace_seconds:g} s each: {args.concurrency} users, each "
-            "sending its next request a think time after the last answer (the live panel's "
-            "debounce, or a click)",
+            "sending its next request 1–2 × `think` after the last answer (think: the live "
+            "panel's debounce, or a click), at random so that they are not in step",
             paced_rows,
             alone=False,
             paced=True,

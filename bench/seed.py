@@ -51,24 +51,6 @@ OUTCOME_OF_STATUS = {
 }
 
 
-# What docs/performance.md proposes at the database level, applied with --proposed so that
-# the load benchmark can measure it ("after"). The app's own migrations do not contain them.
-PROPOSED = {
-    # The worklist sorts every waiting referral by its queue rank before taking a page of 25;
-    # this partial expression index (the ORDER BY of reviews.selectors.worklist_referrals,
-    # exactly) hands PostgreSQL the first page in order.
-    "worklist queue index": (
-        "CREATE INDEX bench_proposed_worklist_queue ON patients_referral ("
-        "(CASE WHEN flagged THEN 0 WHEN recommendation = 'incomplete' THEN 1"
-        " WHEN recommendation = 'eligible' THEN 2 WHEN recommendation = 'not_eligible' THEN 3"
-        " ELSE 4 END), submitted_at, id) WHERE status IN ('submitted', 'under_review')"
-    ),
-    # PostgreSQL compiles a query whose estimated cost passes jit_above_cost; for this app's
-    # short queries the compilation (20-40 ms) costs more than it saves.
-    "jit off": "ALTER DATABASE {database} SET jit = off",
-}
-
-
 def recreate_database(url: str) -> None:
     """Drop the bench database (closing its connections) and create it empty."""
     import psycopg2
@@ -546,11 +528,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patients", type=int, default=common.PATIENTS)
     parser.add_argument("--referrals", type=int, default=common.REFERRALS)
     parser.add_argument("--seed", type=int, default=2026, help="random seed (2026)")
-    parser.add_argument(
-        "--proposed",
-        action="store_true",
-        help="also apply the database changes docs/performance.md proposes",
-    )
     args = parser.parse_args(argv)
     if args.referrals < args.patients:
         parser.error("every patient has a referral: --referrals must be at least --patients")
@@ -587,17 +564,12 @@ def main(argv: list[str] | None = None) -> int:
         counts = seeder.load()
     step("copy into PostgreSQL")
     with connection.cursor() as cursor:
-        if args.proposed:
-            for statement in PROPOSED.values():
-                cursor.execute(statement.format(database=common.database_name(url)))
         cursor.execute("VACUUM ANALYZE")
-    step("proposed changes, vacuum analyze" if args.proposed else "vacuum analyze")
+    step("vacuum analyze")
 
     statuses = Counter(row["status"] for row in seeder.referrals)
     recommendations = Counter(row["recommendation"] or "(draft)" for row in seeder.referrals)
     print(f"Seeded {common.database_name(url)} in {time.perf_counter() - began:.1f} s")
-    if args.proposed:
-        print("  with the proposed database changes:", ", ".join(PROPOSED))
     for name, seconds in steps:
         print(f"  {name:<24} {seconds:6.1f} s")
     print(
