@@ -25,6 +25,8 @@ SWEEP_NAME = "summaries-requeue-pending"
 @shared_task(
     bind=True,
     name="summaries.render_summary",
+    # The document row records the outcome; no result is stored or waited for in Redis.
+    ignore_result=True,
     autoretry_for=(Exception,),
     dont_autoretry_for=(SummaryDocument.DoesNotExist,),
     max_retries=RENDER_MAX_RETRIES,

@@ -288,3 +288,10 @@ def test_the_pdf_benchmark_gives_its_verdict_by_wall_clock_and_by_cpu_time(tmp_p
     assert "target <= 300 ms per PDF: CPU median" in out
     assert "CPU p90" in out
     assert (tmp_path / "bench.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_rendering_is_fire_and_forget_no_result_is_kept_in_redis():
+    from summaries.tasks import render_summary
+
+    # The SummaryDocument row holds the status; a stored result would only hold a subscription.
+    assert render_summary.ignore_result is True
