@@ -12,7 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
+
+from .history import history_records
 
 LEVEL_LABELS: tuple[str, ...] = (
     *(f"C{i}" for i in range(1, 8)),
@@ -76,7 +77,7 @@ class Patient(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = history_records()
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
@@ -180,7 +181,7 @@ class Referral(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    history = history_records()
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -232,7 +233,7 @@ class TargetLevel(models.Model):
     )
     epidural_extension = models.BooleanField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    history = history_records()
 
     class Meta:
         ordering = ["referral", "position", "id"]
