@@ -107,7 +107,7 @@ def _referral_rows(referrals) -> list[dict]:
     """What each row of "My referrals" shows, worked out once here rather than in the
     template (links, labels, local times): the table's rendering was most of the page."""
     referrals = list(referrals)
-    labels = selectors.level_labels(referrals)
+    labels = selectors.referral_level_labels(referrals)
     detail_url = _url_of("patients:referral-detail")
     edit_url = _url_of("patients:referral-edit")
     rows = []
