@@ -1,7 +1,8 @@
 """Signals other apps connect to: a review decision was recorded or countersigned.
 
-Both are sent inside the deciding transaction; a receiver that queues work must do it with
-`transaction.on_commit`.
+Both are sent inside the deciding transaction, after the referral's row was locked
+(`select_for_update`) by it; a receiver may rely on that lock (it need not lock the referral
+again) and one that queues work must do it with `transaction.on_commit`.
 """
 
 from django.dispatch import Signal

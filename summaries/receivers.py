@@ -7,19 +7,19 @@ from django.dispatch import receiver
 
 from reviews.signals import decision_countersigned, decision_recorded
 
-from .services import summary_document_create
+from .services import summary_for_decision_create
 
 logger = logging.getLogger(__name__)
 
 
 def _create_summary(decision) -> None:
     # A failure here must not undo the decision: it is logged, and staff can still generate
-    # the PDF on demand from the summary page.
+    # the PDF on demand from the summary page. The one savepoint is what lets the decision
+    # commit when the summary's insert or update fails in the database. The referral is
+    # already locked by the deciding transaction (reviews.signals).
     try:
         with transaction.atomic():
-            summary_document_create(
-                referral=decision.referral, decision=decision, by=decision.decided_by
-            )
+            summary_for_decision_create(decision=decision)
     except Exception:
         logger.exception("no summary created for decision %s", decision.pk)
 

@@ -53,10 +53,48 @@ def summary_document_create(*, referral: Referral, by=None, decision=None) -> Su
         evaluation, decision = referral_current_state(referral)
     if evaluation is None:
         raise SummaryError(REFERRAL_NOT_EVALUATED)
-    document = SummaryDocument.objects.create(
-        referral=referral, evaluation=evaluation, decision=decision, requested_by=by
+    return _summary_insert(
+        referral_id=referral.pk,
+        evaluation_id=evaluation.pk,
+        decision_id=decision.pk if decision is not None else None,
+        requested_by_id=by.pk if by is not None else None,
     )
-    SummaryDocument.objects.filter(referral=referral, superseded_by__isnull=True).exclude(
+
+
+def summary_for_decision_create(*, decision) -> SummaryDocument:
+    """Create the pending summary of a decision inside the transaction that records it.
+
+    The review services send their decision signals with the referral's row already locked
+    (`select_for_update`) in that transaction, so it is not read or locked again here, and
+    no savepoint of its own is opened. Outside a transaction it locks as
+    summary_document_create does. Only ids are read from the decision: no related row loads.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        return summary_document_create(
+            referral=decision.referral, decision=decision, by=decision.decided_by
+        )
+    return _summary_insert(
+        referral_id=decision.referral_id,
+        evaluation_id=decision.evaluation_id,
+        decision_id=decision.pk,
+        requested_by_id=decision.decided_by_id,
+    )
+
+
+def _summary_insert(
+    *, referral_id: int, evaluation_id: int, decision_id: int | None, requested_by_id: int | None
+) -> SummaryDocument:
+    """Insert the pending summary, supersede the referral's earlier ones, queue it on commit.
+
+    Call inside a transaction holding the referral's row lock.
+    """
+    document = SummaryDocument.objects.create(
+        referral_id=referral_id,
+        evaluation_id=evaluation_id,
+        decision_id=decision_id,
+        requested_by_id=requested_by_id,
+    )
+    SummaryDocument.objects.filter(referral_id=referral_id, superseded_by__isnull=True).exclude(
         pk=document.pk
     ).update(superseded_by=document, superseded_at=timezone.now())
     transaction.on_commit(lambda: _enqueue_after_commit(document.pk))
