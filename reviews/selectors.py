@@ -331,10 +331,19 @@ def referral_history(referral: Referral, *, limit: int = 50) -> list[dict]:
         for value in (change.old, change.new)
         if value
     }
-    names = {
-        user.pk: user.get_full_name() or user.username
-        for user in get_user_model().objects.filter(pk__in=user_ids)
-    }
+    # The people already loaded (the referral's physician and radiologist when joined, the
+    # records' authors) are named without a query; only the others are read.
+    known = [record.history_user for record in records]
+    for field in (Referral.physician, Referral.assigned_radiologist):
+        if field.is_cached(referral):
+            known.append(getattr(referral, field.field.name))
+    names = {user.pk: user.get_full_name() or user.username for user in known if user is not None}
+    missing = user_ids - names.keys()
+    if missing:
+        names.update(
+            (user.pk, user.get_full_name() or user.username)
+            for user in get_user_model().objects.filter(pk__in=missing)
+        )
 
     def shown(field: str, value):
         return names.get(value, value) if field in USER_FIELDS else value

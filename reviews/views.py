@@ -143,14 +143,21 @@ def _review_page(
         and referral.assigned_radiologist_id == request.user.pk
         and not (current and current.pending_countersignature)
     )
-    reason_codes = list(ReasonCode.objects.filter(active=True))
-    if form is None and may_decide and evaluation is not None:
+    needs_form = form is None and may_decide and evaluation is not None
+    needs_correction_form = (
+        correction_form is None and correctable(referral, current) and evaluation is not None
+    )
+    # The reason codes are read only for a form the page shows.
+    reason_codes = (
+        list(ReasonCode.objects.filter(active=True)) if needs_form or needs_correction_form else []
+    )
+    if needs_form:
         form = DecisionForm(
             evaluation=evaluation,
             reason_codes=reason_codes,
             initial={"expected_version": referral.version},
         )
-    if correction_form is None and correctable(referral, current) and evaluation is not None:
+    if needs_correction_form:
         correction_form = DecisionForm(
             evaluation=evaluation,
             reason_codes=reason_codes,
