@@ -207,7 +207,13 @@ class Referral(models.Model):
 
     @property
     def is_editable_by_physician(self) -> bool:
-        return self.status in {self.Status.DRAFT, self.Status.INFORMATION_REQUESTED}
+        return self.status in PHYSICIAN_EDITABLE_STATUSES
+
+
+# The statuses in which the referring physician may change and submit a referral.
+PHYSICIAN_EDITABLE_STATUSES = frozenset(
+    {Referral.Status.DRAFT, Referral.Status.INFORMATION_REQUESTED}
+)
 
 
 class TargetLevel(models.Model):

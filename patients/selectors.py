@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -73,7 +73,7 @@ def _search_filter(search: str, prefix: str = "") -> Q:
 
 def referral_list(*, user, search: str = "", status: str = "") -> QuerySet[Referral]:
     """The physician's referrals, most recently changed first, with their patient (the
-    columns a row shows); `referral_level_labels` gives the levels of a page of them.
+    columns a row shows); `referral_list_values` gives a page of them as rows.
 
     On PostgreSQL each row brings its level labels, in the referral's order, as the array
     `level_labels` (a subquery per row of the page, in the page's query): one query fewer
@@ -101,18 +101,40 @@ def referral_list(*, user, search: str = "", status: str = "") -> QuerySet[Refer
     return referrals
 
 
-def referral_level_labels(referrals) -> dict[int, list[str]]:
-    """The level labels of each referral of `referral_list`, in the referral's order: those
-    the rows brought (PostgreSQL), or read in one query (`level_labels`)."""
-    if referrals and hasattr(referrals[0], "level_labels"):
-        return {referral.pk: referral.level_labels for referral in referrals}
-    return level_labels(referrals)
+def referral_list_values(referrals: QuerySet[Referral]) -> list[dict]:
+    """The columns a row of "My referrals" shows, for (a page of) `referral_list`, as dicts:
+    `id`, `status`, `recommendation`, `flagged`, `updated_at`, `family_name`, `given_name`,
+    `mrn` and `level_labels` (the labels in the referral's order). One query, and no model
+    instances: building a deferred Referral and its Patient per row cost more than the
+    values in them."""
+    fields = {
+        "family_name": F("patient__family_name"),
+        "given_name": F("patient__given_name"),
+        "mrn": F("patient__mrn"),
+    }
+    with_labels = "level_labels" in referrals.query.annotations
+    values = list(
+        referrals.values(
+            "id",
+            "status",
+            "recommendation",
+            "flagged",
+            "updated_at",
+            *(["level_labels"] if with_labels else []),
+            **fields,
+        )
+    )
+    if not with_labels:
+        labels = level_labels([row["id"] for row in values])
+        for row in values:
+            row["level_labels"] = labels[row["id"]]
+    return values
 
 
-def level_labels(referrals) -> dict[int, list[str]]:
+def level_labels(referral_ids: list[int]) -> dict[int, list[str]]:
     """The level labels of each referral, in the referral's order (one query): what a list
     row shows, without a model instance and a queryset per referral as a prefetch builds."""
-    labels: dict[int, list[str]] = {referral.pk: [] for referral in referrals}
+    labels: dict[int, list[str]] = {pk: [] for pk in referral_ids}
     if labels:
         rows = (
             TargetLevel.objects.filter(referral_id__in=list(labels))

@@ -32,7 +32,7 @@ from .forms import (
     SearchForm,
     rebased_data,
 )
-from .models import Patient, Referral
+from .models import PHYSICIAN_EDITABLE_STATUSES, Patient, Referral
 from .templatetags.findings import recommendation_label
 
 PAGE_SIZE = 25
@@ -105,28 +105,29 @@ def referral_list(request):
 
 def _referral_rows(referrals) -> list[dict]:
     """What each row of "My referrals" shows, worked out once here rather than in the
-    template (links, labels, local times): the table's rendering was most of the page."""
-    referrals = list(referrals)
-    labels = selectors.referral_level_labels(referrals)
+    template (links, labels, local times): the table's rendering was most of the page.
+    `referrals`: (a page of) `selectors.referral_list`, read as values."""
     detail_url = _url_of("patients:referral-detail")
     edit_url = _url_of("patients:referral-edit")
     rows = []
-    for referral in referrals:
-        patient = referral.patient
-        updated = timezone.localtime(referral.updated_at)
+    for referral in selectors.referral_list_values(referrals):
+        pk = referral["id"]
+        status = referral["status"]
+        recommendation = referral["recommendation"]
+        updated = timezone.localtime(referral["updated_at"])
         rows.append(
             {
-                "pk": referral.pk,
-                "url": detail_url(referral.pk),
-                "family_name": patient.family_name,
-                "given_name": patient.given_name,
-                "mrn": patient.mrn,
-                "levels": ", ".join(labels[referral.pk]) or "—",
-                "status": _STATUS_LABELS.get(referral.status, referral.status),
-                "edit_url": edit_url(referral.pk) if referral.is_editable_by_physician else "",
-                "recommendation": referral.recommendation,
-                "recommendation_label": recommendation_label(referral.recommendation),
-                "flagged": referral.flagged,
+                "pk": pk,
+                "url": detail_url(pk),
+                "family_name": referral["family_name"],
+                "given_name": referral["given_name"],
+                "mrn": referral["mrn"],
+                "levels": ", ".join(referral["level_labels"]) or "—",
+                "status": _STATUS_LABELS.get(status, status),
+                "edit_url": edit_url(pk) if status in PHYSICIAN_EDITABLE_STATUSES else "",
+                "recommendation": recommendation,
+                "recommendation_label": recommendation_label(recommendation),
+                "flagged": referral["flagged"],
                 # As the date filter writes them: "c" (ISO 8601) and "Y-m-d H:i".
                 "updated_iso": updated.isoformat(),
                 "updated": (

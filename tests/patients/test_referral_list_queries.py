@@ -56,18 +56,50 @@ def test_my_referrals_reads_the_levels_with_the_page(
     assert "<td>—</td>" in row
 
 
-def test_labels_brought_by_the_rows_are_those_read_after_the_page(physician, make_patient):
+def test_row_values_bring_the_labels_the_separate_query_reads(physician, make_patient):
     first = _referral_with_levels(physician, make_patient(physician), ["S1", "C2"])
     second = _referral_with_levels(physician, make_patient(physician), [])
-    listed = list(selectors.referral_list(user=physician))
-    assert {r.pk: r.level_labels for r in listed} == {first.pk: ["S1", "C2"], second.pk: []}
-    # Without the array (other databases), the labels are read in one query, the same.
-    expected = selectors.level_labels(listed)
-    assert selectors.referral_level_labels(listed) == expected
-    for referral in listed:
-        del referral.level_labels
-    assert selectors.referral_level_labels(listed) == expected
-    assert {row["pk"]: row["levels"] for row in views._referral_rows(listed)} == {
+    referrals = selectors.referral_list(user=physician)
+    assert "level_labels" in referrals.query.annotations  # PostgreSQL: in the rows
+    values = selectors.referral_list_values(referrals)
+    assert {row["id"]: row["level_labels"] for row in values} == {
+        first.pk: ["S1", "C2"],
+        second.pk: [],
+    }
+    assert selectors.level_labels([first.pk, second.pk]) == {
+        first.pk: ["S1", "C2"],
+        second.pk: [],
+    }
+    # Without the array (other databases) the labels are read in one more query, the same.
+    plain = referrals.all()
+    del plain.query.annotations["level_labels"]
+    assert selectors.referral_list_values(plain) == values
+    listed = {referral.pk: referral for referral in referrals}
+    for row in values:
+        referral = listed[row["id"]]
+        assert row == {
+            "id": referral.pk,
+            "status": referral.status,
+            "recommendation": referral.recommendation,
+            "flagged": referral.flagged,
+            "updated_at": referral.updated_at,
+            "family_name": referral.patient.family_name,
+            "given_name": referral.patient.given_name,
+            "mrn": referral.patient.mrn,
+            "level_labels": [level.level for level in referral.levels.order_by("position")],
+        }
+    assert {row["pk"]: row["levels"] for row in views._referral_rows(referrals)} == {
         first.pk: "S1, C2",
         second.pk: "—",
     }
+
+
+def test_an_empty_page_says_no_referrals(physician_client, django_assert_num_queries):
+    url = reverse("patients:referral-list")
+    physician_client.get(url)
+    # No page of rows to read when the count is 0.
+    with django_assert_num_queries(STATEMENTS - 1):
+        response = physician_client.get(url)
+    html = page(response)
+    assert "No referrals found." in html and "0 referrals" in html
+    assert 'data-referral="' not in html

@@ -71,9 +71,8 @@ def test_rows_are_the_former_loops_markup_exactly(physician, referrals, zone, au
     with timezone.override(zone):
         listed = list(selectors.referral_list(user=physician))
         former = Template(FORMER_ROWS).render(Context({"referrals": listed}, autoescape=autoescape))
-        new = Template(NEW_ROWS).render(
-            Context({"rows": views._referral_rows(listed)}, autoescape=autoescape)
-        )
+        rows = views._referral_rows(selectors.referral_list(user=physician))
+        new = Template(NEW_ROWS).render(Context({"rows": rows}, autoescape=autoescape))
     assert new == former
     assert "O&#x27;Brien &amp; &lt;Sons&gt;" in new or not autoescape
     assert "L2, L4" in new and "—" in new and "flagged" in new and "edit" in new
