@@ -11,8 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
+from patients.history import history_records
 from patients.models import LEVEL_LABELS, Etiology
 
 from .schedule import (
@@ -120,7 +120,7 @@ class Procedure(models.Model):
     )
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    history = HistoricalRecords()
+    history = history_records()
 
     class Meta:
         ordering = ["-performed_on", "-id"]
@@ -153,7 +153,7 @@ class TreatedLevel(models.Model):
     )
     approach = models.CharField(max_length=16, choices=NeedleApproach.choices)
 
-    history = HistoricalRecords()
+    history = history_records()
 
     class Meta:
         ordering = ["procedure", "position", "id"]
@@ -200,7 +200,7 @@ class FollowUp(models.Model):
     )
     recorded_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    history = history_records()
 
     class Meta:
         ordering = ["procedure", "target_date", "id"]
