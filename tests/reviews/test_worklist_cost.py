@@ -48,6 +48,19 @@ def accept_over_retropulsion(referral, radiologist, **extra):
     )
 
 
+def decline_correcting(referral, wrong, radiologist):
+    """A correction of `wrong`: the referral declined (no acute fracture on MRI)."""
+    referral.refresh_from_db()
+    return decision_record(
+        referral=referral,
+        by=radiologist,
+        expected_version=referral.version,
+        outcome="decline",
+        reason_code=code("no-acute-fracture-on-mri"),
+        supersedes=wrong,
+    )
+
+
 def accept_over_infection(referral, radiologist):
     """An override of an absolute contraindication: pending until countersigned."""
     referral.refresh_from_db()
@@ -178,15 +191,8 @@ def test_override_table_counts_current_overrides_per_rule(
     first = accept_over_retropulsion(overridden, radiologist)
     corrected = submitted("review")
     wrong = accept_over_retropulsion(corrected, radiologist)
-    corrected.refresh_from_db()
-    decision_record(  # the correction is no override: the corrected one counts no more
-        referral=corrected,
-        by=radiologist2,
-        expected_version=corrected.version,
-        outcome="decline",
-        reason_code=code("no-acute-fracture-on-mri"),
-        supersedes=wrong,
-    )
+    # The correction is no override: the corrected one counts no more.
+    decline_correcting(corrected, wrong, radiologist2)
     declined = submitted("eligible")
     declined.refresh_from_db()
     decision_record(
@@ -380,15 +386,7 @@ def test_recent_decisions_are_the_current_ones_in_effect_newest_first_in_one_que
     decision_countersign(decision=countersigned, by=radiologist2)
     corrected = submitted("review")
     wrong = accept_over_retropulsion(corrected, radiologist)
-    corrected.refresh_from_db()
-    correction = decision_record(
-        referral=corrected,
-        by=radiologist2,
-        expected_version=corrected.version,
-        outcome="decline",
-        reason_code=code("no-acute-fracture-on-mri"),
-        supersedes=wrong,
-    )
+    correction = decline_correcting(corrected, wrong, radiologist2)
     for minutes, decision in enumerate([correction, countersigned, decline]):
         ReviewDecision.objects.filter(pk=decision.pk).update(
             decided_at=now - dt.timedelta(minutes=minutes)
@@ -420,15 +418,7 @@ def test_recent_decisions_show_at_most_five(submitted, physician, radiologist):
 def test_review_page_decisions_mark_the_corrected_one(submitted, radiologist, radiologist2):
     referral = submitted("review")
     wrong = accept_over_retropulsion(referral, radiologist)
-    referral.refresh_from_db()
-    correction = decision_record(
-        referral=referral,
-        by=radiologist2,
-        expected_version=referral.version,
-        outcome="decline",
-        reason_code=code("no-acute-fracture-on-mri"),
-        supersedes=wrong,
-    )
+    correction = decline_correcting(referral, wrong, radiologist2)
 
     decisions = selectors.referral_decisions(referral)
 
@@ -444,15 +434,7 @@ def test_current_and_pending_countersignature_querysets(submitted, radiologist, 
     decision_countersign(decision=signed, by=radiologist2)
     corrected_referral = submitted("not_eligible")
     corrected = accept_over_infection(corrected_referral, radiologist)
-    corrected_referral.refresh_from_db()
-    correction = decision_record(
-        referral=corrected_referral,
-        by=radiologist2,
-        expected_version=corrected_referral.version,
-        outcome="decline",
-        reason_code=code("no-acute-fracture-on-mri"),
-        supersedes=corrected,
-    )
+    correction = decline_correcting(corrected_referral, corrected, radiologist2)
 
     assert set(ReviewDecision.objects.current()) == {pending, signed, correction}
     assert list(ReviewDecision.objects.pending_countersignature()) == [pending]
