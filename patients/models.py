@@ -214,6 +214,8 @@ class Referral(models.Model):
 PHYSICIAN_EDITABLE_STATUSES = frozenset(
     {Referral.Status.DRAFT, Referral.Status.INFORMATION_REQUESTED}
 )
+# Each status as the pages name it.
+REFERRAL_STATUS_LABELS = dict(Referral.Status.choices)
 
 
 class TargetLevel(models.Model):

@@ -21,6 +21,7 @@ from accounts.roles import Role
 from audit.models import AuditEvent
 from audit.services import audit_note
 from eligibility.engine import CaseValidationError
+from vpselect.reversing import url_of
 
 from . import selectors, services
 from .forms import (
@@ -32,7 +33,7 @@ from .forms import (
     SearchForm,
     rebased_data,
 )
-from .models import PHYSICIAN_EDITABLE_STATUSES, Patient, Referral
+from .models import PHYSICIAN_EDITABLE_STATUSES, REFERRAL_STATUS_LABELS, Patient, Referral
 from .templatetags.findings import recommendation_label
 
 PAGE_SIZE = 25
@@ -107,8 +108,8 @@ def _referral_rows(referrals) -> list[dict]:
     """What each row of "My referrals" shows, worked out once here rather than in the
     template (links, labels, local times): the table's rendering was most of the page.
     `referrals`: (a page of) `selectors.referral_list`, read as values."""
-    detail_url = _url_of("patients:referral-detail")
-    edit_url = _url_of("patients:referral-edit")
+    detail_url = url_of("patients:referral-detail")
+    edit_url = url_of("patients:referral-edit")
     rows = []
     for referral in selectors.referral_list_values(referrals):
         pk = referral["id"]
@@ -123,7 +124,7 @@ def _referral_rows(referrals) -> list[dict]:
                 "given_name": referral["given_name"],
                 "mrn": referral["mrn"],
                 "levels": ", ".join(referral["level_labels"]) or "—",
-                "status": _STATUS_LABELS.get(status, status),
+                "status": REFERRAL_STATUS_LABELS.get(status, status),
                 "edit_url": edit_url(pk) if status in PHYSICIAN_EDITABLE_STATUSES else "",
                 "recommendation": recommendation,
                 "recommendation_label": recommendation_label(recommendation),
@@ -141,8 +142,8 @@ def _referral_rows(referrals) -> list[dict]:
 
 def _patient_rows(patients) -> list[dict]:
     """What each row of "My patients" shows, worked out once here (as _referral_rows)."""
-    detail_url = _url_of("patients:patient-detail")
-    referral_url = _url_of("patients:referral-create")
+    detail_url = url_of("patients:patient-detail")
+    referral_url = url_of("patients:referral-create")
     return [
         {
             "url": detail_url(patient.pk),
@@ -159,19 +160,6 @@ def _patient_rows(patients) -> list[dict]:
         }
         for patient in patients
     ]
-
-
-_STATUS_LABELS = dict(Referral.Status.choices)
-_PK_MARKER = "9876543210123456789"
-
-
-def _url_of(name: str):
-    """pk -> the URL `reverse(name, args=[pk])` gives, reversed once for a whole list."""
-    url = reverse(name, args=[int(_PK_MARKER)])
-    if url.count(_PK_MARKER) != 1:  # pragma: no cover - a URL pattern that repeats the id
-        return lambda pk: reverse(name, args=[pk])
-    before, _, after = url.partition(_PK_MARKER)
-    return lambda pk: f"{before}{pk}{after}"
 
 
 @physician_required

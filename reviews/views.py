@@ -6,7 +6,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import timesince_filter
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.timezone import template_localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,7 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.mixins import require_role
 from accounts.roles import Role
 from audit.services import audit_note
-from patients.models import Referral
+from patients.models import REFERRAL_STATUS_LABELS, Referral
+from vpselect.reversing import url_of
 
 from . import selectors
 from .forms import CountersignForm, DecisionForm, WorklistFilterForm
@@ -39,12 +39,6 @@ PAGE_SIZE = 25
 NOTIFICATIONS_PAGE_SIZE = 20
 
 
-_URL_ID = 987654321987654321  # stands for the referral id in a reversed URL
-
-
-STATUS_LABELS = dict(Referral.Status.choices)
-
-
 def _iso(moment) -> str:
     """A datetime as the template filter `date:'c'` writes it (ISO 8601, in the current time
     zone); "" for none."""
@@ -63,7 +57,7 @@ def worklist_rows(referrals, *, now) -> list[dict]:
 
     `referrals` come from selectors.worklist_referrals (their related objects joined).
     """
-    url = reverse("reviews:review", args=[_URL_ID])
+    review_url = url_of("reviews:review")
     rows = []
     for referral in referrals:
         patient = referral.patient
@@ -72,7 +66,7 @@ def worklist_rows(referrals, *, now) -> list[dict]:
         rows.append(
             {
                 "pk": referral.pk,
-                "url": url.replace(str(_URL_ID), str(referral.pk)),
+                "url": review_url(referral.pk),
                 "family_name": patient.family_name,
                 "given_name": patient.given_name,
                 "mrn": patient.mrn,
@@ -85,7 +79,7 @@ def worklist_rows(referrals, *, now) -> list[dict]:
                 "waiting": timesince_filter(referral.submitted_at, now),
                 "pending_countersignature": referral.pending_countersignature,
                 "status": referral.status,
-                "status_display": str(STATUS_LABELS.get(referral.status, referral.status)),
+                "status_display": str(REFERRAL_STATUS_LABELS.get(referral.status, referral.status)),
                 "radiologist": _person(referral.assigned_radiologist),
             }
         )
