@@ -65,14 +65,10 @@ def summary_for_decision_create(*, decision) -> SummaryDocument:
     """Create the pending summary of a decision inside the transaction that records it.
 
     The review services send their decision signals with the referral's row already locked
-    (`select_for_update`) in that transaction, so it is not read or locked again here, and
-    no savepoint of its own is opened. Outside a transaction it locks as
-    summary_document_create does. Only ids are read from the decision: no related row loads.
+    (`select_for_update`) in that transaction (reviews.signals), so it is not read or locked
+    again here, and no savepoint of its own is opened. Only ids are read from the decision:
+    no related row loads.
     """
-    if not transaction.get_connection().in_atomic_block:
-        return summary_document_create(
-            referral=decision.referral, decision=decision, by=decision.decided_by
-        )
     return _summary_insert(
         referral_id=decision.referral_id,
         evaluation_id=decision.evaluation_id,
