@@ -147,11 +147,13 @@ def level_labels(referral_ids: list[int]) -> dict[int, list[str]]:
 
 
 def patient_list(*, user, search: str = "") -> QuerySet[Patient]:
-    """The physician's patients by name, each with the number of their referrals."""
+    """The physician's patients by name, each with the number of their referrals that the
+    physician sees (`visible_referrals`: their own), as the patient's page lists them."""
     # Counted per row shown, not joined and grouped over every visible patient; the page's
     # count query then needs no join at all.
     referral_count = (
-        Referral.objects.filter(patient=OuterRef("pk"))
+        visible_referrals(user=user)
+        .filter(patient=OuterRef("pk"))
         .order_by()
         .values("patient")
         .annotate(count=Count("pk"))

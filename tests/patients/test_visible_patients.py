@@ -28,6 +28,17 @@ def three_patients(physician, other_physician, make_patient, make_referral):
     return mine, referred, theirs
 
 
+@pytest.fixture
+def shared_patient(physician, other_physician, make_patient, make_referral):
+    """Registered by the physician, referred once by them and twice by another physician."""
+    case = eligible_case(timezone.localdate())
+    shared = make_patient(physician, family_name="Shared")
+    make_referral(shared, physician, case)
+    make_referral(shared, other_physician, case)
+    make_referral(shared, other_physician, case)
+    return shared
+
+
 def test_a_physician_sees_the_patients_they_registered_or_referred(
     physician, make_user, three_patients
 ):
@@ -60,6 +71,23 @@ def test_patient_list_counts_referrals_and_searches(physician, make_patient, thr
     found = selectors.patient_list(user=physician, search="refer")
     assert [p.family_name for p in found] == ["Referred"]
     assert selectors.patient_list(user=physician, search="Theirs").count() == 0
+
+
+def test_patient_list_counts_only_the_referrals_the_physician_sees(
+    physician, other_physician, make_user, shared_patient
+):
+    # The patient's page lists only one's own referrals; the list must not reveal how often
+    # other physicians referred the patient.
+    [listed] = selectors.patient_list(user=physician)
+    assert (
+        listed.referral_count
+        == 1
+        == len(selectors.patient_referrals(patient=shared_patient, user=physician))
+    )
+    [listed] = selectors.patient_list(user=other_physician)
+    assert listed.referral_count == 2
+    [listed] = selectors.patient_list(user=make_user(superuser=True))
+    assert listed.referral_count == 3
 
 
 def test_patient_list_page_shows_registered_and_referred_patients(physician_client, three_patients):
