@@ -7,7 +7,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 from django.core.files.base import ContentFile
-from django.db import connections, transaction
+from django.db import close_old_connections, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -120,10 +120,14 @@ def _enqueue_after_commit(document_id: int) -> None:
 
 
 def _enqueue_in_background(document_id: int) -> None:
+    # This thread has a database connection of its own, kept between publishes as a request
+    # thread's is: reused while CONN_MAX_AGE allows and it works, else closed and opened
+    # anew. Closing it every time cost every decision a new PostgreSQL backend.
+    close_old_connections()
     try:
         summary_enqueue(document_id=document_id)
     finally:
-        connections.close_all()  # this thread's own database connection
+        close_old_connections()
 
 
 def publisher_idle(timeout: float = 10.0) -> None:
