@@ -33,11 +33,14 @@ urlpatterns = [
     path("", include("audit.urls")),
 ]
 
-# The load benchmark's floor (bench/load.py); never routed unless the bench settings ask.
+# The load benchmark's yardsticks (bench/load.py); never routed unless the bench settings ask.
 if getattr(settings, "VPSELECT_BENCH_FLOOR", False):
-    from .floor import floor
+    from .floor import floor, floor_page
 
-    urlpatterns.append(path("bench/floor/<int:referral_id>/", floor, name="bench-floor"))
+    urlpatterns += [
+        path("bench/floor/<int:referral_id>/", floor, name="bench-floor"),
+        path("bench/floor-page/<int:referral_id>/", floor_page, name="bench-floor-page"),
+    ]
 
 handler403 = "vpselect.errors.permission_denied"
 handler404 = "vpselect.errors.page_not_found"
