@@ -192,6 +192,7 @@ class Stats:
     first_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
     cpu: tuple[float, float, float] = (0.0, 0.0, 0.0)  # app, database, client seconds
+    connections: int = 0  # database sessions opened (new PostgreSQL backends)
 
     def add_error(self, message: str) -> None:
         self.errors += 1
@@ -209,6 +210,9 @@ class Stats:
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def connections_per_request(self) -> float:
+        return self.connections / len(self.latencies) if self.latencies else float("nan")
 
     def cpu_ms(self, index: int) -> float:
         """CPU milliseconds per successful request (0 app, 1 database, 2 client)."""
@@ -408,12 +412,30 @@ class CpuMeter:
             )
             return [row[0] for row in cursor.fetchall()]
 
-    def snapshot(self) -> tuple[dict[int, float], dict[int, float], float]:
+    def _sessions(self) -> int:
+        """Sessions ever opened on the bench database. A backend that starts and ends between
+        two snapshots escapes the CPU figures: this count shows it was there."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            )
+            return int(cursor.fetchone()[0])
+
+    def snapshot(self) -> tuple[dict[int, float], dict[int, float], float, int]:
         return (
             {pid: _cpu_seconds(pid) for pid in self._workers()},
             {pid: _cpu_seconds(pid) for pid in self._backends()},
             time.process_time(),
+            self._sessions(),
         )
+
+    @staticmethod
+    def opened(before: tuple, after: tuple) -> int:
+        """Database sessions opened between two snapshots."""
+        return max(0, after[3] - before[3])
 
     @staticmethod
     def spent(before: tuple, after: tuple) -> tuple[float, float, float]:
@@ -488,10 +510,13 @@ def run_phase(
     for thread in threads:
         thread.join(timeout=seconds + REQUEST_TIMEOUT + 5)
     elapsed = time.perf_counter() - began
-    cpu = CpuMeter.spent(before, meter.snapshot()) if meter else (0.0, 0.0, 0.0)
+    after = meter.snapshot() if meter else None
+    cpu = CpuMeter.spent(before, after) if meter else (0.0, 0.0, 0.0)
+    opened = CpuMeter.opened(before, after) if meter else 0
     for entry in stats.values():
         entry.seconds = elapsed
         entry.cpu = cpu  # one endpoint per phase when measured alone
+        entry.connections = opened
     return stats
 
 
@@ -634,10 +659,25 @@ def rows_of(
             row["app_cpu_ms"] = round(entry.cpu_ms(0), 2)
             row["db_cpu_ms"] = round(entry.cpu_ms(1), 2)
             row["client_cpu_ms"] = round(entry.cpu_ms(2), 2)
+            row["db_connections_per_request"] = round(entry.connections_per_request(), 3)
             if name not in YARDSTICKS and row["floor_ratio"] < FLOOR_RATIO_TARGET:
                 row["missed"].append(f"< {FLOOR_RATIO_TARGET:.0%} of floor")
         rows.append(row)
     return rows
+
+
+# Persistent connections serve every request: a phase opening more new database sessions than
+# this per request opens one for some of its requests (a fork and an authentication each).
+CONNECTION_CHURN_PER_REQUEST = 0.02
+
+
+def connection_churn(rows: list[dict]) -> dict[str, float]:
+    """{endpoint: database sessions opened per request} of those over the threshold."""
+    return {
+        row["endpoint"]: row["db_connections_per_request"]
+        for row in rows
+        if row.get("db_connections_per_request", 0) > CONNECTION_CHURN_PER_REQUEST
+    }
 
 
 def page_budget(rows: list[dict]) -> dict | None:
@@ -704,6 +744,7 @@ def combined(entries: list[Stats]) -> Stats:
         first_errors=[m for entry in entries for m in entry.first_errors][:3],
         seconds=sum(entry.seconds for entry in entries),
         cpu=tuple(sum(entry.cpu[i] for entry in entries) for i in range(3)),
+        connections=sum(entry.connections for entry in entries),
     )
 
 
@@ -819,6 +860,12 @@ def main(argv: list[str] | None = None) -> int:
         alone_rows,
         alone=True,
     )
+    churn = connection_churn(alone_rows)
+    if churn:
+        print(
+            "\nNew database sessions per request (each a PostgreSQL backend started, beyond "
+            "the CPU figures): " + ", ".join(f"{name} {per:.2f}" for name, per in churn.items())
+        )
     if budget:
         print(
             f"\nServer time per request at saturation (1 / throughput): floor "

@@ -19,6 +19,9 @@ class _Stats:
         self.first_errors = []
         self.cpu = (0.0, 0.0, 0.0)
 
+    def connections_per_request(self) -> float:
+        return 0.0
+
     def percentile(self, fraction: float) -> float:
         return 10.0
 
@@ -47,3 +50,13 @@ def test_page_budget_is_the_target_time_per_request_less_the_floor_page():
 def test_page_budget_needs_both_yardsticks():
     assert load.page_budget([_row("floor", 500.0), _row("worklist", 125.0)]) is None
     assert load.page_budget([_row("floor", 500.0), _row("floor page", 0.0)]) is None
+
+
+def test_connection_churn_names_the_endpoints_that_open_database_sessions():
+    rows = [
+        {"endpoint": "floor", "db_connections_per_request": 0.0},
+        {"endpoint": "worklist", "db_connections_per_request": 0.01},
+        {"endpoint": "review decision", "db_connections_per_request": 0.98},
+        {"endpoint": "live evaluation"},  # measured in the mix only: no figure
+    ]
+    assert load.connection_churn(rows) == {"review decision": 0.98}
