@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from eligibility.engine import RULES, RULES_BY_ID
 from eligibility.models import Evaluation
@@ -32,24 +32,21 @@ class WorklistFilters:
     search: str = ""
 
 
-# The columns a worklist row shows (see worklist_rows), and the relations they come through:
-# not the referral's answers, the users' password hashes or the evaluation's case.
-WORKLIST_ROW_FIELDS = (
-    "status",
-    "recommendation",
-    "flagged",
-    "submitted_at",
-    "patient__family_name",
-    "patient__given_name",
-    "patient__mrn",
-    "physician__username",
-    "physician__first_name",
-    "physician__last_name",
-    "assigned_radiologist__username",
-    "assigned_radiologist__first_name",
-    "assigned_radiologist__last_name",
-    "latest_evaluation__result",
-)
+# The columns a worklist row shows (see reviews.views.worklist_rows), by the names the rows
+# read them: not the referral's answers, the users' password hashes or the evaluation's case.
+WORKLIST_ROW_COLUMNS = ("id", "status", "recommendation", "flagged", "submitted_at")
+WORKLIST_ROW_RELATED = {
+    "family_name": "patient__family_name",
+    "given_name": "patient__given_name",
+    "mrn": "patient__mrn",
+    "physician_username": "physician__username",
+    "physician_first_name": "physician__first_name",
+    "physician_last_name": "physician__last_name",
+    "radiologist_username": "assigned_radiologist__username",
+    "radiologist_first_name": "assigned_radiologist__first_name",
+    "radiologist_last_name": "assigned_radiologist__last_name",
+    "result": "latest_evaluation__result",
+}
 
 
 @functools.cache
@@ -59,18 +56,17 @@ def _worklist_queryset() -> QuerySet[Referral]:
     pending = ReviewDecision.objects.pending_countersignature().filter(referral=OuterRef("pk"))
     return (
         Referral.objects.filter(status__in=WORKLIST_STATUSES)
-        .select_related("patient", "physician", "assigned_radiologist", "latest_evaluation")
-        .only(*WORKLIST_ROW_FIELDS)
         .annotate(queue_rank=QUEUE_RANK, pending_countersignature=Exists(pending))
         .order_by("queue_rank", "submitted_at", "id")
     )
 
 
 def worklist_referrals(*, user, filters: WorklistFilters | None = None) -> QuerySet[Referral]:
-    """Referrals waiting for a radiologist, in queue order, with what the list shows joined in.
+    """Referrals waiting for a radiologist, in queue order; `worklist_values` gives (a page
+    of) them as the rows of the list.
 
     Oldest submission first within each recommendation; `pending_countersignature` is
-    annotated. The query count does not depend on the number of rows.
+    annotated.
     """
     filters = filters or WorklistFilters()
     referrals = _worklist_queryset().all()  # a clone: the template is never evaluated
@@ -97,6 +93,15 @@ def worklist_referrals(*, user, filters: WorklistFilters | None = None) -> Query
             | Q(patient__mrn__iexact=term)
         )
     return referrals
+
+
+def worklist_values(referrals: QuerySet[Referral]) -> QuerySet:
+    """The columns a worklist row shows, for (a page of) `worklist_referrals`, as dicts (the
+    keys of WORKLIST_ROW_COLUMNS and WORKLIST_ROW_RELATED, and `pending_countersignature`):
+    one query whatever the rows, and no model instances — building a Referral with its
+    patient, two users and its evaluation per row cost more than the values in them."""
+    related = {name: F(path) for name, path in WORKLIST_ROW_RELATED.items()}
+    return referrals.values(*WORKLIST_ROW_COLUMNS, "pending_countersignature", **related)
 
 
 def _override_rule_counts() -> dict[str, int]:

@@ -45,42 +45,51 @@ def _iso(moment) -> str:
     return template_localtime(moment).isoformat() if moment else ""
 
 
-def _person(user) -> str | None:
-    """A user as the pages name them: full name, else username (None for no user)."""
-    if user is None:
+def _person(username: str | None, first_name: str, last_name: str) -> str | None:
+    """A user as the pages name them: full name (`get_full_name`), else username; None for
+    no user."""
+    if username is None:
         return None
-    return user.get_full_name() or user.username
+    return f"{first_name} {last_name}".strip() or username
 
 
 def worklist_rows(referrals, *, now) -> list[dict]:
     """What each worklist row shows, computed once in Python so the template only prints it.
 
-    `referrals` come from selectors.worklist_referrals (their related objects joined).
+    `referrals`: (a page of) selectors.worklist_values.
     """
     review_url = url_of("reviews:review")
     rows = []
     for referral in referrals:
-        patient = referral.patient
-        evaluation = referral.latest_evaluation
-        result = evaluation.result if evaluation is not None else None
+        pk = referral["id"]
+        result = referral["result"]
+        status = referral["status"]
         rows.append(
             {
-                "pk": referral.pk,
-                "url": review_url(referral.pk),
-                "family_name": patient.family_name,
-                "given_name": patient.given_name,
-                "mrn": patient.mrn,
+                "pk": pk,
+                "url": review_url(pk),
+                "family_name": referral["family_name"],
+                "given_name": referral["given_name"],
+                "mrn": referral["mrn"],
                 "levels": result_levels(result),
-                "flagged": referral.flagged,
-                "badge": recommendation_badge(referral.recommendation),
+                "flagged": referral["flagged"],
+                "badge": recommendation_badge(referral["recommendation"]),
                 "relative_contraindications": relative_contraindications(result) or "—",
-                "physician": _person(referral.physician),
-                "submitted_at": _iso(referral.submitted_at),
-                "waiting": timesince_filter(referral.submitted_at, now),
-                "pending_countersignature": referral.pending_countersignature,
-                "status": referral.status,
-                "status_display": str(REFERRAL_STATUS_LABELS.get(referral.status, referral.status)),
-                "radiologist": _person(referral.assigned_radiologist),
+                "physician": _person(
+                    referral["physician_username"],
+                    referral["physician_first_name"],
+                    referral["physician_last_name"],
+                ),
+                "submitted_at": _iso(referral["submitted_at"]),
+                "waiting": timesince_filter(referral["submitted_at"], now),
+                "pending_countersignature": referral["pending_countersignature"],
+                "status": status,
+                "status_display": str(REFERRAL_STATUS_LABELS.get(status, status)),
+                "radiologist": _person(
+                    referral["radiologist_username"],
+                    referral["radiologist_first_name"],
+                    referral["radiologist_last_name"],
+                ),
             }
         )
     return rows
@@ -101,7 +110,7 @@ def worklist(request):
     context = {
         "form": form,
         "page": page,
-        "rows": worklist_rows(page.object_list, now=now),
+        "rows": worklist_rows(selectors.worklist_values(page.object_list), now=now),
         "now": now,
     }
     status = 400 if form.is_bound and not valid else 200

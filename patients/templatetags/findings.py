@@ -1,12 +1,12 @@
 """Template helpers of the findings panel: labels of statuses, kinds and missing inputs."""
 
-import html
 from itertools import groupby
 
 from django import template
 from django.utils.safestring import mark_safe
 
 from eligibility.engine.facts import INPUT_LABELS
+from vpselect.markup import escaper
 
 register = template.Library()
 
@@ -109,13 +109,6 @@ _FINDING = (
 _STATUS_BADGES = {"met": "text-bg-primary", "unknown": "text-bg-secondary"}
 
 
-def _escape(value) -> str:
-    """django.utils.html.conditional_escape, without its lazy-string wrapper."""
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return html.escape(str(value))
-
-
 def _field(item, key: str, escape) -> str:
     # As a template variable: a missing key renders as "", any other value as its text.
     return escape(item[key]) if key in item else ""
@@ -124,7 +117,7 @@ def _field(item, key: str, escape) -> str:
 @register.simple_tag(takes_context=True)
 def finding_sections(context, result: dict) -> str:
     """Each level of the result: its recommendation and its findings grouped by kind."""
-    escape = _escape if context.autoescape else str
+    escape = escaper(context)
     parts = []
     for level in result.get("levels") or []:
         recommendation = level.get("recommendation", "")

@@ -6,10 +6,10 @@ same markup, whitespace included (tests/patients/test_referral_list_rows.py rend
 former loops beside them), with every value escaped.
 """
 
-import html
-
 from django import template
 from django.utils.safestring import mark_safe
+
+from vpselect.markup import escaper
 
 register = template.Library()
 
@@ -32,17 +32,10 @@ _NOT_EVALUATED = '<span class="text-body-secondary">not evaluated</span>'
 _FLAGGED = ' <span class="badge text-bg-warning">flagged</span>'
 
 
-def _escape(value) -> str:
-    """django.utils.html.conditional_escape, without its lazy-string wrapper."""
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return html.escape(str(value))
-
-
 @register.simple_tag(takes_context=True)
 def referral_rows(context, rows: list[dict]) -> str:
     """The table rows of "My referrals" (rows: patients.views._referral_rows)."""
-    escape = _escape if context.autoescape else str
+    escape = escaper(context)
     parts = []
     for row in rows:
         edit = _EDIT.format(url=escape(row["edit_url"])) if row["edit_url"] else ""
@@ -88,7 +81,7 @@ _PATIENT_ROW = (
 @register.simple_tag(takes_context=True)
 def patient_rows(context, rows: list[dict]) -> str:
     """The table rows of "My patients" (rows: patients.views._patient_rows)."""
-    escape = _escape if context.autoescape else str
+    escape = escaper(context)
     return mark_safe(  # noqa: S308 - every value is escaped
         "".join(
             _PATIENT_ROW.format(**{name: escape(value) for name, value in row.items()})

@@ -83,7 +83,7 @@ def test_information_request_goes_to_the_physician_and_the_resubmission_comes_ba
 
     client.force_login(radiologist)
     worklist = client.get(reverse("reviews:worklist"))
-    assert referral.pk in [r.pk for r in worklist.context["page"].object_list]
+    assert referral.pk in [row["pk"] for row in worklist.context["rows"]]
     page = client.get(reverse("reviews:review", args=[referral.pk])).content.decode()
     assert "coagulopathy: unknown → False" in page
 
