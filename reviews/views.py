@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import timesince_filter
 from django.utils import timezone
 from django.utils.timezone import template_localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,6 +14,7 @@ from accounts.roles import Role
 from audit.services import audit_note
 from patients.models import REFERRAL_STATUS_LABELS, Referral
 from vpselect.reversing import url_of
+from vpselect.timesince import time_since
 
 from . import selectors
 from .forms import CountersignForm, DecisionForm, WorklistFilterForm
@@ -81,7 +81,7 @@ def worklist_rows(referrals, *, now) -> list[dict]:
                     referral["physician_last_name"],
                 ),
                 "submitted_at": _iso(referral["submitted_at"]),
-                "waiting": timesince_filter(referral["submitted_at"], now),
+                "waiting": time_since(referral["submitted_at"], now),
                 "pending_countersignature": referral["pending_countersignature"],
                 "status": status,
                 "status_display": str(REFERRAL_STATUS_LABELS.get(status, status)),
