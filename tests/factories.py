@@ -1,4 +1,5 @@
-"""Test data built through the real services: patients and referrals from engine cases."""
+"""Test data built through the real services: patients and referrals from engine cases, and
+radiologists' decisions on them."""
 
 import copy
 import datetime as dt
@@ -7,6 +8,8 @@ import itertools
 from patients.cases import case_referral_answers
 from patients.models import Referral, TargetLevel
 from patients.services import patient_create, referral_submit
+from reviews.models import ReviewDecision
+from reviews.services import decision_record, referral_claim
 from tests.eligibility.engine.builders import BASE_CASE
 
 _mrn = itertools.count(1)
@@ -46,3 +49,12 @@ def make_referral(*, physician, patient=None, case=None, submit=False, today=Non
         referral_submit(referral=referral, by=physician, today=today or dt.date(2026, 11, 24))
         referral.refresh_from_db()
     return referral
+
+
+def record_decision(referral, *, by, claim=False, **fields) -> ReviewDecision:
+    """A decision on the referral's current version through the review services, as `by`
+    (who first claims the referral when `claim`); `fields` are decision_record's own."""
+    if claim:
+        referral_claim(referral=referral, by=by)
+    referral.refresh_from_db()
+    return decision_record(referral=referral, by=by, expected_version=referral.version, **fields)

@@ -8,9 +8,14 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from outcomes.services import TreatedLevelInput, follow_up_record, procedure_record
-from reviews.services import decision_record
 from tests.e2e.conftest import publish_docs_image
-from tests.factories import ELIGIBLE_CASE, case_with, make_patient, make_referral
+from tests.factories import (
+    ELIGIBLE_CASE,
+    case_with,
+    make_patient,
+    make_referral,
+    record_decision,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -36,13 +41,7 @@ def accept(physician, radiologist, *, pain_nrs, family_name):
     referral = make_referral(
         physician=physician, patient=patient, case=copy.deepcopy(case), submit=True
     )
-    decision_record(
-        referral=referral,
-        by=radiologist,
-        expected_version=referral.version,
-        outcome="accept",
-        levels_to_treat=["L2"],
-    )
+    record_decision(referral, by=radiologist, outcome="accept", levels_to_treat=["L2"])
     return referral
 
 

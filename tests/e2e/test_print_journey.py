@@ -8,10 +8,9 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from accounts.roles import Role
-from reviews.services import decision_record, referral_claim
 from summaries.models import SummaryDocument
 from tests.e2e.conftest import publish_docs_image
-from tests.factories import case_with, make_patient, make_referral
+from tests.factories import case_with, make_patient, make_referral, record_decision
 
 # Sequences restart so that the picture in the README shows summary #1.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, reset_sequences=True)]
@@ -62,12 +61,10 @@ def test_staff_open_the_print_queue_check_a_summary_and_mark_it_printed(
     referral = make_referral(
         physician=physician, patient=patient, case=case_with(levels=[T12, L1, L2]), submit=True
     )
-    referral_claim(referral=referral, by=radiologist)
-    referral.refresh_from_db()
-    decision_record(
-        referral=referral,
+    record_decision(
+        referral,
         by=radiologist,
-        expected_version=referral.version,
+        claim=True,
         outcome="accept",
         levels_to_treat=["T12", "L2"],
         comment="Treat both levels in one session.",

@@ -9,8 +9,13 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from outcomes.services import TreatedLevelInput, follow_up_record, procedure_record
-from reviews.services import decision_record
-from tests.factories import ELIGIBLE_CASE, case_with, make_patient, make_referral
+from tests.factories import (
+    ELIGIBLE_CASE,
+    case_with,
+    make_patient,
+    make_referral,
+    record_decision,
+)
 
 LEVEL_L2 = ELIGIBLE_CASE["levels"][0]  # osteoporosis, pain 9
 LEVEL_L1 = {**LEVEL_L2, "level": "L1", "pain_nrs": 7}
@@ -62,12 +67,8 @@ def accepted(physician, radiologist):
             case=copy.deepcopy(case or ELIGIBLE_CASE),
             submit=True,
         )
-        decision_record(
-            referral=referral,
-            by=decided_by or radiologist,
-            expected_version=referral.version,
-            outcome="accept",
-            levels_to_treat=list(levels),
+        record_decision(
+            referral, by=decided_by or radiologist, outcome="accept", levels_to_treat=list(levels)
         )
         referral.refresh_from_db()
         return referral

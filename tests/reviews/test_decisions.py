@@ -8,6 +8,7 @@ from reviews import services
 from reviews.models import Countersignature, OutboxMessage, ReasonCode, ReviewDecision
 from reviews.services import decision_record, referral_claim
 from reviews.signals import decision_recorded
+from tests.factories import record_decision
 
 from .conftest import decision_post
 
@@ -277,10 +278,9 @@ def test_accepting_over_an_absolute_contraindication_waits_for_a_countersignatur
 
 def test_a_radiologist_cannot_countersign_their_own_override(client, radiologist, submitted):
     referral = claimed(submitted("not_eligible"), radiologist)
-    decision = decision_record(
-        referral=referral,
+    decision = record_decision(
+        referral,
         by=radiologist,
-        expected_version=referral.version,
         outcome="accept",
         levels_to_treat=["L2"],
         override_reason=code("clinical-judgement"),
@@ -300,10 +300,9 @@ def test_a_second_radiologists_countersignature_makes_the_acceptance_take_effect
     client, radiologist, radiologist2, submitted, django_capture_on_commit_callbacks
 ):
     referral = claimed(submitted("not_eligible"), radiologist)
-    decision = decision_record(
-        referral=referral,
+    decision = record_decision(
+        referral,
         by=radiologist,
-        expected_version=referral.version,
         outcome="accept",
         levels_to_treat=["L2"],
         override_reason=code("clinical-judgement"),
@@ -389,10 +388,9 @@ def test_a_stale_post_with_bad_fields_still_answers_409(radiologist_client, radi
 
 def test_decisions_are_immutable(radiologist, submitted):
     referral = claimed(submitted("eligible"), radiologist)
-    decision = decision_record(
-        referral=referral,
+    decision = record_decision(
+        referral,
         by=radiologist,
-        expected_version=referral.version,
         outcome="accept",
         levels_to_treat=["L2"],
     )
@@ -408,10 +406,9 @@ def test_a_correction_is_a_new_decision_referencing_the_old_one(
     client, radiologist, radiologist2, submitted
 ):
     referral = claimed(submitted("eligible"), radiologist)
-    first = decision_record(
-        referral=referral,
+    first = record_decision(
+        referral,
         by=radiologist,
-        expected_version=referral.version,
         outcome="accept",
         levels_to_treat=["L2"],
     )

@@ -11,7 +11,8 @@ from accounts.roles import Role
 from reviews import outbox
 from reviews.models import Notification, NotificationKind, OutboxMessage, ReasonCode
 from reviews.outbox import outbox_deliver, outbox_publish_pending
-from reviews.services import decision_record, referral_claim
+from reviews.services import referral_claim
+from tests.factories import record_decision
 
 pytestmark = pytest.mark.django_db
 
@@ -118,13 +119,11 @@ def test_the_physician_is_emailed_and_notified_of_a_decision(
 ):
     referral = submitted("eligible", family_name="Okafor")
     referral_claim(referral=referral, by=radiologist)
-    referral.refresh_from_db()
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        decision_record(
-            referral=referral,
+        record_decision(
+            referral,
             by=radiologist,
-            expected_version=referral.version,
             outcome="decline",
             reason_code=ReasonCode.objects.get(code="pain-controlled"),
             override_reason=ReasonCode.objects.get(code="clinical-judgement"),

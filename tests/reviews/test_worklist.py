@@ -10,7 +10,8 @@ from accounts.roles import Role
 from eligibility.models import Evaluation
 from patients.models import Patient, Referral, TargetLevel
 from reviews.models import ReasonCode
-from reviews.services import decision_record, referral_claim
+from reviews.services import referral_claim
+from tests.factories import record_decision
 
 pytestmark = pytest.mark.django_db
 
@@ -62,11 +63,9 @@ def test_worklist_lists_only_referrals_waiting_for_a_radiologist(
     claimed = submitted("eligible")
     referral_claim(referral=claimed, by=radiologist)
     declined = submitted("eligible")
-    declined.refresh_from_db()
-    decision_record(
-        referral=declined,
+    record_decision(
+        declined,
         by=radiologist,
-        expected_version=declined.version,
         outcome="decline",
         reason_code=ReasonCode.objects.get(code="pain-controlled"),
         comment="Declined although eligible.",

@@ -19,6 +19,7 @@ from reviews.forms import WorklistFilterForm
 from reviews.models import Countersignature, ReasonCode, ReviewDecision
 from reviews.services import decision_countersign, decision_record, referral_claim
 from reviews.templatetags import reviews_tags
+from tests.factories import record_decision
 
 pytestmark = pytest.mark.django_db
 
@@ -35,11 +36,9 @@ def rows_by_pk(response) -> dict[int, dict]:
 
 def accept_over_retropulsion(referral, radiologist, **extra):
     """An accepted override of RCI-RETROPULSION on a "review" or "two_levels" referral."""
-    referral.refresh_from_db()
-    return decision_record(
-        referral=referral,
+    return record_decision(
+        referral,
         by=radiologist,
-        expected_version=referral.version,
         outcome="accept",
         levels_to_treat=["L1"],
         override_reason=code("imaging-reviewed"),
@@ -50,11 +49,9 @@ def accept_over_retropulsion(referral, radiologist, **extra):
 
 def decline_correcting(referral, wrong, radiologist):
     """A correction of `wrong`: the referral declined (no acute fracture on MRI)."""
-    referral.refresh_from_db()
-    return decision_record(
-        referral=referral,
+    return record_decision(
+        referral,
         by=radiologist,
-        expected_version=referral.version,
         outcome="decline",
         reason_code=code("no-acute-fracture-on-mri"),
         supersedes=wrong,
@@ -63,11 +60,9 @@ def decline_correcting(referral, wrong, radiologist):
 
 def accept_over_infection(referral, radiologist):
     """An override of an absolute contraindication: pending until countersigned."""
-    referral.refresh_from_db()
-    return decision_record(
-        referral=referral,
+    return record_decision(
+        referral,
         by=radiologist,
-        expected_version=referral.version,
         outcome="accept",
         levels_to_treat=["L2"],
         override_reason=code("clinical-judgement"),
@@ -194,11 +189,9 @@ def test_override_table_counts_current_overrides_per_rule(
     # The correction is no override: the corrected one counts no more.
     decline_correcting(corrected, wrong, radiologist2)
     declined = submitted("eligible")
-    declined.refresh_from_db()
-    decision_record(
-        referral=declined,
+    record_decision(
+        declined,
         by=radiologist,
-        expected_version=declined.version,
         outcome="decline",
         reason_code=code("pain-controlled"),
         override_reason=code("clinical-judgement"),
@@ -369,11 +362,9 @@ def test_recent_decisions_are_the_current_ones_in_effect_newest_first_in_one_que
 ):
     now = timezone.now()
     declined = submitted("eligible")
-    declined.refresh_from_db()
-    decline = decision_record(
-        referral=declined,
+    decline = record_decision(
+        declined,
         by=radiologist,
-        expected_version=declined.version,
         outcome="decline",
         reason_code=code("pain-controlled"),
         override_reason=code("clinical-judgement"),
@@ -402,14 +393,8 @@ def test_recent_decisions_are_the_current_ones_in_effect_newest_first_in_one_que
 
 def test_recent_decisions_show_at_most_five(submitted, physician, radiologist):
     for _ in range(reviews_tags.RECENT_DECISIONS + 1):
-        referral = submitted("eligible")
-        referral.refresh_from_db()
-        decision_record(
-            referral=referral,
-            by=radiologist,
-            expected_version=referral.version,
-            outcome="accept",
-            levels_to_treat=["L2"],
+        record_decision(
+            submitted("eligible"), by=radiologist, outcome="accept", levels_to_treat=["L2"]
         )
 
     assert len(reviews_tags.recent_decisions_for(physician)) == reviews_tags.RECENT_DECISIONS

@@ -8,7 +8,8 @@ from django.urls import reverse
 from accounts.roles import Role
 from patients.models import Referral
 from reviews.models import ReasonCode
-from reviews.services import decision_record, referral_claim
+from reviews.services import referral_claim
+from tests.factories import record_decision
 
 pytestmark = pytest.mark.django_db
 
@@ -53,12 +54,10 @@ def every_kind_of_row(submitted, radiologist, radiologist2, make_user):
     returned = submitted("review")
     Referral.objects.filter(pk=returned.pk).update(assigned_radiologist=radiologist)
     pending = submitted("not_eligible")
-    referral_claim(referral=pending, by=radiologist)
-    pending.refresh_from_db()
-    decision_record(
-        referral=pending,
+    record_decision(
+        pending,
         by=radiologist,
-        expected_version=pending.version,
+        claim=True,
         outcome="accept",
         levels_to_treat=["L2"],
         override_reason=ReasonCode.objects.get(code="clinical-judgement"),

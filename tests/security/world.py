@@ -32,10 +32,16 @@ from outcomes.models import FollowUpReminder
 from outcomes.services import TreatedLevelInput, procedure_record
 from reviews.models import Notification, NotificationKind, OutboxMessage, ReasonCode
 from reviews.outbox import outbox_deliver
-from reviews.services import decision_countersign, decision_record, referral_claim
+from reviews.services import decision_countersign, referral_claim
 from summaries.models import SummaryDocument
 from summaries.services import summary_render
-from tests.factories import ELIGIBLE_CASE, case_with, make_patient, make_referral
+from tests.factories import (
+    ELIGIBLE_CASE,
+    case_with,
+    make_patient,
+    make_referral,
+    record_decision,
+)
 
 PASSWORD = "a-long-test-password"
 ROLES = ("anonymous", "physician_a", "physician_b", "radiologist", "staff", "superuser")
@@ -136,14 +142,8 @@ def _deliver_outbox() -> None:
 
 
 def _accept(referral, *, by, levels=("L2",)):
-    referral_claim(referral=referral, by=by)
-    referral.refresh_from_db()
-    decision = decision_record(
-        referral=referral,
-        by=by,
-        expected_version=referral.version,
-        outcome="accept",
-        levels_to_treat=list(levels),
+    decision = record_decision(
+        referral, by=by, claim=True, outcome="accept", levels_to_treat=list(levels)
     )
     referral.refresh_from_db()
     return decision
@@ -184,12 +184,10 @@ def _bundle(letter: str, physician, *, radiologist, today, canary: bool) -> Bund
     pending = make_referral(
         physician=physician, patient=patient, case=copy.deepcopy(ABSOLUTE_CASE), submit=True
     )
-    referral_claim(referral=pending, by=radiologist)
-    pending.refresh_from_db()
-    bundle.pending_decision = decision_record(
-        referral=pending,
+    bundle.pending_decision = record_decision(
+        pending,
         by=radiologist,
-        expected_version=pending.version,
+        claim=True,
         outcome="accept",
         levels_to_treat=["L2"],
         override_reason=ReasonCode.objects.get(code="clinical-judgement"),
@@ -241,12 +239,10 @@ def build_world() -> World:
         case=copy.deepcopy(ABSOLUTE_CASE),
         submit=True,
     )
-    referral_claim(referral=countersigned, by=radiologist2)
-    countersigned.refresh_from_db()
-    decision = decision_record(
-        referral=countersigned,
+    decision = record_decision(
+        countersigned,
         by=radiologist2,
-        expected_version=countersigned.version,
+        claim=True,
         outcome="accept",
         levels_to_treat=["L2"],
         override_reason=ReasonCode.objects.get(code="clinical-judgement"),

@@ -5,7 +5,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from tests.factories import case_with, make_patient, make_referral
+from tests.factories import case_with, make_patient, make_referral, record_decision
 
 LEVEL_T12 = {
     "level": "T12",
@@ -81,7 +81,6 @@ def submitted_referral(physician):
 def decide(radiologist, reason_codes):
     """Record a decision through the review services, as the radiologist by default."""
     from reviews.models import ReasonCode
-    from reviews.services import decision_record, referral_claim
 
     def record(
         referral,
@@ -94,14 +93,10 @@ def decide(radiologist, reason_codes):
         comment="",
         supersedes=None,
     ):
-        by = by or radiologist
-        if supersedes is None:
-            referral_claim(referral=referral, by=by)
-        referral.refresh_from_db()
-        return decision_record(
-            referral=referral,
-            by=by,
-            expected_version=referral.version,
+        return record_decision(
+            referral,
+            by=by or radiologist,
+            claim=supersedes is None,
             outcome=outcome,
             levels_to_treat=levels if outcome == "accept" else (),
             reason_code=ReasonCode.objects.get(code=reason) if reason else None,

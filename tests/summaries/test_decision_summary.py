@@ -7,9 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from reviews.models import ReviewDecision
-from reviews.services import decision_record, referral_claim
+from reviews.services import referral_claim
 from summaries import receivers, services
 from summaries.models import SummaryDocument
+from tests.factories import record_decision
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +22,8 @@ def _claimed(referral, radiologist):
 
 
 def _accept(referral, radiologist):
-    return decision_record(
-        referral=referral,
-        by=radiologist,
-        expected_version=referral.version,
-        outcome="accept",
-        levels_to_treat=["T12", "L2"],
+    return record_decision(
+        referral, by=radiologist, outcome="accept", levels_to_treat=["T12", "L2"]
     )
 
 
@@ -79,11 +76,9 @@ def test_a_correction_supersedes_the_earlier_summary(
     referral = _claimed(submitted_referral(), radiologist)
     with mock.patch.object(services, "_enqueue_after_commit"):
         first = _accept(referral, radiologist)
-        referral.refresh_from_db()
-        second = decision_record(
-            referral=referral,
+        second = record_decision(
+            referral,
             by=radiologist,
-            expected_version=referral.version,
             outcome="accept",
             levels_to_treat=["T12"],
             supersedes=first,
