@@ -5,7 +5,7 @@ import copy
 import pytest
 
 from accounts.roles import Role
-from tests.factories import ELIGIBLE_CASE, case_with, make_patient, make_referral
+from tests.factories import ELIGIBLE_CASE, case_with, make_patient, make_referral, record_decision
 
 RETROPULSION_LEVEL = {**ELIGIBLE_CASE["levels"][0], "level": "L1", "canal_compromise_pct": 35}
 CASES = {
@@ -86,3 +86,19 @@ def decision_post(referral, **fields) -> dict:
     """Form data of a decision on the referral's current version."""
     data = {"expected_version": referral.version, **fields}
     return {key: value for key, value in data.items() if value is not None}
+
+
+def accept_over_infection(referral, radiologist, *, claim=False):
+    """An override of an absolute contraindication on a "not_eligible" referral (L2 accepted
+    over its infection): pending until another radiologist countersigns."""
+    from reviews.models import ReasonCode
+
+    return record_decision(
+        referral,
+        by=radiologist,
+        claim=claim,
+        outcome="accept",
+        levels_to_treat=["L2"],
+        override_reason=ReasonCode.objects.get(code="clinical-judgement"),
+        comment="Infection treated.",
+    )

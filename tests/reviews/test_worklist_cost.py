@@ -21,6 +21,8 @@ from reviews.services import decision_countersign, decision_record, referral_cla
 from reviews.templatetags import reviews_tags
 from tests.factories import record_decision
 
+from .conftest import accept_over_infection
+
 pytestmark = pytest.mark.django_db
 
 WORKLIST = reverse("reviews:worklist")
@@ -55,18 +57,6 @@ def decline_correcting(referral, wrong, radiologist):
         outcome="decline",
         reason_code=code("no-acute-fracture-on-mri"),
         supersedes=wrong,
-    )
-
-
-def accept_over_infection(referral, radiologist):
-    """An override of an absolute contraindication: pending until countersigned."""
-    return record_decision(
-        referral,
-        by=radiologist,
-        outcome="accept",
-        levels_to_treat=["L2"],
-        override_reason=code("clinical-judgement"),
-        comment="Infection treated.",
     )
 
 

@@ -7,9 +7,9 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from patients.models import Referral
-from reviews.models import ReasonCode
 from reviews.services import referral_claim
-from tests.factories import record_decision
+
+from .conftest import accept_over_infection
 
 pytestmark = pytest.mark.django_db
 
@@ -54,15 +54,7 @@ def every_kind_of_row(submitted, radiologist, radiologist2, make_user):
     returned = submitted("review")
     Referral.objects.filter(pk=returned.pk).update(assigned_radiologist=radiologist)
     pending = submitted("not_eligible")
-    record_decision(
-        pending,
-        by=radiologist,
-        claim=True,
-        outcome="accept",
-        levels_to_treat=["L2"],
-        override_reason=ReasonCode.objects.get(code="clinical-judgement"),
-        comment="Infection treated.",
-    )
+    accept_over_infection(pending, radiologist, claim=True)
     submitted("incomplete", by=make_user(Role.PHYSICIAN, first_name="", last_name=""))
 
 
