@@ -44,6 +44,7 @@ run: setup-run
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/deptry .
 
 format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format .

@@ -74,6 +74,24 @@ def referral_current_state(referral: Referral):
     return evaluation, decision
 
 
+def is_current(document: SummaryDocument, *, evaluation, decision) -> bool:
+    """Whether the summary shows this evaluation and decision and is ready or being made."""
+    return (
+        document.evaluation_id == evaluation.pk
+        and document.decision_id == (decision.pk if decision is not None else None)
+        and document.superseded_by_id is None
+        and document.status != SummaryDocument.Status.FAILED
+    )
+
+
+def current_document(referral: Referral, *, evaluation, decision) -> SummaryDocument | None:
+    """The referral's newest summary if it shows this evaluation and decision (else None)."""
+    newest = SummaryDocument.objects.filter(referral_id=referral.pk).order_by("-id").first()
+    if newest is None or not is_current(newest, evaluation=evaluation, decision=decision):
+        return None
+    return newest
+
+
 def referral_outcome(referral: Referral) -> dict | None:
     """The procedure and latest follow-up of the referral, for the summary, or None.
 

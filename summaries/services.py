@@ -17,7 +17,7 @@ from patients.models import Referral
 from .content import Summary, build_summary
 from .models import SummaryDocument
 from .pdf import html_to_pdf
-from .selectors import referral_current_state, referral_outcome
+from .selectors import current_document, referral_current_state, referral_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,10 @@ MAX_ERROR_CHARS = 2000
 REFERRAL_NOT_EVALUATED = "This referral has not been evaluated yet: there is nothing to summarise."
 NOT_READY_TO_PRINT = "Only a summary whose PDF is ready can be marked printed."
 SUPERSEDED_NOT_PRINTABLE = "This summary has been replaced by a newer one: print that one instead."
+ALREADY_CURRENT = (
+    "A PDF of this summary as it stands now already exists (summary #{id}): open or download "
+    "it, or choose Regenerate PDF to make a new one."
+)
 
 
 class SummaryError(Exception):
@@ -38,12 +42,23 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
 
 
+class SummaryAlreadyCurrent(SummaryError):
+    """A summary of exactly this state is ready or being made; regenerating is a choice."""
+
+    def __init__(self, document: SummaryDocument):
+        super().__init__(ALREADY_CURRENT.format(id=document.pk))
+        self.document = document
+
+
 @transaction.atomic
-def summary_document_create(*, referral: Referral, by=None, decision=None) -> SummaryDocument:
+def summary_document_create(
+    *, referral: Referral, by=None, decision=None, regenerate: bool = False
+) -> SummaryDocument:
     """Create a pending summary of a decision (or the referral's current state) and queue it.
 
     Every earlier summary of the referral becomes superseded by the new one. Rendering is
-    queued when the transaction commits; raises SummaryError if there is no evaluation.
+    queued when the transaction commits; raises SummaryError if there is no evaluation, and
+    SummaryAlreadyCurrent if an identical summary is ready or pending and `regenerate` is off.
     """
     # Lock the referral: two summaries created at once must not both stay current.
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
@@ -53,6 +68,9 @@ def summary_document_create(*, referral: Referral, by=None, decision=None) -> Su
         evaluation, decision = referral_current_state(referral)
     if evaluation is None:
         raise SummaryError(REFERRAL_NOT_EVALUATED)
+    existing = current_document(referral, evaluation=evaluation, decision=decision)
+    if existing is not None and not regenerate:
+        raise SummaryAlreadyCurrent(existing)
     return _summary_insert(
         referral_id=referral.pk,
         evaluation_id=evaluation.pk,

@@ -22,6 +22,7 @@ from .models import SummaryDocument
 from .pdf import stamp_superseded
 from .selectors import (
     documents_visible_to,
+    is_current,
     may_mark_printed,
     may_request_pdf,
     print_queue,
@@ -31,6 +32,7 @@ from .selectors import (
 )
 from .services import (
     REFERRAL_NOT_EVALUATED,
+    SummaryAlreadyCurrent,
     SummaryError,
     summary_document_create,
     summary_mark_printed,
@@ -40,7 +42,6 @@ logger = logging.getLogger(__name__)
 
 SUMMARY_TEMPLATE = "print/referral_summary.html"
 PDF_NOT_READY = "The PDF of this summary is not ready."
-PDF_QUEUED = "The PDF is being made; this page shows when it is ready."
 MARKED_PRINTED = "Summary #{id} marked as printed."
 CHECKSUM_MISMATCH = "The stored PDF does not match its checksum; generate a new one."
 
@@ -84,7 +85,7 @@ def referral_summary(request, referral_id: int):
     )
     audit_note(request, referral)
     evaluation, decision = referral_current_state(referral)
-    documents = referral.summary_documents.order_by("-id")[:5]
+    documents = list(referral.summary_documents.order_by("-id")[:5])
     if evaluation is None:
         context = {"referral": referral, "message": REFERRAL_NOT_EVALUATED}
         return render(request, "summaries/not_evaluated.html", context)
@@ -93,6 +94,10 @@ def referral_summary(request, referral_id: int):
         "summary": summary,
         "referral": referral,
         "documents": documents,
+        "current_document": next(
+            (d for d in documents[:1] if is_current(d, evaluation=evaluation, decision=decision)),
+            None,
+        ),
         "outcome": referral_outcome(referral),
     }
     return render(request, SUMMARY_TEMPLATE, {**context, **_actions(request)})
@@ -113,6 +118,7 @@ def document_detail(request, pk: int):
     context = {
         "summary": summary,
         "document": document,
+        "current_document": None,
         "referral": document.referral,
         "outcome": referral_outcome(document.referral),
     }
@@ -162,13 +168,19 @@ def referral_summary_generate(request, referral_id: int):
     require_role(request.user, Role.STAFF, Role.RADIOLOGIST)
     referral = get_object_or_404(referrals_visible_to(request.user), pk=referral_id)
     audit_note(request, referral)
+    regenerate = request.POST.get("regenerate") == "1"
     try:
-        document = summary_document_create(referral=referral, by=request.user)
+        document = summary_document_create(
+            referral=referral, by=request.user, regenerate=regenerate
+        )
+    except SummaryAlreadyCurrent as exc:
+        messages.info(request, str(exc))
+        return redirect(exc.document)
     except SummaryError as exc:
         messages.error(request, str(exc))
         return redirect("summaries:referral-summary", referral_id=referral.pk)
     audit_note(request, document, action=AuditEvent.Action.CREATE)
-    messages.info(request, PDF_QUEUED)
+    # No "being made" banner: the document's status panel says so, and says when it is ready.
     return redirect(document)
 
 

@@ -1,10 +1,12 @@
 """Browser tests: Playwright drives Debian's Chromium against Django's live server."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
 # itself (fixtures creating data) are still synchronous and safe.
@@ -61,3 +63,90 @@ def publish_docs_image(screenshot: Path, name: str) -> bool:
     DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(screenshot, DOCS_IMAGES / name)
     return True
+
+
+# Chromium reports a CSP violation on the console too; the event also names the directive.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+    + ` (${event.sourceFile || "page"}:${event.lineNumber})`);
+});
+"""
+
+
+class BrowserProblems:
+    """What a person would see as broken: console errors, uncaught errors, failed requests.
+
+    Every page of every context a browser test opens is watched; the test fails at its end on
+    any problem that it did not `allow` (a test that means to meet an error page says so).
+    """
+
+    def __init__(self):
+        self.problems: list[str] = []
+        self.allowed: list[re.Pattern] = []
+
+    def allow(self, pattern: str) -> None:
+        self.allowed.append(re.compile(pattern))
+
+    def watch_context(self, context: BrowserContext) -> BrowserContext:
+        context.add_init_script(script=CSP_REPORTER)
+        context.on("page", self.watch_page)
+        for page in context.pages:
+            self.watch_page(page)
+        return context
+
+    def watch_page(self, page: Page) -> None:
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.problems.append(f"uncaught error: {error}"))
+        page.on("requestfailed", self._request_failed)
+        page.on("response", self._response)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        # Chromium also logs every HTTP error status here; _response judges those by type.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.problems.append(f"console error: {message.text} ({message.location['url']})")
+
+    def _request_failed(self, request: Request) -> None:
+        # A request cut short because the page moved on (or a download) is not a defect.
+        if request.failure and "ERR_ABORTED" not in request.failure:
+            failure = f"{request.method} {request.url}: {request.failure}"
+            self.problems.append(f"request failed: {failure}")
+
+    def _response(self, response) -> None:
+        # A page answering 400/404/409 shows its own message (tests check it); a script,
+        # stylesheet, image or htmx call that fails leaves something dead on the screen.
+        is_page = response.request.resource_type == "document"
+        if response.status >= 500 or (response.status >= 400 and not is_page):
+            kind = response.request.resource_type
+            self.problems.append(f"HTTP {response.status} for {kind} {response.url}")
+
+    def unexpected(self) -> list[str]:
+        return [p for p in self.problems if not any(a.search(p) for a in self.allowed)]
+
+
+@pytest.fixture(autouse=True)
+def browser_problems(request, monkeypatch):
+    """Watch every browser context and page the test opens; fail it on any problem."""
+    problems = BrowserProblems()
+    if "page" not in request.fixturenames and "browser" not in request.fixturenames:
+        yield problems
+        return
+    new_context, new_page = Browser.new_context, Browser.new_page
+
+    def watched_new_context(browser, *args, **kwargs):
+        return problems.watch_context(new_context(browser, *args, **kwargs))
+
+    def watched_new_page(browser, *args, **kwargs):
+        # The page's own context exists only once the page does: watch both from here on.
+        page = new_page(browser, *args, **kwargs)
+        page.context.add_init_script(script=CSP_REPORTER)
+        problems.watch_page(page)
+        page.evaluate(CSP_REPORTER)
+        return page
+
+    monkeypatch.setattr(Browser, "new_context", watched_new_context)
+    monkeypatch.setattr(Browser, "new_page", watched_new_page)
+    yield problems
+    unexpected = problems.unexpected()
+    if unexpected:
+        pytest.fail("The browser met problems a user would see:\n" + "\n".join(unexpected))

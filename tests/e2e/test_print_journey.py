@@ -90,6 +90,13 @@ def test_staff_open_the_print_queue_check_a_summary_and_mark_it_printed(
         "You have been accepted for vertebroplasty"
     )
     page.screenshot(path=str(artifacts_dir / "summary-print-page.png"), full_page=True)
+    # "Print this page" opens the browser's print dialog (stubbed: headless has none).
+    page.evaluate("() => { window.printCalls = 0; window.print = () => window.printCalls++; }")
+    page.get_by_role("button", name="Print this page").click()
+    assert page.evaluate("window.printCalls") == 1
+    # The PDF is ready: the page offers to regenerate it deliberately, not a second "Generate".
+    expect(page.get_by_role("button", name="Generate PDF", exact=True)).to_have_count(0)
+    expect(page.get_by_role("button", name="Regenerate PDF")).to_be_visible()
     page.emulate_media(media="print")
     expect(page.get_by_role("navigation", name="Summary actions")).to_be_hidden()
     expect(page.get_by_role("navigation", name="Main navigation")).to_be_hidden()

@@ -158,12 +158,30 @@ def test_a_summary_whose_pdf_is_not_ready_cannot_be_marked_printed(
     assert ready_summary.print_count == 0
 
 
-def test_generate_pdf_makes_a_new_summary_that_supersedes_the_last(
+def test_generate_pdf_when_one_is_ready_opens_it_instead_of_making_a_duplicate(
+    client, ready_summary, clinic_staff, django_capture_on_commit_callbacks
+):
+    client.force_login(clinic_staff)
+    page = client.get(reverse("summaries:referral-summary", args=[ready_summary.referral_id]))
+    assert f"Open the PDF (summary #{ready_summary.pk})" in page.content.decode()
+    assert "Regenerate PDF" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("summaries:generate", args=[ready_summary.referral_id]), follow=True
+        )
+    assert SummaryDocument.objects.get() == ready_summary
+    assert response.redirect_chain[-1][0] == ready_summary.get_absolute_url()
+    assert f"already exists (summary #{ready_summary.pk})" in response.content.decode()
+
+
+def test_regenerate_pdf_makes_a_new_summary_that_supersedes_the_last(
     client, ready_summary, clinic_staff, django_capture_on_commit_callbacks
 ):
     client.force_login(clinic_staff)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("summaries:generate", args=[ready_summary.referral_id]))
+        response = client.post(
+            reverse("summaries:generate", args=[ready_summary.referral_id]), {"regenerate": "1"}
+        )
     newer = SummaryDocument.objects.exclude(pk=ready_summary.pk).get()
     assert response.status_code == 302
     assert response["Location"] == newer.get_absolute_url()
@@ -175,6 +193,9 @@ def test_generate_pdf_makes_a_new_summary_that_supersedes_the_last(
 
     response = client.post(reverse("summaries:mark-printed", args=[ready_summary.pk]), follow=True)
     assert SUPERSEDED_NOT_PRINTABLE in response.content.decode()
+    # The document page of the new one says nothing stale: its status panel speaks for it.
+    page = client.get(newer.get_absolute_url()).content.decode()
+    assert "being made" not in page.lower()
 
 
 def test_physicians_cannot_generate_pdfs(client, ready_summary):

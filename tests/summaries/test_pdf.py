@@ -244,7 +244,7 @@ def test_a_summary_made_after_the_procedure_includes_the_procedure_and_outcome(
     )
     client.force_login(radiologist)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("summaries:generate", args=[referral.pk]))
+        client.post(reverse("summaries:generate", args=[referral.pk]), {"regenerate": "1"})
     document = SummaryDocument.objects.get(referral=referral, superseded_by__isnull=True)
     text = " ".join(pdf_pages(_rendered(document)))
     assert "Procedure and outcome" in text
