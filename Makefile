@@ -10,7 +10,7 @@ RUN_SETTINGS ?= vpselect.settings.local
 TEST_SETTINGS ?= vpselect.settings.test
 PYTEST_ARGS ?=
 
-.PHONY: run setup-run test test-all lint format bench system-deps venv docs docs-images clean help
+.PHONY: run setup-run demo-totp system-deps-run test test-all lint format bench system-deps venv docs docs-images clean help
 
 help:
 	@echo "make run       set up and start VPSelect with demo users and patients on http://$(HOST):$(PORT)"
@@ -20,8 +20,8 @@ help:
 
 # The virtualenv is rebuilt only when a requirements file changes.
 $(VENV)/.installed-run: requirements.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+	@test -x $(PY) || { echo "Creating $(VENV) and installing requirements.txt…"; $(PYTHON) -m venv $(VENV); }
+	@$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt
@@ -32,14 +32,22 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt
 venv: $(VENV)/.installed-dev
 
 system-deps:
-	@bash scripts/system-deps.sh
+	@bash scripts/system-deps.sh test
 
-setup-run: $(VENV)/.installed-run
-	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(PY) manage.py migrate --noinput
-	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(PY) manage.py seed_demo
+system-deps-run:
+	@bash scripts/system-deps.sh run
+
+setup-run: system-deps-run $(VENV)/.installed-run
+	@echo "Setting up the database and the demo data…"
+	@DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(PY) manage.py migrate --noinput --verbosity 0
+	@DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(PY) manage.py seed_demo --url http://$(HOST):$(PORT)/
 
 run: setup-run
-	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(PY) manage.py runserver $(HOST):$(PORT)
+	@DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(PY) manage.py runserver $(HOST):$(PORT)
+
+# The demo administrator's current second-factor code.
+demo-totp: $(VENV)/.installed-run
+	@DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(PY) manage.py demo_totp
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -59,7 +59,8 @@ def _level(today: date, **answers) -> dict:
     return level
 
 
-def _case(today: date, answers: dict, levels: tuple[dict, ...]) -> dict:
+def demo_case(today: date, answers: dict, levels: tuple[dict, ...]) -> dict:
+    """The demo base case (eligible at L1 on `today`), changed by `answers` and `levels`."""
     case = {
         "pain_controlled_by_medical_therapy": False,
         "coagulopathy": False,
@@ -365,7 +366,7 @@ def _store(demo: DemoPatient, physician, today: date) -> None:
         date_of_birth=demo.date_of_birth,
         sex=demo.sex,
     )
-    case = _case(today, demo.answers, demo.levels)
+    case = demo_case(today, demo.answers, demo.levels)
     if demo.action == RESUBMIT:
         # The first submission lacked the coagulation status; the radiologist asked for it.
         first = {**case, "coagulopathy": None}

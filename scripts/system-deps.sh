@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Install the Debian packages the tests and the PDF renderer need, when any is missing.
+# Install the Debian packages VPSelect needs, when any is missing.
+#   system-deps.sh run    what the app needs to run (WeasyPrint's libraries and a font)
+#   system-deps.sh test   that plus what the tests need (Chromium, pdftoppm)
 set -euo pipefail
-packages=(chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+if [[ ${1:-test} == test ]]; then
+  packages+=(chromium poppler-utils)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

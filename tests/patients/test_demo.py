@@ -39,7 +39,7 @@ def test_demo_referrals_reach_every_recommendation_and_meet_every_rule():
     ]
 
 
-def test_seed_demo_is_idempotent():
+def test_seed_demo_is_idempotent(reason_codes):
     call_command("seed_demo", stdout=StringIO())
     counts = (Patient.objects.count(), Referral.objects.count(), Evaluation.objects.count())
     assert seed_demo_patients() == 0

@@ -80,7 +80,9 @@ def journey(world, capture_on_commit) -> Referral:
         )
     assert response.status_code == 302, response.content.decode()[:500]
     with capture_on_commit(execute=True):
-        response = staff.post(reverse("summaries:generate", args=[referral.pk]))
+        response = staff.post(
+            reverse("summaries:generate", args=[referral.pk]), {"regenerate": "1"}
+        )
     assert response.status_code == 302
     return referral
 
