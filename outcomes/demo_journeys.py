@@ -233,7 +233,7 @@ def _store(journey: DemoJourney, users: dict, today: date) -> None:
 
 
 @transaction.atomic
-def seed_demo_outcomes() -> int:
+def seed_demo_journeys() -> int:
     """Create the decided and treated demo patients that do not exist yet; returns how many.
 
     Then marks the follow-ups that fell due, as the daily task would have.
