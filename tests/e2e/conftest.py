@@ -65,6 +65,34 @@ def publish_docs_image(screenshot: Path, name: str) -> bool:
     return True
 
 
+AXE_SOURCE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+# WCAG 2.2 AA, as the accessibility statement promises; only these impacts fail a test.
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {runOnly: {type: "tag",
+    values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}});
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.impact} ${v.id}: ${v.help} — `
+      + v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join("; "));
+}"""
+
+
+def axe_violations(page: Page) -> list[str]:
+    """Serious and critical WCAG 2.2 AA violations axe-core finds on the page as it is now.
+
+    axe is evaluated through the browser's debugging protocol, which the page's CSP does not
+    govern; it is not served by the app (tests/e2e/vendor, from npm).
+    """
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SOURCE.read_text())
+    return page.evaluate(AXE_RUN)
+
+
+def assert_accessible(page: Page, where: str = "") -> None:
+    violations = axe_violations(page)
+    assert not violations, f"axe-core on {where or page.url}:\n" + "\n".join(violations)
+
+
 # Chromium reports a CSP violation on the console too; the event also names the directive.
 CSP_REPORTER = """
 document.addEventListener("securitypolicyviolation", (event) => {
@@ -84,6 +112,7 @@ class BrowserProblems:
     def __init__(self):
         self.problems: list[str] = []
         self.allowed: list[re.Pattern] = []
+        self.pages: list[Page] = []
 
     def allow(self, pattern: str) -> None:
         self.allowed.append(re.compile(pattern))
@@ -96,6 +125,7 @@ class BrowserProblems:
         return context
 
     def watch_page(self, page: Page) -> None:
+        self.pages.append(page)
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.problems.append(f"uncaught error: {error}"))
         page.on("requestfailed", self._request_failed)
@@ -119,6 +149,15 @@ class BrowserProblems:
         if response.status >= 500 or (response.status >= 400 and not is_page):
             kind = response.request.resource_type
             self.problems.append(f"HTTP {response.status} for {kind} {response.url}")
+
+    def check_accessibility(self) -> None:
+        """axe-core on the screen each open page ends on (tests check their key screens too)."""
+        for page in self.pages:
+            if page.is_closed() or not page.url.startswith("http"):
+                continue
+            if "html" not in (page.evaluate("() => document.contentType") or ""):
+                continue
+            self.problems.extend(f"axe on {page.url}: {v}" for v in axe_violations(page))
 
     def unexpected(self) -> list[str]:
         return [p for p in self.problems if not any(a.search(p) for a in self.allowed)]
@@ -147,6 +186,7 @@ def browser_problems(request, monkeypatch):
     monkeypatch.setattr(Browser, "new_context", watched_new_context)
     monkeypatch.setattr(Browser, "new_page", watched_new_page)
     yield problems
+    problems.check_accessibility()
     unexpected = problems.unexpected()
     if unexpected:
         pytest.fail("The browser met problems a user would see:\n" + "\n".join(unexpected))
