@@ -61,12 +61,20 @@ def _freeze_loaded_objects() -> None:
     gc.freeze()
 
 
+# Tagged PDF (PDF/UA-1): a screen reader reads the patient copy in order, with its headings,
+# tables, document title (the page's <title>) and language (<html lang>).
+# https://doc.courtbouillon.org/weasyprint/stable/api_reference.html#weasyprint.DEFAULT_OPTIONS
+PDF_VARIANT = "pdf/ua-1"
+
+
 def html_to_pdf(html: str) -> bytes:
-    """Render an HTML page (A4, the summary print stylesheet) to PDF bytes."""
+    """Render an HTML page (A4, the summary print stylesheet) to tagged PDF bytes."""
     from weasyprint import HTML
 
     document = HTML(string=html, url_fetcher=_url_fetcher())
-    pdf = document.write_pdf(stylesheets=[_stylesheet()], font_config=_font_config())
+    pdf = document.write_pdf(
+        stylesheets=[_stylesheet()], font_config=_font_config(), pdf_variant=PDF_VARIANT
+    )
     _freeze_loaded_objects()
     return pdf
 

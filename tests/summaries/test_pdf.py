@@ -1,12 +1,14 @@
 """The PDF: made on a decision's commit, holding what the clinic and the patient need."""
 
 import hashlib
+import io
 from decimal import Decimal
 from unittest import mock
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from eligibility.engine import RULES_BY_ID
 from summaries import services
@@ -62,6 +64,20 @@ def test_the_pdf_holds_mrn_levels_met_findings_decision_and_ruleset_version(
     assert f"Decided by {decision.decided_by.get_full_name()}" in text
     assert evaluation.ruleset_version in text
     assert f"evaluation #{evaluation.pk}" in text
+
+
+def test_the_pdf_is_tagged_for_screen_readers_with_its_title_and_language(
+    submitted_referral, decide, django_capture_on_commit_callbacks
+):
+    referral = submitted_referral()
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(referral)
+    reader = PdfReader(io.BytesIO(_rendered(SummaryDocument.objects.get(referral=referral))))
+    catalog = reader.trailer["/Root"]
+    assert bool(catalog["/MarkInfo"]["/Marked"])  # tagged: a structure tree to read in order
+    assert "/StructTreeRoot" in catalog
+    assert catalog["/Lang"] == "en"
+    assert reader.metadata.title == f"Referral summary #{referral.pk}"
 
 
 def test_the_stored_pdf_matches_its_checksum_and_is_named_without_the_patient(
