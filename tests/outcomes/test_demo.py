@@ -17,9 +17,16 @@ def seeded(reason_codes):
     call_command("seed_demo", stdout=StringIO())
 
 
+JOURNEYS = [f"DEMO-{n}" for n in range(1021, 1028)]
+
+
 def test_demo_has_treated_patients_with_months_of_pain_scores(seeded):
-    procedures = Procedure.objects.select_related("referral__patient")
-    assert procedures.count() == 3
+    treated = Procedure.objects.filter(referral__patient__mrn__in=JOURNEYS)
+    assert sorted(treated.values_list("referral__patient__mrn", flat=True)) == [
+        "DEMO-1021",
+        "DEMO-1022",
+        "DEMO-1023",
+    ]
     longest = FollowUp.objects.filter(
         procedure__referral__patient__mrn="DEMO-1021", status=FollowUpStatus.COMPLETED
     )
@@ -33,16 +40,20 @@ def test_demo_has_treated_patients_with_months_of_pain_scores(seeded):
 
 
 def test_demo_has_follow_ups_due_and_overdue(seeded):
-    statuses = set(FollowUp.objects.values_list("status", flat=True))
-    assert {FollowUpStatus.DUE, FollowUpStatus.OVERDUE} <= statuses
-    due = FollowUp.objects.get(status=FollowUpStatus.DUE)
-    assert (due.procedure.referral.patient.mrn, due.interval) == ("DEMO-1023", "week_1")
-    overdue = FollowUp.objects.get(status=FollowUpStatus.OVERDUE)
-    assert (overdue.procedure.referral.patient.mrn, overdue.interval) == ("DEMO-1022", "month_3")
+    follow_ups = FollowUp.objects.filter(procedure__referral__patient__mrn__in=JOURNEYS)
+    waiting = follow_ups.filter(status__in=[FollowUpStatus.DUE, FollowUpStatus.OVERDUE])
+    assert sorted(
+        waiting.values_list("procedure__referral__patient__mrn", "interval", "status")
+    ) == [
+        ("DEMO-1022", "month_3", FollowUpStatus.OVERDUE),
+        ("DEMO-1023", "week_1", FollowUpStatus.DUE),
+    ]
 
 
 def test_demo_has_a_decision_waiting_for_a_countersignature_and_each_outcome(seeded):
-    pending = ReviewDecision.objects.current().get(requires_countersignature=True)
+    pending = ReviewDecision.objects.current().get(
+        requires_countersignature=True, referral__patient__mrn__in=JOURNEYS
+    )
     assert pending.referral.patient.mrn == "DEMO-1025"
     assert pending.referral.status == Referral.Status.UNDER_REVIEW
     assert not pending.is_countersigned
