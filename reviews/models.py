@@ -169,6 +169,7 @@ class NotificationKind(models.TextChoices):
     DECISION_RECORDED = "decision_recorded", "Decision recorded"
     INFORMATION_REQUESTED = "information_requested", "Information requested"
     COUNTERSIGNATURE_NEEDED = "countersignature_needed", "Countersignature needed"
+    RULES_CHANGED = "rules_changed", "Recommendation changes under the active rules"
 
 
 class OutboxMessage(models.Model):
