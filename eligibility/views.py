@@ -71,7 +71,7 @@ def version_create(request):
     """Propose a draft version: every value, and why and whence for each change."""
     require_role(request.user, Role.GOVERNANCE)
     active = get_thresholds().as_named()
-    form = RulesetDraftForm(request.POST or None, active=active)
+    form = RulesetDraftForm(request.POST if request.method == "POST" else None, active=active)
     if request.method == "POST" and form.is_valid():
         try:
             version = ruleset_draft_create(
