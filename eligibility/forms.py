@@ -24,7 +24,10 @@ class RulesetDraftForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.active = active
         for name in THRESHOLD_NAMES:
-            label = f"{name} ({THRESHOLD_UNITS[name]})"
+            label = _("New value of %(name)s (%(unit)s)") % {
+                "name": name,
+                "unit": THRESHOLD_UNITS[name],
+            }
             help_text = _("Now %(value)s. Source: %(source)s") % {
                 "value": active[name],
                 "source": THRESHOLD_SOURCES[name],

@@ -62,6 +62,14 @@ def _audit(*, action: str, version: RulesetVersion, by, step: str, **details) ->
     audit_record(action=action, user=by, obj=version, details={"step": step, **details})
 
 
+def _plain(thresholds: Thresholds) -> dict:
+    """The named values, 50.0 stored as 50 (one value; the fingerprint agrees)."""
+    return {
+        name: int(value) if isinstance(value, float) and value.is_integer() else value
+        for name, value in thresholds.as_named().items()
+    }
+
+
 def _lock(version: RulesetVersion) -> RulesetVersion:
     return RulesetVersion.objects.select_for_update().get(pk=version.pk)
 
@@ -85,7 +93,7 @@ def ruleset_seed(*, by=None) -> RulesetVersion:
     version = RulesetVersion.objects.create(
         number=_next_number(),
         status=RulesetVersion.Status.ACTIVE,
-        thresholds=thresholds.as_named(),
+        thresholds=_plain(thresholds),
         summary=str(_("The values in force before governance (VPSELECT_THRESHOLDS).")),
         ruleset_version=ruleset_version(thresholds),
         proposed_by=by,
@@ -119,7 +127,7 @@ def ruleset_draft_create(
     except ValueError as exc:
         field = next((name for name in THRESHOLD_NAMES if name in str(exc)), "")
         raise GovernanceError(str(exc), field) from exc
-    named = thresholds.as_named()
+    named = _plain(thresholds)
     changes = {}
     for name, value in named.items():
         if value == base.thresholds.get(name):

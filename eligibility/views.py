@@ -17,9 +17,10 @@ from patients.models import Referral
 
 from . import selectors
 from .conf import get_thresholds
-from .engine import THRESHOLD_NAMES, THRESHOLD_SOURCES, THRESHOLD_UNITS
+from .engine import RULES_BY_ID, THRESHOLD_NAMES, THRESHOLD_SOURCES, THRESHOLD_UNITS
 from .forms import ActivationForm, ApprovalForm, ReplayForm, RulesetDraftForm
 from .governance import (
+    APPROVALS_NEEDED,
     GovernanceError,
     referral_reevaluate,
     ruleset_activate,
@@ -105,6 +106,7 @@ def _version_page(request, version, *, approval_form=None, activation_form=None,
         "may_approve": version.status == RulesetVersion.Status.DRAFT
         and version.proposed_by_id != request.user.pk
         and request.user.pk not in approvers,
+        "approvals_needed": APPROVALS_NEEDED,
         "may_activate": version.status
         in (RulesetVersion.Status.APPROVED, RulesetVersion.Status.RETIRED),
     }
@@ -123,7 +125,11 @@ def _replay_context(replay: RulesetReplay | None) -> dict:
         ),
         key=lambda row: -row[2],
     )
-    return {"changes_page": page, "transitions": transitions}
+    rule_rows = [
+        (rule, RULES_BY_ID[rule].text if rule in RULES_BY_ID else "", counts)
+        for rule, counts in replay.report.get("rules", {}).items()
+    ]
+    return {"changes_page": page, "transitions": transitions, "rule_rows": rule_rows}
 
 
 @require_GET
