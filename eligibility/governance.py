@@ -251,8 +251,10 @@ def _queue_impacts(activation_id: int) -> None:
 
     try:
         find_ruleset_impacts.delay(activation_id)
-    except Exception as exc:  # noqa: BLE001 - a broker outage: the rules page looks again
+    except Exception as exc:  # noqa: BLE001 - kombu and redis raise many kinds
+        # Activations are rare and the radiologists must hear of them: do it here instead.
         logger.warning("Activation %s: impacts not queued (%s).", activation_id, type(exc).__name__)
+        ruleset_impacts_find(activation_id=activation_id)
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
 
 from accounts.roles import Role, group_name
 from patients.models import Referral
@@ -92,7 +93,8 @@ def notification_text(notification: Notification) -> str:
     if kind == K.REFERRAL_RESUBMITTED:
         return f"The referrer answered your information request: {who} resubmitted."
     if kind == K.RULES_CHANGED:
-        return f"Under the newly active rules the recommendation of {who} would change."
+        text = gettext("Under the newly active rules the recommendation of %(who)s would change.")
+        return text % {"who": who}
     decision = notification.decision
     if kind == K.COUNTERSIGNATURE_NEEDED:
         return f"An override on {who} needs your countersignature."
@@ -126,10 +128,16 @@ def notification_email(notification: Notification) -> EmailMessage:
                 "(a relative contraindication is met)."
             )
     elif kind == K.RULES_CHANGED:
-        subject = f"VPSelect: the active rules change the recommendation of referral #{number}"
+        subject = gettext(
+            "VPSelect: the active rules change the recommendation of referral #%(number)s"
+        ) % {"number": number}
         lines = [
-            f"A new ruleset version is active. Under it the recommendation of referral #{number} "
-            "would change; re-evaluate it under the active rules from its review page."
+            gettext(
+                "A new ruleset version is active. Under it the recommendation of referral "
+                "#%(number)s would change; re-evaluate it under the active rules from its "
+                "review page."
+            )
+            % {"number": number}
         ]
     elif kind == K.COUNTERSIGNATURE_NEEDED:
         subject = f"VPSelect: countersignature needed on referral #{number}"

@@ -5,6 +5,7 @@ import copy
 import datetime as dt
 
 import pytest
+from django.core import mail
 
 from accounts.roles import Role
 from audit.models import AuditEvent
@@ -185,6 +186,10 @@ def test_activation_lists_open_referrals_that_change_for_their_radiologist_who_r
     )
     notified = Notification.objects.filter(kind=NotificationKind.RULES_CHANGED)
     assert [(n.recipient, n.referral) for n in notified] == [(radiologist, changing)]
+    [email] = [m for m in mail.outbox if "active rules" in m.subject]
+    assert email.to == [radiologist.email] and f"referral #{changing.pk}" in email.subject
+    patient = changing.patient
+    assert patient.family_name not in email.body and patient.mrn not in email.body
     assert unchanged.latest_evaluation_id == Evaluation.objects.get(referral=unchanged).pk
 
     evaluation = referral_reevaluate(referral=changing, by=radiologist)
