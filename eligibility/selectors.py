@@ -7,7 +7,7 @@ from .models import ReplayChange, RulesetApproval, RulesetImpact, RulesetReplay,
 
 def ruleset_versions():
     """Every version, newest first, with its proposer and approvals."""
-    return RulesetVersion.objects.select_related("proposed_by").prefetch_related(
+    return RulesetVersion.objects.select_related("proposed_by", "based_on").prefetch_related(
         Prefetch("approvals", queryset=RulesetApproval.objects.select_related("approved_by"))
     )
 

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.roles import Role
+from eligibility.engine import DEFAULT_THRESHOLDS
 from eligibility.models import RulesetVersion
 from tests.e2e.conftest import publish_docs_image
 from tests.factories import ELIGIBLE_CASE, make_patient, make_referral
@@ -117,4 +118,58 @@ def test_a_lead_proposes_a_change_reads_its_replay_and_a_second_lead_approves(
 
     version = RulesetVersion.objects.get(status="draft")
     assert [a.approved_by for a in version.approvals.all()] == [approver]
+    assert page.problems == []
+
+
+def test_after_an_activation_a_radiologist_is_told_and_re_evaluates_under_the_active_rules(
+    watched, live_server, login, make_user, reason_codes, artifacts_dir
+):
+    from eligibility.governance import (
+        ruleset_activate,
+        ruleset_approve,
+        ruleset_draft_create,
+        ruleset_replay_request,
+    )
+    from eligibility.models import Evaluation
+
+    page = watched
+    physician = make_user(Role.PHYSICIAN, first_name="Paula", last_name="Moreau")
+    radiologist = make_user(Role.RADIOLOGIST, username="ir-deramond", first_name="Rita")
+    leads = [make_user(Role.GOVERNANCE, username=f"gov-{n}") for n in range(3)]
+    patient = make_patient(by=physician, given_name="Jeanne", family_name="Lefèvre", mrn="GOV9")
+    referral = make_referral(physician=physician, patient=patient, case=_case(6), submit=True)
+    draft = ruleset_draft_create(
+        values={**DEFAULT_THRESHOLDS.as_named(), "SEVERE_PAIN_NRS": 6},
+        reasons={"SEVERE_PAIN_NRS": ("Clinic audit.", "Audit 2026")},
+        summary="NRS 6.",
+        by=leads[0],
+    )
+    ruleset_replay_request(version=draft, by=leads[0])
+    ruleset_approve(version=draft, by=leads[1], comment="Agreed.")
+    ruleset_approve(version=draft, by=leads[2], comment="Agreed.")
+    ruleset_activate(version=draft, by=leads[1], reason="Board decision.")
+
+    page.set_viewport_size(WIDE)
+    login(page, radiologist.username)
+    page.goto(f"{live_server.url}/notifications/")
+    told = (
+        page.get_by_test_id("notifications")
+        .get_by_role("listitem")
+        .filter(
+            has_text=f"Under the newly active rules the recommendation of referral #{referral.pk}"
+        )
+    )
+    told.get_by_role("button", name=f"Open referral #{referral.pk}").click()
+    notice = page.get_by_test_id("ruleset-impact")
+    expect(notice).to_contain_text("from Not eligible to Eligible")
+    page.screenshot(path=str(artifacts_dir / "governance-review-notice.png"))
+    publish_docs_image(artifacts_dir / "governance-review-notice.png", "governance-review-notice.png")
+    page.set_viewport_size(NARROW)
+    page.screenshot(path=str(artifacts_dir / "governance-review-notice-390.png"))
+    page.set_viewport_size(WIDE)
+    notice.get_by_role("button", name="Re-evaluate under the active rules").click()
+    expect(page.get_by_role("status").first).to_contain_text("Re-evaluated under the active rules.")
+    expect(page.get_by_test_id("ruleset-impact")).to_have_count(0)
+    latest = Evaluation.objects.filter(referral=referral).first()
+    assert (latest.recommendation, latest.ruleset_version) == ("eligible", draft.ruleset_version)
     assert page.problems == []

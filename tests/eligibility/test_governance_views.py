@@ -4,6 +4,8 @@ import copy
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.roles import Role
@@ -193,3 +195,31 @@ def test_summary_names_the_governed_version_of_its_evaluation_and_its_approvers(
     page = client.get(reverse("summaries:referral-summary", args=[referral.pk])).content.decode()
     assert f"Evaluated under governed ruleset version {draft.number}" in page
     assert "approved by Lead2 Gov, Lead3 Gov" in page
+
+
+def test_version_page_reads_a_fixed_number_of_queries_however_many_referrals_change(
+    leads, physician, client, django_capture_on_commit_callbacks
+):
+    def replay_page_queries(referrals: int) -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            for _ in range(referrals):
+                make_referral(physician=physician, case=PAIN_SIX, submit=True, today=TODAY)
+        draft = draft_by(leads[0])
+        with django_capture_on_commit_callbacks(execute=True):
+            ruleset_replay_request(version=draft, by=leads[0])
+        url = draft.get_absolute_url()
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(url).content.decode()
+        assert (
+            page.count('class="badge text-bg-warning">open')
+            == draft.replays.get().report["changed"]
+        )
+        return len(captured)
+
+    client.force_login(leads[1])
+    few = replay_page_queries(2)
+    many = replay_page_queries(6)  # 8 changed referrals now
+    assert few == many
+    # session, user, groups; version + approvals; replay; changes count + page; audit.
+    assert many == 9
