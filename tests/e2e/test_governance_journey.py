@@ -162,8 +162,9 @@ def test_after_an_activation_a_radiologist_is_told_and_re_evaluates_under_the_ac
     told.get_by_role("button", name=f"Open referral #{referral.pk}").click()
     notice = page.get_by_test_id("ruleset-impact")
     expect(notice).to_contain_text("from Not eligible to Eligible")
-    page.screenshot(path=str(artifacts_dir / "governance-review-notice.png"))
-    publish_docs_image(artifacts_dir / "governance-review-notice.png", "governance-review-notice.png")
+    shot = artifacts_dir / "governance-review-notice.png"
+    page.screenshot(path=str(shot))
+    publish_docs_image(shot, "governance-review-notice.png")
     page.set_viewport_size(NARROW)
     page.screenshot(path=str(artifacts_dir / "governance-review-notice-390.png"))
     page.set_viewport_size(WIDE)
