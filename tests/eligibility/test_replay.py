@@ -5,6 +5,7 @@ import copy
 import datetime as dt
 import io
 import json
+import time
 from collections import Counter
 
 import pytest
@@ -223,3 +224,28 @@ def test_replay_report_and_csv_list_changed_referrals_open_first_linking_to_thei
     opens = [row.split(",")[2] for row in rows[1:]]
     assert opens == sorted(opens, reverse=True)  # "yes" before "no"
     assert response["Content-Disposition"].startswith("attachment;")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_the_replay_and_commits_its_report(
+    celery_worker_process, physician, make_user
+):
+    for pain in (6, 9):
+        make_referral(physician=physician, case=_with({"pain_nrs": pain}), submit=True, today=TODAY)
+    lead = make_user(Role.GOVERNANCE)
+    draft = ruleset_draft_create(
+        values={**DEFAULT_THRESHOLDS.as_named(), "SEVERE_PAIN_NRS": 6},
+        reasons={"SEVERE_PAIN_NRS": ("Lower band.", "Audit")},
+        summary="NRS.",
+        by=lead,
+    )
+    replay = ruleset_replay_request(version=draft, by=lead)  # queued on commit to Redis
+
+    deadline = time.monotonic() + 30
+    while replay.status in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        replay.refresh_from_db()
+
+    assert replay.status == "done", replay.error
+    assert (replay.done, replay.total, replay.report["changed"]) == (2, 2, 1)
+    assert replay.changes.get().recommendation_after == "eligible"
