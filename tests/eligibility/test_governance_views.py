@@ -2,11 +2,13 @@
 
 import copy
 import datetime as dt
+import io
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from pypdf import PdfReader
 
 from accounts.roles import Role
 from eligibility.engine import DEFAULT_THRESHOLDS
@@ -19,6 +21,8 @@ from eligibility.governance import (
     ruleset_replay_request,
 )
 from eligibility.models import Evaluation, RulesetReplay, RulesetVersion
+from summaries.content import build_summary
+from summaries.services import summary_to_pdf
 from tests.factories import ELIGIBLE_CASE, make_referral
 
 pytestmark = pytest.mark.django_db
@@ -223,3 +227,16 @@ def test_version_page_reads_a_fixed_number_of_queries_however_many_referrals_cha
     assert few == many
     # session, user, groups; version + approvals; replay; changes count + page; audit.
     assert many == 9
+
+
+def test_the_pdf_summary_names_the_governed_version_its_date_and_approvers(
+    leads, physician, django_capture_on_commit_callbacks
+):
+    draft = active_draft(leads, django_capture_on_commit_callbacks)
+    referral = make_referral(physician=physician, case=PAIN_SIX, submit=True, today=TODAY)
+    pdf = summary_to_pdf(build_summary(referral=referral, evaluation=referral.latest_evaluation))
+    text = " ".join(
+        " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages
+    )
+    assert f"Evaluated under governed ruleset version {draft.number}, active from" in text
+    assert "approved by Lead2 Gov, Lead3 Gov" in text
