@@ -68,6 +68,9 @@ def test_a_lead_proposes_a_change_reads_its_replay_and_a_second_lead_approves(
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Rules").click()
     expect(page.get_by_role("heading", name="Rules in force")).to_be_visible()
     page.screenshot(path=str(artifacts_dir / "governance-rules.png"), full_page=True)
+    page.set_viewport_size(NARROW)
+    page.screenshot(path=str(artifacts_dir / "governance-rules-390.png"), full_page=True)
+    page.set_viewport_size(WIDE)
     page.get_by_role("link", name="Propose a threshold change").click()
 
     page.get_by_label("New value of SEVERE_PAIN_NRS (NRS 0–10)").fill("6")
@@ -79,6 +82,9 @@ def test_a_lead_proposes_a_change_reads_its_replay_and_a_second_lead_approves(
     )
     page.get_by_label("Why propose this version").fill("Lower the severe-pain band to NRS 6.")
     page.screenshot(path=str(artifacts_dir / "governance-draft-form.png"), full_page=True)
+    page.set_viewport_size(NARROW)
+    page.screenshot(path=str(artifacts_dir / "governance-draft-form-390.png"), full_page=True)
+    page.set_viewport_size(WIDE)
     page.get_by_role("button", name="Save the draft").click()
 
     expect(page.get_by_test_id("version-status")).to_have_text("Draft")
