@@ -79,6 +79,7 @@ bench: system-deps $(VENV)/.installed-dev $(VENV)/.installed-bench
 	@DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} REDIS_URL=$${BENCH_REDIS_URL:-redis://127.0.0.1:6379/9} bash scripts/check-services.sh
 	$(PY) bench/seed.py
 	$(PY) bench/load.py
+	$(PY) bench/replay.py
 
 docs: $(VENV)/.installed-dev
 	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(PY) manage.py write_rules_doc

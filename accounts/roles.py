@@ -11,6 +11,7 @@ class Role(models.TextChoices):
     PHYSICIAN = "physician", "Referring physician"
     RADIOLOGIST = "radiologist", "Interventional radiologist"
     STAFF = "staff", "Clinic staff"
+    GOVERNANCE = "governance", "Clinical governance lead"
 
 
 # Model permissions per role, as "app_label.codename". Object-level rules (a physician sees
@@ -42,6 +43,13 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "patients.view_referral",
         "patients.view_targetlevel",
         "eligibility.view_evaluation",
+    ),
+    # Proposes threshold versions, replays them, approves (eligibility/governance.py).
+    Role.GOVERNANCE: (
+        "eligibility.view_rulesetversion",
+        "eligibility.add_rulesetversion",
+        "eligibility.add_rulesetapproval",
+        "eligibility.view_rulesetreplay",
     ),
 }
 

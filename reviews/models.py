@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 DECISION_IMMUTABLE = "Review decisions are immutable; record a correction instead."
 COUNTERSIGNATURE_IMMUTABLE = "Countersignatures are immutable."
@@ -169,6 +170,7 @@ class NotificationKind(models.TextChoices):
     DECISION_RECORDED = "decision_recorded", "Decision recorded"
     INFORMATION_REQUESTED = "information_requested", "Information requested"
     COUNTERSIGNATURE_NEEDED = "countersignature_needed", "Countersignature needed"
+    RULES_CHANGED = "rules_changed", _("Recommendation changes under the active rules")
 
 
 class OutboxMessage(models.Model):

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
 
 from accounts.roles import Role, group_name
 from patients.models import Referral
@@ -44,12 +45,13 @@ def radiologists():
 def notification_recipients(message: OutboxMessage) -> NotificationTarget:
     """The referral, decision and users an outbox message is for, read at delivery time."""
     payload = message.payload
-    if message.kind in {K.REFERRAL_SUBMITTED, K.REFERRAL_RESUBMITTED}:
+    if message.kind in {K.REFERRAL_SUBMITTED, K.REFERRAL_RESUBMITTED, K.RULES_CHANGED}:
         referral = Referral.objects.select_related("assigned_radiologist").get(
             pk=payload["referral_id"]
         )
-        # A resubmission answers one radiologist's question: tell that radiologist.
-        if message.kind == K.REFERRAL_RESUBMITTED and referral.assigned_radiologist_id:
+        # A resubmission answers one radiologist's question, and a rules change concerns the
+        # radiologist reviewing the referral: tell that radiologist.
+        if message.kind != K.REFERRAL_SUBMITTED and referral.assigned_radiologist_id:
             recipients = [referral.assigned_radiologist]
         else:
             recipients = list(radiologists())
@@ -90,6 +92,9 @@ def notification_text(notification: Notification) -> str:
         return f"New {who} submitted{flag}."
     if kind == K.REFERRAL_RESUBMITTED:
         return f"The referrer answered your information request: {who} resubmitted."
+    if kind == K.RULES_CHANGED:
+        text = gettext("Under the newly active rules the recommendation of %(who)s would change.")
+        return text % {"who": who}
     decision = notification.decision
     if kind == K.COUNTERSIGNATURE_NEEDED:
         return f"An override on {who} needs your countersignature."
@@ -122,6 +127,18 @@ def notification_email(notification: Notification) -> EmailMessage:
                 "The eligibility engine flagged it for a radiologist's review "
                 "(a relative contraindication is met)."
             )
+    elif kind == K.RULES_CHANGED:
+        subject = gettext(
+            "VPSelect: the active rules change the recommendation of referral #%(number)s"
+        ) % {"number": number}
+        lines = [
+            gettext(
+                "A new ruleset version is active. Under it the recommendation of referral "
+                "#%(number)s would change; re-evaluate it under the active rules from its "
+                "review page."
+            )
+            % {"number": number}
+        ]
     elif kind == K.COUNTERSIGNATURE_NEEDED:
         subject = f"VPSelect: countersignature needed on referral #{number}"
         lines = [

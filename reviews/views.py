@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.mixins import require_role
 from accounts.roles import Role
 from audit.services import audit_note
+from eligibility.selectors import open_impact
 from patients.models import REFERRAL_STATUS_LABELS, Referral
 from vpselect.reversing import url_of
 from vpselect.timesince import time_since
@@ -182,6 +183,7 @@ def _review_page(
         "countersign_form": countersign_form or CountersignForm(),
         "may_claim": referral.status in {Referral.Status.SUBMITTED, Referral.Status.UNDER_REVIEW}
         and referral.assigned_radiologist_id is None,
+        "ruleset_impact": open_impact(referral.pk),
     }
     return render(request, "reviews/review.html", context, status=status)
 

@@ -12,9 +12,11 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
+from eligibility.conf import active_ruleset
 from eligibility.engine import RULES, RULES_BY_ID
 from eligibility.engine.facts import INPUT_LABELS
 from eligibility.models import Evaluation, Recommendation
+from eligibility.selectors import version_by_ruleset
 from patients.models import Allergy, Etiology, RadicularCause, Referral, Sex
 
 KIND_LABELS = {
@@ -190,6 +192,10 @@ class Summary:
     patient_not_met: tuple[Finding, ...] = ()
     # `patient_not_met` as the one line the summary prints.
     patient_not_met_text: str = ""
+    # The governed ruleset version the evaluation was made under (None: before governance),
+    # with its approvals, and the number of the version active now.
+    ruleset: object | None = None
+    active_ruleset_number: int | None = None
 
 
 def _pairs(answers: tuple[Answer, ...]) -> tuple[tuple[Answer | None, ...], ...]:
@@ -460,4 +466,6 @@ def build_summary(
         referral_answer_rows=_pairs(referral_answers),
         patient_not_met=patient_not_met,
         patient_not_met_text=findings_line(patient_not_met),
+        ruleset=version_by_ruleset(evaluation.ruleset_version),
+        active_ruleset_number=active_ruleset().number,
     )

@@ -218,3 +218,21 @@ def reason_codes(db):
     from django.apps import apps
 
     importlib.import_module("reviews.migrations.0002_seed_reason_codes").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _active_ruleset_per_test(request):
+    """Read the active ruleset version afresh for each test (its database is rolled back), and
+    before the test body, so that no query count includes that read."""
+    from eligibility.conf import forget_active_ruleset, get_thresholds
+
+    forget_active_ruleset()
+    names = request.fixturenames
+    if "transactional_db" in names or "live_server" in names:
+        request.getfixturevalue("transactional_db")
+        get_thresholds()
+    elif "db" in names or request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("db")
+        get_thresholds()
+    yield
+    forget_active_ruleset()

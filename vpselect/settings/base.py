@@ -290,6 +290,8 @@ LOGGING = {
 # Threshold overrides for the eligibility engine, by the spec's names, e.g.
 # {"SEVERE_PAIN_NRS": 7}. Any change shows in the ruleset version of new evaluations.
 VPSELECT_THRESHOLDS = env.json("VPSELECT_THRESHOLDS", default={})
+# Seconds a process keeps the active ruleset version before reading it again (docs/governance.md).
+VPSELECT_RULESET_REFRESH_SECONDS = env.float("VPSELECT_RULESET_REFRESH_SECONDS", default=5.0)
 
 # EHR CONNECTION (interop): the shared secret CDS Hooks clients send as
 # "Authorization: Bearer <token>". Unset, a client sending a token gets 503 "not configured".

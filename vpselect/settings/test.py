@@ -28,3 +28,6 @@ DEBUG = False
 MEDIA_ROOT = env.path(
     "DJANGO_MEDIA_ROOT", default=str(Path(tempfile.gettempdir()) / "vpselect-test-media")
 )
+# The active ruleset is read once per test (tests/conftest.py) and after each activation:
+# never again in the middle of a test, so that query counts stay exact.
+VPSELECT_RULESET_REFRESH_SECONDS = None
