@@ -336,6 +336,14 @@ class EvaluationEntry:
     changes: list[Change]
     first: bool
     recommendation_changed: bool
+    assessed_on: date | None = None
+
+
+def evaluation_assessed_on(evaluation: Evaluation | None) -> date | None:
+    """The date the evaluation judged the case on (its case's `assessed_on`)."""
+    if evaluation is None or not evaluation.case.get("assessed_on"):
+        return None
+    return date.fromisoformat(evaluation.case["assessed_on"])
 
 
 def referral_evaluations(*, referral: Referral) -> list[EvaluationEntry]:
@@ -354,6 +362,7 @@ def referral_evaluations(*, referral: Referral) -> list[EvaluationEntry]:
                 recommendation_changed=(
                     previous is not None and previous.recommendation != evaluation.recommendation
                 ),
+                assessed_on=evaluation_assessed_on(evaluation),
             )
         )
         previous = evaluation
