@@ -405,6 +405,8 @@ class ReferralAnswersForm(BootstrapFormMixin, forms.Form):
         range_message=PLATELETS_RANGE,
         above_max_message=PLATELETS_PER_MICROLITRE,
         example="45.5",
+        # The unit hint where the number is typed: a count per µL (45000) is the usual slip.
+        widget=forms.TextInput(attrs={"placeholder": _("×10⁹/L, e.g. 45 (not 45000)")}),
     )
     systemic_infection = TriStateField()
     local_infection = TriStateField()

@@ -157,6 +157,10 @@
     return changes > savedChanges;
   }
 
+  function setState(state) {
+    status.setAttribute("data-state", state);
+  }
+
   function say(attribute, values) {
     var text = status.getAttribute(attribute);
     Object.keys(values || {}).forEach(function (key) {
@@ -212,6 +216,7 @@
     }
     saving = true;
     var sending = changes;
+    setState("saving");
     say("data-saving-text");
     fetch(form.getAttribute("data-autosave-url"), {
       method: "POST",
@@ -231,11 +236,13 @@
           return;
         }
         if (!saved.saved) {
+          setState("failed");
           status.textContent = saved.message;
           return;
         }
         applySaved(saved);
         savedChanges = Math.max(savedChanges, sending);
+        setState(unsaved() ? "unsaved" : "saved");
         lastActivity = Date.now();
         var time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
         if (saved.not_saved) {
@@ -245,6 +252,7 @@
         }
       })
       .catch(function () {
+        setState("failed");
         say("data-failed-text");
       })
       .finally(function () {
@@ -265,6 +273,7 @@
       return;
     }
     changes += 1;
+    setState("unsaved");
     window.clearTimeout(saveTimer);
     saveTimer = window.setTimeout(autosave, AUTOSAVE_DELAY_MS);
   }
