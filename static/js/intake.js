@@ -324,8 +324,12 @@
     login.focus();
   }
 
-  // The server tells htmx requests (the live panel, the unread badge) that the session ended.
-  document.body.addEventListener("vpselect:session-ended", endSession);
+  // The server tells htmx requests (the live panel, the unread badge) that the session ended;
+  // cancelled, so static/js/session.js does not leave the page for the login page.
+  document.body.addEventListener("vpselect:session-ended", function (event) {
+    event.preventDefault();
+    endSession();
+  });
 
   form.addEventListener("submit", function (event) {
     if (sessionEnded || Date.now() - lastActivity >= idleMs) {

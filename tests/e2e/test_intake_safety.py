@@ -333,3 +333,15 @@ def test_intake_screenshots_for_the_docs(physician_page, live_server, artifacts_
     page.screenshot(path=str(artifacts_dir / "intake-numbers-dates-390.png"))
     page.get_by_label("Date of the fracture").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / "intake-level-date-390.png"))
+
+
+def test_on_other_pages_an_ended_session_leads_to_the_login_page_not_into_a_panel(
+    physician_page, live_server, settings
+):
+    page = physician_page
+    page.goto(live_server.url + reverse("patients:referral-list"))
+    settings.SESSION_IDLE_TIMEOUT = 1
+    page.wait_for_timeout(2500)
+    page.get_by_label("Patient name or MRN").fill("Example")
+    page.wait_for_url(re.compile(r"/accounts/login/\?next=%2Freferrals%2F$"))
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
