@@ -320,8 +320,9 @@
     url.searchParams.set("next", window.location.pathname);
     login.setAttribute("href", url.pathname + url.search);
     sessionBanner.classList.remove("d-none");
-    sessionBanner.scrollIntoView({ block: "center" });
-    login.focus();
+    setState("ended");
+    say("data-ended-text");
+    login.focus({ preventScroll: true });
   }
 
   // The server tells htmx requests (the live panel, the unread badge) that the session ended;

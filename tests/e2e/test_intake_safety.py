@@ -199,7 +199,7 @@ def test_leaving_a_changed_form_asks_first(physician_page, live_server):
 
 
 def test_a_session_ending_mid_form_keeps_every_answer_through_signing_in_again(
-    physician_page, live_server, settings
+    physician_page, live_server, settings, artifacts_dir
 ):
     page = physician_page
     open_new_referral(page, live_server)
@@ -214,6 +214,7 @@ def test_a_session_ending_mid_form_keeps_every_answer_through_signing_in_again(
     banner = page.get_by_test_id("session-ended")
     expect(banner).to_be_visible()
     expect(page.get_by_test_id("findings-panel")).not_to_contain_text("Log in")
+    page.screenshot(path=str(artifacts_dir / "intake-session-ended.png"))
     referral = stored_referral()
     assert referral.platelets is None  # typed after the session ended: not stored unsigned
 
@@ -234,12 +235,15 @@ def test_a_session_ending_mid_form_keeps_every_answer_through_signing_in_again(
     )
 
 
-def test_the_idle_warning_offers_to_stay_signed_in(physician_page, live_server, settings):
+def test_the_idle_warning_offers_to_stay_signed_in(
+    physician_page, live_server, settings, artifacts_dir
+):
     settings.SESSION_IDLE_TIMEOUT = 124  # the warning shows 120 s before: after 4 s
     page = physician_page
     open_new_referral(page, live_server)
     warning = page.get_by_test_id("idle-warning")
     expect(warning).to_be_visible(timeout=8000)
+    page.screenshot(path=str(artifacts_dir / "intake-idle-warning.png"))
     warning.get_by_role("button", name="Stay signed in").click()
     expect(warning).to_be_hidden()
     expect(page.get_by_test_id("session-ended")).to_be_hidden()
