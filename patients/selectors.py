@@ -257,8 +257,11 @@ def answer_text(name: str, value) -> str:
 def referral_answer_rows(referral: Referral) -> list[tuple[str, str]]:
     """The referral-level answers as (question, answer) in the clinic's order."""
     return [
-        (question.label, answer_text(name, getattr(referral, name)))
-        for name, question in referral_questions().items()
+        ("Assessment date", answer_text("assessed_on", referral.assessed_on)),
+        *(
+            (question.label, answer_text(name, getattr(referral, name)))
+            for name, question in referral_questions().items()
+        ),
     ]
 
 
@@ -380,7 +383,7 @@ class HistoryEntry:
 
 
 def _referral_tracked() -> tuple[str, ...]:
-    return ("status", *referral_questions())
+    return ("status", "assessed_on", *referral_questions())
 
 
 def _level_tracked() -> tuple[str, ...]:

@@ -390,6 +390,13 @@
     }
   }, 1000);
 
+  // Back to a page kept in the browser's memory: the panel evaluates what the page shows.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      levelsChanged();
+    }
+  });
+
   // Answers kept when the session ended: signed in again, save them as the draft.
   var key = STASH_PREFIX + window.location.pathname;
   var kept = window.sessionStorage.getItem(key);

@@ -182,6 +182,22 @@ def test_autosave_keeps_every_answer_across_a_reload(physician_page, live_server
     assert not Evaluation.objects.exists()  # a draft is never evaluated
 
 
+def test_back_after_leaving_shows_the_saved_level_and_a_panel_that_agrees(
+    physician_page, live_server
+):
+    page = physician_page
+    open_new_referral(page, live_server)
+    add_level(page, "L4", 0)
+    page.locator('input[name="levels-0-fracture"][value="yes"]').check()
+    wait_saved(page)
+    page.goto(live_server.url + reverse("patients:referral-list"))
+    page.go_back()
+    expect(page.locator('select[name="levels-0-level"]')).to_have_value("L4")
+    expect(page.locator('input[name="levels-0-fracture"][value="yes"]')).to_be_checked()
+    panel = page.get_by_test_id("findings-panel")
+    expect(panel.locator('[data-level="L4"]')).to_have_count(1)
+
+
 def test_leaving_a_changed_form_asks_first(physician_page, live_server):
     page = physician_page
     open_new_referral(page, live_server)

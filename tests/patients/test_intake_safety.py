@@ -247,6 +247,27 @@ def test_the_assessment_date_is_the_cases_and_shown_on_the_evaluation(
     assert f"assessed on {words}" in detail
 
 
+def test_the_assessment_date_is_on_the_radiologists_review_and_in_the_change_history(
+    physician_client, physician, make_patient, client, radiologist
+):
+    patient = make_patient(physician)
+    assessed = timezone.localdate() - timedelta(days=3)
+    data = {**_form(assessed_on=assessed.isoformat()), "action": "draft"}
+    physician_client.post(_create_url(patient), data)
+    referral = Referral.objects.get()
+    words = f"{assessed.day} {assessed.strftime('%b')} {assessed.year}"
+    detail = page(physician_client.get(referral.get_absolute_url()))
+    row = f'<th scope="row" class="fw-normal">Assessment date</th><td>{assessed.isoformat()}</td>'
+    assert row in detail
+    history = detail[detail.index('id="history-heading"') :]
+    assert "assessment date" in history
+    data = {**_form(assessed_on=assessed.isoformat()), "action": "submit"}
+    physician_client.post(reverse("patients:referral-edit", args=[referral.pk]), data)
+    client.force_login(radiologist)
+    review = page(client.get(reverse("reviews:review", args=[referral.pk])))
+    assert f"assessed on {words}" in review
+
+
 def test_a_submission_without_an_assessment_date_is_assessed_on_the_day_of_submission(
     physician_client, physician, make_patient
 ):
