@@ -6,28 +6,80 @@ build unsaved model instances for the live evaluation, and how to put the engine
 errors (`levels[0].pain_nrs`) back next to the question they belong to.
 """
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms.formsets import DELETION_FIELD_NAME, BaseFormSet, formset_factory
 from django.http import QueryDict
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from eligibility.conf import get_thresholds
 from eligibility.engine import FieldError, Thresholds
 
+from .entry import DateEntry, EntryError, parse_decimal, parse_int
 from .models import LEVEL_LABELS, Allergy, Etiology, Patient, RadicularCause, Referral, TargetLevel
 from .questions import TUMOUR_ONLY_QUESTIONS, level_questions, referral_questions
 from .services import LevelAnswers
 
 # Error messages (tests import these).
-NRS_RANGE = "Enter a whole number from 0 to 10."
-PERCENT_RANGE = "Enter a percentage from 0 to 100, with at most one decimal."
-INR_POSITIVE = "The INR must be a number greater than 0, with at most two decimals."
-PLATELETS_NOT_NEGATIVE = "The platelet count must be 0 or more, with at most one decimal."
+NRS_RANGE = _("Enter a whole number from 0 to 10.")
+PERCENT_RANGE = _("Enter a percentage from 0 to 100 %, with at most one decimal (for example 25).")
+INR_RANGE = _(
+    "Enter the INR as a number above 0 and at most 20, with at most two decimals (for example 1.4)."
+)
+PLATELETS_RANGE = _(
+    "Enter the platelet count in ×10⁹/L, from 0 to 3000, with at most one decimal "
+    "(for example 45.5)."
+)
+PLATELETS_PER_MICROLITRE = _(
+    "This looks like a count per µL: enter ×10⁹/L, e.g. 45 (for 45000 per µL)."
+)
+INR_UNUSUAL = _(
+    "An INR above 6 is unusual: check the value. If it is right, it is a contraindication."
+)
+PLATELETS_UNUSUAL = _(
+    "A platelet count above 1000 ×10⁹/L is unusual: check the value and its unit (×10⁹/L)."
+)
+ASSESSED_AFTER_TODAY = _("The assessment date cannot be after today.")
+ASSESSED_BEFORE_FRACTURE = _(
+    "The assessment date is before the fracture date of {level} ({fracture_date}): "
+    "check both dates."
+)
+# Consistency warnings: never blocking, shown next to the questions they concern.
+PAIN_CONTROLLED_BUT_SEVERE = _(
+    "Pain is answered as controlled by therapy, but {level} has pain {nrs}/10: check both answers."
+)
+NO_COAGULOPATHY_BUT_INR = _(
+    "No coagulation disorder is answered, but the INR is {inr} (above {limit}): check both answers."
+)
+NO_COAGULOPATHY_BUT_PLATELETS = _(
+    "No coagulation disorder is answered, but platelets are {platelets} ×10⁹/L "
+    "(below {limit}): check both answers."
+)
+CORRECTED_WITHOUT_COAGULOPATHY = _(
+    "“Corrected” is answered, but no coagulation disorder is: check both answers."
+)
+NOT_FRACTURED_BUT_DATED = _(
+    "The level is answered as not fractured, but a fracture date is given: check both answers."
+)
+NOT_FRACTURED_BUT_ACUTE = _(
+    "The level is answered as not fractured, but imaging shows an acute fracture: "
+    "check both answers."
+)
+NO_RADICULAR_PAIN_BUT_CAUSE = _(
+    "No radicular pain is answered, but its cause is given: check both answers."
+)
+# Values possible but rare enough to be checked (a typing slip or a wrong unit).
+INR_PLAUSIBLE_MAX = Decimal(6)
+PLATELETS_PLAUSIBLE_MAX = Decimal(1000)
 DATE_IN_FUTURE = "This date is in the future."
 DATE_BEFORE_BIRTH = "This date is before the patient's date of birth ({date_of_birth})."
 DATE_OF_BIRTH_TOO_OLD = "Check the date of birth: it is more than 130 years ago."
@@ -86,6 +138,144 @@ class TriStateField(forms.TypedChoiceField):
         return value
 
 
+def clinic_dates() -> DateEntry:
+    """How the clinic types dates (settings.VPSELECT_DATE_INPUT_FORMAT); ISO is accepted too."""
+    return DateEntry(settings.VPSELECT_DATE_INPUT_FORMAT)
+
+
+class NumberTextField(forms.Field):
+    """A number typed as text and read exactly as typed (point or comma), or refused.
+
+    `<input type=number>` reads "1,4" as 14 in some browser locales: a text input with
+    `inputmode` gives the same keypad without that. Limits are for impossible values only;
+    `above_max_message` can say more than `range_message` for a too large value.
+    """
+
+    widget = forms.TextInput
+
+    def __init__(
+        self,
+        *,
+        places: int,
+        min_value: Decimal,
+        max_value: Decimal,
+        range_message,
+        min_exclusive: bool = False,
+        above_max_message=None,
+        example: str = "1.4",
+        **kwargs,
+    ) -> None:
+        self.places = places
+        self.min_value = min_value
+        self.max_value = max_value
+        self.min_exclusive = min_exclusive
+        self.range_message = range_message
+        self.above_max_message = above_max_message or range_message
+        self.example = example
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget) -> dict:
+        attrs = super().widget_attrs(widget)
+        attrs.update(
+            {
+                "inputmode": "decimal" if self.places else "numeric",
+                "autocomplete": "off",
+                "spellcheck": "false",
+            }
+        )
+        return attrs
+
+    def to_python(self, value):
+        if value is None or isinstance(value, Decimal | int):
+            return value
+        try:
+            if self.places:
+                return parse_decimal(str(value), places=self.places, example=self.example)
+            return parse_int(str(value))
+        except EntryError as error:
+            if error.code == "thousands":
+                raise ValidationError(error.message, code="thousands") from None
+            raise ValidationError(self.range_message, code="invalid") from None
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        if value is None:
+            return
+        if value > self.max_value:
+            raise ValidationError(self.above_max_message, code="max_value")
+        if value < self.min_value or (self.min_exclusive and value == self.min_value):
+            raise ValidationError(self.range_message, code="min_value")
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal):
+            # A stored 1.40 shows as typed, 1.4; a stored 210.0 as 210.
+            return format(value.normalize(), "f")
+        return value
+
+
+class DateTextField(forms.Field):
+    """A date typed in the clinic's format (the placeholder) or as YYYY-MM-DD.
+
+    `<input type=date>` shows the browser's locale order (mm/dd/yyyy in an American browser);
+    a text input reads the same whatever the browser's language.
+    """
+
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget) -> dict:
+        attrs = super().widget_attrs(widget)
+        # No numeric keypad: a phone's lacks the "/" of dd/mm/yyyy.
+        attrs.update({"placeholder": clinic_dates().placeholder, "autocomplete": "off"})
+        return attrs
+
+    def to_python(self, value):
+        if value is None or isinstance(value, date):
+            return value
+        try:
+            return clinic_dates().parse(str(value))
+        except EntryError as error:
+            raise ValidationError(error.message, code=error.code) from None
+
+    def prepare_value(self, value):
+        if isinstance(value, date):
+            return clinic_dates().format(value)
+        return value
+
+
+def date_in_words(value: date) -> str:
+    """A date as the clinic reads it in words (the locale's DATE_FORMAT: "2 Oct 2026")."""
+    return date_format(value, "DATE_FORMAT")
+
+
+def fracture_age_text(fracture_date: date, assessed_on: date) -> str:
+    """ "2 Oct 2026 — 63 days before assessment" (or "on the assessment date")."""
+    days = (assessed_on - fracture_date).days
+    if days == 0:
+        return _("{date} — on the assessment date").format(date=date_in_words(fracture_date))
+    if days < 0:
+        return ngettext(
+            "{date} — {days} day after the assessment",
+            "{date} — {days} days after the assessment",
+            -days,
+        ).format(date=date_in_words(fracture_date), days=-days)
+    return ngettext(
+        "{date} — {days} day before assessment", "{date} — {days} days before assessment", days
+    ).format(date=date_in_words(fracture_date), days=days)
+
+
+@dataclass
+class FieldNote:
+    """What is shown under a question besides its errors: how the answer was read, advice."""
+
+    echo: str = ""
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+
 class BootstrapFormMixin:
     """Bootstrap 5 classes on every widget, and `is-invalid` on the ones with errors."""
 
@@ -103,6 +293,13 @@ class BootstrapFormMixin:
             if self.is_bound and self._errors and name in self._errors:
                 css += " is-invalid"
             widget.attrs["class"] = css
+            if isinstance(field, NumberTextField | DateTextField):
+                # Errors, the value as read and advice are announced with the input.
+                bound = self[name]
+                described = [f"feedback_{bound.auto_id}"]
+                if field.help_text:
+                    described.append(f"{bound.auto_id}_helptext")
+                widget.attrs["aria-describedby"] = " ".join(described)
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -113,17 +310,13 @@ class BootstrapFormMixin:
         self._style_widgets()
 
 
-def _date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
 class PatientForm(BootstrapFormMixin, forms.ModelForm):
     """A patient's identification; the MRN is unique within the clinic."""
 
     class Meta:
         model = Patient
         fields = ["mrn", "given_name", "family_name", "date_of_birth", "sex"]
-        widgets = {"date_of_birth": _date_input()}
+        field_classes = {"date_of_birth": DateTextField}
 
     def __init__(self, *args, clinic, today: date, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -191,33 +384,29 @@ class ReferralAnswersForm(BootstrapFormMixin, forms.Form):
     pain_controlled_by_medical_therapy = TriStateField()
     coagulopathy = TriStateField()
     coagulopathy_corrected = TriStateField()
-    inr = forms.DecimalField(
-        required=False,
-        max_digits=5,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        error_messages={
-            "invalid": INR_POSITIVE,
-            "min_value": INR_POSITIVE,
-            "max_digits": INR_POSITIVE,
-            "max_decimal_places": INR_POSITIVE,
-            "max_whole_digits": INR_POSITIVE,
-        },
-        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0.01", "inputmode": "decimal"}),
+    assessed_on = DateTextField(
+        label=_("Assessment date"),
+        help_text=_(
+            "The day the patient was assessed (usually the consultation). Fracture ages are "
+            "counted to this date; it cannot be after today."
+        ),
     )
-    platelets = forms.DecimalField(
-        required=False,
-        max_digits=6,
-        decimal_places=1,
+    inr = NumberTextField(
+        places=2,
         min_value=Decimal(0),
-        error_messages={
-            "invalid": PLATELETS_NOT_NEGATIVE,
-            "min_value": PLATELETS_NOT_NEGATIVE,
-            "max_digits": PLATELETS_NOT_NEGATIVE,
-            "max_decimal_places": PLATELETS_NOT_NEGATIVE,
-            "max_whole_digits": PLATELETS_NOT_NEGATIVE,
-        },
-        widget=forms.NumberInput(attrs={"step": "0.1", "min": "0", "inputmode": "decimal"}),
+        min_exclusive=True,
+        max_value=Decimal(20),
+        range_message=INR_RANGE,
+    )
+    platelets = NumberTextField(
+        places=1,
+        min_value=Decimal(0),
+        max_value=Decimal(3000),
+        range_message=PLATELETS_RANGE,
+        above_max_message=PLATELETS_PER_MICROLITRE,
+        example="45.5",
+        # The unit hint where the number is typed: a count per µL (45000) is the usual slip.
+        widget=forms.TextInput(attrs={"placeholder": _("×10⁹/L, e.g. 45 (not 45000)")}),
     )
     systemic_infection = TriStateField()
     local_infection = TriStateField()
@@ -235,13 +424,22 @@ class ReferralAnswersForm(BootstrapFormMixin, forms.Form):
         required=False, choices=[("", "Unknown"), *RadicularCause.choices]
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, today: date | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.today = today
+        # What is shown under a question besides its errors, by field name (IntakeForm fills it).
+        self.notes: dict[str, FieldNote] = {}
         for name, (label, help_text) in _referral_labels(get_thresholds()).items():
             field = self.fields[name]
             field.label = label
             field.help_text = help_text
         self._style_widgets()
+
+    def clean_assessed_on(self) -> date | None:
+        assessed_on = self.cleaned_data["assessed_on"]
+        if assessed_on is not None and self.today is not None and assessed_on > self.today:
+            raise ValidationError(ASSESSED_AFTER_TODAY, code="future")
+        return assessed_on
 
     def clean_allergy_status(self) -> str:
         return self.cleaned_data["allergy_status"] or "unknown"
@@ -268,6 +466,8 @@ class ReferralAnswersForm(BootstrapFormMixin, forms.Form):
             for name in referral_questions()
             if name != "allergies" and name in cleaned
         }
+        if "assessed_on" in cleaned:
+            answers["assessed_on"] = cleaned["assessed_on"]
         if "allergy_status" in cleaned and "allergies" in cleaned:
             answers["allergies"] = {
                 "unknown": None,
@@ -291,11 +491,12 @@ def _referral_labels(thresholds: Thresholds) -> dict[str, tuple[str, str]]:
     return labels
 
 
-def referral_initial(referral: Referral | None) -> dict:
-    """The answers form's initial values from a stored referral."""
+def referral_initial(referral: Referral | None, *, today: date | None = None) -> dict:
+    """The answers form's initial values from a stored referral; assessed today by default."""
     if referral is None:
-        return {"allergy_status": "unknown"}
+        return {"allergy_status": "unknown", "assessed_on": today}
     initial = {name: getattr(referral, name) for name in referral_questions()}
+    initial["assessed_on"] = referral.assessed_on or today
     allergies = referral.allergies
     initial["allergy_status"] = "unknown" if allergies is None else "some" if allergies else "none"
     initial["allergies"] = list(allergies or [])
@@ -311,33 +512,20 @@ class TargetLevelForm(BootstrapFormMixin, forms.Form):
         error_messages={"required": LEVEL_REQUIRED, "invalid_choice": LEVEL_UNKNOWN},
     )
     etiology = forms.ChoiceField(required=False, choices=[("", "Unknown"), *Etiology.choices])
-    pain_nrs = forms.IntegerField(
-        required=False,
-        min_value=0,
-        max_value=10,
-        error_messages={"invalid": NRS_RANGE, "min_value": NRS_RANGE, "max_value": NRS_RANGE},
-        widget=forms.NumberInput(attrs={"min": "0", "max": "10", "step": "1"}),
+    pain_nrs = NumberTextField(
+        places=0, min_value=Decimal(0), max_value=Decimal(10), range_message=NRS_RANGE, example="7"
     )
     fracture = TriStateField()
-    fracture_date = forms.DateField(required=False, widget=_date_input())
+    fracture_date = DateTextField()
     imaging_acute = TriStateField()
     high_fracture_risk = TriStateField()
     osteomyelitis = TriStateField()
-    canal_compromise_pct = forms.DecimalField(
-        required=False,
-        max_digits=4,
-        decimal_places=1,
+    canal_compromise_pct = NumberTextField(
+        places=1,
         min_value=Decimal(0),
         max_value=Decimal(100),
-        error_messages={
-            "invalid": PERCENT_RANGE,
-            "min_value": PERCENT_RANGE,
-            "max_value": PERCENT_RANGE,
-            "max_digits": PERCENT_RANGE,
-            "max_decimal_places": PERCENT_RANGE,
-            "max_whole_digits": PERCENT_RANGE,
-        },
-        widget=forms.NumberInput(attrs={"min": "0", "max": "100", "step": "0.1"}),
+        range_message=PERCENT_RANGE,
+        example="25",
     )
     epidural_extension = TriStateField()
 
@@ -347,6 +535,8 @@ class TargetLevelForm(BootstrapFormMixin, forms.Form):
         self.date_of_birth = date_of_birth
         # Advice that does not block saving, by field name.
         self.warnings: dict[str, str] = {}
+        # What is shown under a question besides its errors, by field name (IntakeForm fills it).
+        self.notes: dict[str, FieldNote] = {}
         for name, (label, help_text) in _level_labels(get_thresholds()).items():
             field = self.fields[name]
             field.label = label
@@ -494,6 +684,13 @@ LevelFormSet = formset_factory(
 )
 
 
+def _number(value) -> str:
+    """A number as the locale writes it, without trailing zeros (1.40 → "1.4")."""
+    if isinstance(value, Decimal):
+        value = Decimal(format(value.normalize(), "f"))
+    return number_format(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """An answer that is not valid: where it is, what it is called, and what is wrong."""
@@ -524,10 +721,13 @@ class IntakeForm:
         self.patient = patient
         self.referral = referral
         self.today = today
+        self._checked = False
         if stored_levels is None:
             stored_levels = list(referral.levels.all()) if referral is not None else []
         self.stored_levels = stored_levels
-        self.answers_form = ReferralAnswersForm(data, initial=referral_initial(referral))
+        self.answers_form = ReferralAnswersForm(
+            data, initial=referral_initial(referral, today=today), today=today
+        )
         self.level_formset = LevelFormSet(
             data,
             prefix=self.prefix,
@@ -536,6 +736,8 @@ class IntakeForm:
             form_kwargs={"today": today, "date_of_birth": patient.date_of_birth},
             known_ids=frozenset(level.pk for level in stored_levels),
         )
+        if data is None:
+            self._annotate()
 
     @property
     def is_bound(self) -> bool:
@@ -545,7 +747,144 @@ class IntakeForm:
         # Both halves are always validated so every error shows at once.
         answers_valid = self.answers_form.is_valid()
         levels_valid = self.level_formset.is_valid()
+        if not self._checked:
+            self._checked = True
+            self._check_assessment_date()
+            self._annotate()
+            answers_valid = answers_valid and not self.answers_form.errors
         return answers_valid and levels_valid
+
+    def assessed_on(self) -> date:
+        """The assessment date answered (valid), or today when there is none."""
+        if self.is_bound:
+            value = getattr(self.answers_form, "cleaned_data", {}).get("assessed_on")
+        else:
+            value = self.answers_form.initial.get("assessed_on")
+        return value or self.today
+
+    def _check_assessment_date(self) -> None:
+        cleaned = self.answers_form.cleaned_data
+        assessed_on = cleaned.get("assessed_on")
+        if assessed_on is None:
+            return
+        for form in self.case_level_forms():
+            fracture_date = getattr(form, "cleaned_data", {}).get("fracture_date")
+            if fracture_date is not None and fracture_date > assessed_on:
+                self.answers_form.add_error(
+                    "assessed_on",
+                    str(ASSESSED_BEFORE_FRACTURE).format(
+                        level=form.cleaned_data.get("level", ""),
+                        fracture_date=date_in_words(fracture_date),
+                    ),
+                )
+                return
+
+    def _values(self, form) -> dict:
+        """The form's answers to read notes from: valid posted answers, or the initial ones."""
+        if form.is_bound:
+            return getattr(form, "cleaned_data", {})
+        return form.initial
+
+    def _annotate(self) -> None:
+        """Fill each form's notes: how numbers and dates were read, and consistency advice."""
+        answers = self._values(self.answers_form)
+        notes = self.answers_form.notes
+        notes.clear()
+        t = get_thresholds()
+
+        def note(form, name: str) -> FieldNote:
+            return form.notes.setdefault(name, FieldNote())
+
+        inr, platelets = answers.get("inr"), answers.get("platelets")
+        if inr is not None:
+            note(self.answers_form, "inr").echo = _("Read as INR {inr}").format(inr=_number(inr))
+            if inr > INR_PLAUSIBLE_MAX:
+                note(self.answers_form, "inr").warnings.append(str(INR_UNUSUAL))
+        if platelets is not None:
+            note(self.answers_form, "platelets").echo = _("Read as {platelets} ×10⁹/L").format(
+                platelets=_number(platelets)
+            )
+            if platelets > PLATELETS_PLAUSIBLE_MAX:
+                note(self.answers_form, "platelets").warnings.append(str(PLATELETS_UNUSUAL))
+        assessed_on = answers.get("assessed_on")
+        if assessed_on is not None:
+            echo = _("Read as {date}").format(date=date_in_words(assessed_on))
+            if assessed_on == self.today:
+                echo = _("Read as {date} (today)").format(date=date_in_words(assessed_on))
+            note(self.answers_form, "assessed_on").echo = echo
+        if answers.get("coagulopathy") is False:
+            if inr is not None and inr > Decimal(str(t.inr_max)):
+                message = str(NO_COAGULOPATHY_BUT_INR).format(
+                    inr=_number(inr), limit=_number(t.inr_max)
+                )
+                note(self.answers_form, "coagulopathy").warnings.append(message)
+                note(self.answers_form, "inr").warnings.append(message)
+            if platelets is not None and platelets < Decimal(str(t.platelets_min)):
+                message = str(NO_COAGULOPATHY_BUT_PLATELETS).format(
+                    platelets=_number(platelets), limit=_number(t.platelets_min)
+                )
+                note(self.answers_form, "coagulopathy").warnings.append(message)
+                note(self.answers_form, "platelets").warnings.append(message)
+            if answers.get("coagulopathy_corrected") is True:
+                note(self.answers_form, "coagulopathy_corrected").warnings.append(
+                    str(CORRECTED_WITHOUT_COAGULOPATHY)
+                )
+        if answers.get("radicular_pain") is False and answers.get("radicular_cause"):
+            note(self.answers_form, "radicular_cause").warnings.append(
+                str(NO_RADICULAR_PAIN_BUT_CAUSE)
+            )
+
+        assessed = self.assessed_on()
+        for form in self.level_formset.forms:
+            form.notes.clear()
+            values = self._values(form)
+            for name, message in form.warnings.items():
+                note(form, name).warnings.append(str(message))
+            nrs = values.get("pain_nrs")
+            if nrs is not None:
+                note(form, "pain_nrs").echo = _("Read as {nrs} out of 10").format(nrs=nrs)
+            pct = values.get("canal_compromise_pct")
+            if pct is not None:
+                note(form, "canal_compromise_pct").echo = _("Read as {pct} %").format(
+                    pct=_number(pct)
+                )
+            fracture_date = values.get("fracture_date")
+            if fracture_date is not None:
+                note(form, "fracture_date").echo = _("Read as {text}").format(
+                    text=fracture_age_text(fracture_date, assessed)
+                )
+            if values.get("fracture") is False:
+                if fracture_date is not None:
+                    note(form, "fracture_date").warnings.append(str(NOT_FRACTURED_BUT_DATED))
+                if values.get("imaging_acute") is True:
+                    note(form, "imaging_acute").warnings.append(str(NOT_FRACTURED_BUT_ACUTE))
+            if (
+                answers.get("pain_controlled_by_medical_therapy") is True
+                and nrs is not None
+                and nrs >= t.severe_pain_nrs
+                and form in self.case_level_forms()
+            ):
+                message = str(PAIN_CONTROLLED_BUT_SEVERE).format(
+                    level=values.get("level") or _("this level"), nrs=nrs
+                )
+                note(self.answers_form, "pain_controlled_by_medical_therapy").warnings.append(
+                    message
+                )
+                note(form, "pain_nrs").warnings.append(message)
+
+    def feedback_fields(self) -> list[forms.BoundField]:
+        """Every question with a feedback block (errors, how it was read, advice) on the page:
+        the live panel's response replaces each, out of band."""
+        fields = [
+            self.answers_form[name]
+            for name in self.answers_form.fields
+            if name not in {"allergy_status", "allergies"}
+        ]
+        for form in self.level_formset.forms:
+            fields.extend(
+                form[name] for name in form.fields if name not in {"id", DELETION_FIELD_NAME}
+            )
+        return fields
 
     def level_forms(self) -> list[TargetLevelForm]:
         """The level rows to keep (not marked for removal), in order."""
@@ -587,12 +926,9 @@ class IntakeForm:
         The live evaluation gives these to `patients.cases.referral_case`, the mapping the
         submission uses, so both evaluate the same case.
         """
-        referral = Referral(
-            patient=self.patient,
-            physician=physician,
-            assessed_on=self.referral.assessed_on if self.referral is not None else None,
-            **self.referral_answers(),
-        )
+        answers = self.referral_answers()
+        answers.setdefault("assessed_on", None)
+        referral = Referral(patient=self.patient, physician=physician, **answers)
         levels = [
             TargetLevel(position=position, **form.answers())
             for position, form in enumerate(self.case_level_forms())
@@ -706,12 +1042,21 @@ class IntakeForm:
         ]
 
     def warnings(self) -> list[Problem]:
-        """Advice that does not block saving (for example a missing fracture date)."""
-        return [
-            Problem(_anchor(form[name]), f"Target level {number}: {form[name].label}", message)
-            for number, form in self._numbered_level_forms()
-            for name, message in form.warnings.items()
-        ]
+        """Advice that does not block saving (a missing fracture date, answers that disagree,
+        unusual values), once each, linked to the first question it concerns."""
+        warnings, seen = [], set()
+        forms_numbered = [(None, self.answers_form), *self._numbered_level_forms()]
+        for number, form in forms_numbered:
+            for name, note in form.notes.items():
+                for message in note.warnings:
+                    if message in seen:
+                        continue
+                    seen.add(message)
+                    label = str(form[name].label)
+                    if number is not None:
+                        label = f"Target level {number}: {label}"
+                    warnings.append(Problem(_anchor(form[name]), label, message))
+        return warnings
 
 
 def rebased_data(form: IntakeForm, level_ids: list[int | None]) -> QueryDict:

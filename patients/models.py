@@ -147,7 +147,9 @@ class Referral(models.Model):
 
     # Answers of the case schema (referral level). NULL / "" = unknown.
     assessed_on = models.DateField(
-        null=True, blank=True, help_text="Reference date for fracture age; the submission date."
+        null=True,
+        blank=True,
+        help_text="The day the patient was assessed; fracture ages are counted to it.",
     )
     pain_controlled_by_medical_therapy = models.BooleanField(null=True, blank=True)
     coagulopathy = models.BooleanField(null=True, blank=True)

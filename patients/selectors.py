@@ -257,8 +257,11 @@ def answer_text(name: str, value) -> str:
 def referral_answer_rows(referral: Referral) -> list[tuple[str, str]]:
     """The referral-level answers as (question, answer) in the clinic's order."""
     return [
-        (question.label, answer_text(name, getattr(referral, name)))
-        for name, question in referral_questions().items()
+        ("Assessment date", answer_text("assessed_on", referral.assessed_on)),
+        *(
+            (question.label, answer_text(name, getattr(referral, name)))
+            for name, question in referral_questions().items()
+        ),
     ]
 
 
@@ -336,6 +339,14 @@ class EvaluationEntry:
     changes: list[Change]
     first: bool
     recommendation_changed: bool
+    assessed_on: date | None = None
+
+
+def evaluation_assessed_on(evaluation: Evaluation | None) -> date | None:
+    """The date the evaluation judged the case on (its case's `assessed_on`)."""
+    if evaluation is None or not evaluation.case.get("assessed_on"):
+        return None
+    return date.fromisoformat(evaluation.case["assessed_on"])
 
 
 def referral_evaluations(*, referral: Referral) -> list[EvaluationEntry]:
@@ -354,6 +365,7 @@ def referral_evaluations(*, referral: Referral) -> list[EvaluationEntry]:
                 recommendation_changed=(
                     previous is not None and previous.recommendation != evaluation.recommendation
                 ),
+                assessed_on=evaluation_assessed_on(evaluation),
             )
         )
         previous = evaluation
@@ -371,7 +383,7 @@ class HistoryEntry:
 
 
 def _referral_tracked() -> tuple[str, ...]:
-    return ("status", *referral_questions())
+    return ("status", "assessed_on", *referral_questions())
 
 
 def _level_tracked() -> tuple[str, ...]:

@@ -29,6 +29,7 @@ MRN_ALREADY_REGISTERED = "A patient with this MRN is already registered in this 
 # Answers of a referral that `referral_save_draft` and `referral_save_and_submit` may write.
 REFERRAL_ANSWER_FIELDS = frozenset(
     {
+        "assessed_on",
         "pain_controlled_by_medical_therapy",
         "coagulopathy",
         "coagulopathy_corrected",

@@ -5,17 +5,21 @@ the selectors, which answer 404 for other physicians' patients and referrals. Se
 posted, never put in the URL: a patient's name or MRN is PHI.
 """
 
+import time
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.middleware import SESSION_LAST_ACTIVITY_KEY
 from accounts.mixins import require_role
 from accounts.roles import Role
 from audit.models import AuditEvent
@@ -40,6 +44,9 @@ PAGE_SIZE = 25
 NO_LEVELS_YET = "Add a target level and choose its level to see the recommendation."
 CASE_NOT_VALID = "The answers cannot be evaluated yet:"
 DRAFT_SAVED = "Draft saved."
+DRAFT_RESTORED = _(
+    "Welcome back: the answers you gave before your session ended are back and saved as a draft."
+)
 DRAFT_SAVED_EXCEPT = (
     "Draft saved, except the answers marked below: they are not valid and were not saved."
 )
@@ -50,6 +57,9 @@ LEVELS_UNREADABLE = (
     "The target levels could not be read from the form; they were left as stored. "
     "The other answers were saved."
 )
+AUTOSAVE_LEVELS_UNREADABLE = _("The target levels could not be read; nothing was saved.")
+# How long before the idle timeout the intake warns (static/js/intake.js).
+IDLE_WARNING_SECONDS = 120
 
 
 def physician_required(view):
@@ -249,6 +259,7 @@ def _detail_context(referral: Referral) -> dict:
         "answers": selectors.referral_answer_rows(referral),
         "levels": [(level, selectors.level_answer_rows(level)) for level in levels],
         "latest": referral.latest_evaluation,
+        "latest_assessed_on": selectors.evaluation_assessed_on(referral.latest_evaluation),
         "evaluations": selectors.referral_evaluations(referral=referral),
         "history": selectors.referral_change_history(referral=referral),
     }
@@ -320,10 +331,83 @@ def level_form(request):
     return render(request, "patients/_level_added.html", context)
 
 
+@physician_required
+@require_POST
+def referral_autosave_new(request, patient_pk: int):
+    """Autosave a new referral's intake as a draft (created by the first autosave)."""
+    patient = selectors.patient_for_physician(user=request.user, pk=patient_pk)
+    audit_note(request, patient, action=AuditEvent.Action.CREATE)
+    return _autosave(request, patient=patient, referral=None)
+
+
+@physician_required
+@require_POST
+def referral_autosave(request, pk: int):
+    """Autosave a referral's intake as a draft: every valid answer, as "Save draft" does."""
+    referral = selectors.referral_for_physician(
+        user=request.user, pk=pk, with_latest_evaluation=False
+    )
+    audit_note(request, referral)
+    return _autosave(request, patient=referral.patient, referral=referral)
+
+
+@physician_required
+@require_POST
+def session_keepalive(request):
+    """ "Stay signed in": the physician is here; the idle timeout starts again."""
+    _stamp_activity(request)
+    return HttpResponse(status=204)
+
+
+def _stamp_activity(request) -> None:
+    # The session middleware stamps at most once a minute; the page's idle countdown starts
+    # from this request, so it is stamped exactly.
+    request.session[SESSION_LAST_ACTIVITY_KEY] = int(time.time())
+
+
+def _autosave(request, *, patient: Patient, referral: Referral | None):
+    form = IntakeForm(request.POST, patient=patient, referral=referral, today=today())
+    form.is_valid()
+    if not form.level_formset.management_form.is_valid():
+        unreadable = {"saved": False, "message": str(AUTOSAVE_LEVELS_UNREADABLE)}
+        return JsonResponse(unreadable, status=400)
+    rows, forms_of_rows = form.level_rows()
+    try:
+        outcome = services.referral_save_draft(
+            patient=patient,
+            referral=referral,
+            by=request.user,
+            answers=form.referral_answers(),
+            levels=rows,
+        )
+    except services.ReferralStateError:
+        return JsonResponse({"saved": False, "message": services.REFERRAL_NOT_EDITABLE}, status=409)
+    _stamp_activity(request)
+    pk = outcome.referral.pk
+    return JsonResponse(
+        {
+            "saved": True,
+            "edit_url": reverse("patients:referral-edit", args=[pk]),
+            "live_url": reverse("patients:referral-live", args=[pk]),
+            "autosave_url": reverse("patients:referral-autosave", args=[pk]),
+            # Per level row of the page (by its prefix), the id it is stored under.
+            "level_ids": {
+                level_form.prefix: level_id
+                for level_form, level_id in zip(forms_of_rows, outcome.level_ids, strict=True)
+                if level_id is not None
+            },
+            "not_saved": len(form.problems()) + len(outcome.not_saved),
+        }
+    )
+
+
 def _live(request, *, patient: Patient, referral: Referral | None):
     form = IntakeForm(request.POST, patient=patient, referral=referral, today=today())
     form.is_valid()
-    return render(request, "patients/_live_panel.html", _panel_context(form, request.user))
+    context = _panel_context(form, request.user)
+    # Errors, readings and advice next to each question, replaced out of band.
+    context["feedback_fields"] = form.feedback_fields()
+    return render(request, "patients/_live_panel.html", context)
 
 
 def _panel_context(form: IntakeForm, physician) -> dict:
@@ -336,6 +420,7 @@ def _panel_context(form: IntakeForm, physician) -> dict:
         "panel_message": "",
     }
     referral, levels = form.preview_instances(physician=physician)
+    context["assessed_on"] = referral.assessed_on or form.today
     if not levels:
         context["panel_message"] = NO_LEVELS_YET
         return context
@@ -367,12 +452,15 @@ def _intake(request, *, patient: Patient, referral: Referral | None):
 def _submit(request, form: IntakeForm, *, valid: bool):
     if valid:
         rows, forms_of_rows = form.level_rows()
+        answers = form.referral_answers()
+        # The case is assessed on the date answered; left empty, on the day of submission.
+        answers["assessed_on"] = answers.get("assessed_on") or form.today
         try:
             evaluation = services.referral_save_and_submit(
                 patient=form.patient,
                 referral=form.referral,
                 by=request.user,
-                answers=form.referral_answers(),
+                answers=answers,
                 levels=rows,
                 today=form.today,
             )
@@ -407,7 +495,7 @@ def _save_draft(request, form: IntakeForm):
         levels=rows,
     )
     if not form.problems() and not outcome.not_saved:
-        messages.success(request, DRAFT_SAVED)
+        messages.success(request, DRAFT_RESTORED if request.POST.get("restored") else DRAFT_SAVED)
         return redirect("patients:referral-edit", outcome.referral.pk)
     # Show the posted answers again, now on top of the rows as stored, with their errors.
     shown = IntakeForm(
@@ -429,15 +517,21 @@ def _render_intake(request, form: IntakeForm, *, referral: Referral | None, stat
     if referral is None:
         live_url = reverse("patients:referral-live-new", args=[patient.pk])
         action = reverse("patients:referral-create", args=[patient.pk])
+        autosave_url = reverse("patients:referral-autosave-new", args=[patient.pk])
     else:
         live_url = reverse("patients:referral-live", args=[referral.pk])
         action = reverse("patients:referral-edit", args=[referral.pk])
+        autosave_url = reverse("patients:referral-autosave", args=[referral.pk])
+    _stamp_activity(request)
     context = {
         "form": form,
         "patient": patient,
         "referral": referral,
         "live_url": live_url,
         "action": action,
+        "autosave_url": autosave_url,
+        "idle_seconds": settings.SESSION_IDLE_TIMEOUT,
+        "idle_warning_seconds": IDLE_WARNING_SECONDS,
         "problems": form.problems() if form.is_bound else [],
         "panel": _panel_context(form, request.user),
     }

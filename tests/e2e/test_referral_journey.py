@@ -81,8 +81,9 @@ def test_physician_refers_a_patient_and_watches_the_recommendation_update(
     screenshot = artifacts_dir / "intake.png"
     page.screenshot(path=str(screenshot))
     publish_docs_image(screenshot, "intake.png")
-    # Nothing is stored while typing.
-    assert not Referral.objects.exists()
+    # Typing autosaves a draft at most; nothing is evaluated or submitted until Submit.
+    assert not Evaluation.objects.exists()
+    assert not Referral.objects.exclude(status=Referral.Status.DRAFT).exists()
 
     page.get_by_role("button", name="Submit referral").click()
     expect(page.get_by_test_id("referral-status")).to_have_text("Submitted")

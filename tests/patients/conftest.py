@@ -82,6 +82,7 @@ def _text(value) -> str:
 def case_form_data(case: dict, *, action: str | None = None, level_ids=None) -> dict:
     """The intake form's POST body answering like the case (patient fields aside)."""
     data = {name: TRI[case.get(name)] for name in REFERRAL_TRI}
+    data["assessed_on"] = case.get("assessed_on") or ""
     data["inr"] = _text(case.get("inr"))
     data["platelets"] = _text(case.get("platelets"))
     allergies = case.get("allergies")

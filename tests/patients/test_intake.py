@@ -11,6 +11,7 @@ from eligibility.engine import RULES, evaluate
 from eligibility.models import Evaluation
 from patients import forms, services
 from patients.cases import referral_case
+from patients.entry import NO_SUCH_DATE
 from patients.models import Referral, TargetLevel
 from patients.questions import level_questions, referral_questions
 
@@ -113,8 +114,8 @@ def test_invalid_submit_saves_nothing_and_shows_errors_next_to_the_fields(
     assert not Evaluation.objects.exists()
     html = page(response)
     error_block = 'id="id_levels-0-pain_nrs_error" class="invalid-feedback d-block">\n    <div>'
-    assert error_block + forms.NRS_RANGE in html
-    assert forms.INR_POSITIVE in html
+    assert error_block + str(forms.NRS_RANGE) in html
+    assert str(forms.INR_RANGE) in html
 
 
 def test_submit_of_an_incomplete_referral_stores_an_incomplete_evaluation(
@@ -158,7 +159,7 @@ def test_draft_saves_the_valid_answers_and_reports_the_invalid_ones(
     assert (level.level, level.pain_nrs, level.fracture) == ("L2", None, True)
     html = page(response)
     assert "Draft saved, except" in html
-    assert forms.PLATELETS_NOT_NEGATIVE in html and forms.NRS_RANGE in html
+    assert str(forms.PLATELETS_RANGE) in html and str(forms.NRS_RANGE) in html
     # The form now posts onto the stored referral and its stored level row.
     assert f'action="{_edit_url(referral)}"' in html
     assert f'name="levels-0-id" value="{level.pk}"' in html
@@ -243,13 +244,13 @@ def test_unknown_level_labels_are_refused(physician_client, physician, make_pati
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("pain_nrs", "7.5", forms.NRS_RANGE),
-        ("pain_nrs", "-1", forms.NRS_RANGE),
-        ("canal_compromise_pct", "100.5", forms.PERCENT_RANGE),
-        ("canal_compromise_pct", "-0.1", forms.PERCENT_RANGE),
+        ("pain_nrs", "7.5", str(forms.NRS_RANGE)),
+        ("pain_nrs", "-1", str(forms.NRS_RANGE)),
+        ("canal_compromise_pct", "100.5", str(forms.PERCENT_RANGE)),
+        ("canal_compromise_pct", "-0.1", str(forms.PERCENT_RANGE)),
         ("fracture_date", "2999-01-01", forms.DATE_IN_FUTURE),
         ("fracture_date", "1900-01-01", forms.DATE_BEFORE_BIRTH.format(date_of_birth="1946-03-14")),
-        ("fracture_date", "2026-02-30", "Enter a valid date."),
+        ("fracture_date", "2026-02-30", str(NO_SUCH_DATE)),
     ],
 )
 def test_level_answers_out_of_range_are_refused_next_to_the_field(
@@ -269,11 +270,11 @@ def test_level_answers_out_of_range_are_refused_next_to_the_field(
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("inr", "0", forms.INR_POSITIVE),
-        ("inr", "-1.2", forms.INR_POSITIVE),
-        ("inr", "NaN", forms.INR_POSITIVE),
-        ("platelets", "-1", forms.PLATELETS_NOT_NEGATIVE),
-        ("platelets", "Infinity", forms.PLATELETS_NOT_NEGATIVE),
+        ("inr", "0", str(forms.INR_RANGE)),
+        ("inr", "-1.2", str(forms.INR_RANGE)),
+        ("inr", "NaN", str(forms.INR_RANGE)),
+        ("platelets", "-1", str(forms.PLATELETS_RANGE)),
+        ("platelets", "Infinity", str(forms.PLATELETS_RANGE)),
         ("coagulopathy", "maybe", "Select a valid choice."),
     ],
 )

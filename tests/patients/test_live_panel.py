@@ -139,7 +139,7 @@ def test_live_panel_lists_invalid_answers_and_evaluates_the_rest_as_unknown(
     panel = read_findings(html)
     assert panel.recommendation == "incomplete"
     assert "levels[0].pain_nrs" in panel.missing
-    assert forms.INR_POSITIVE in html and forms.NRS_RANGE in html
+    assert str(forms.INR_RANGE) in html and str(forms.NRS_RANGE) in html
     assert 'href="#div_id_levels-0-pain_nrs"' in html
 
 

@@ -31,6 +31,9 @@ USE_I18N = True
 USE_TZ = True
 # Shown on printed summaries and in the page header.
 VPSELECT_CLINIC_NAME = env("VPSELECT_CLINIC_NAME", default="VPSelect Spine Clinic")
+# How the clinic types dates in forms (a strptime format with a four-digit year; ISO
+# YYYY-MM-DD is always accepted too). docs/referring.md, "Dates".
+VPSELECT_DATE_INPUT_FORMAT = env("VPSELECT_DATE_INPUT_FORMAT", default="%d/%m/%Y")
 
 # DATABASES
 # https://docs.djangoproject.com/en/5.2/ref/settings/#databases
@@ -137,7 +140,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's, telling htmx requests that the session ended instead of redirecting them.
+    "vpselect.login_required.LoginRequiredMiddleware",
     "audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages (it says why you were logged out); its check runs before any view.
