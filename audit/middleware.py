@@ -3,6 +3,8 @@
 import re
 import uuid
 
+from django.core.exceptions import ValidationError
+
 from .models import AuditEvent
 from .services import audit_record
 
@@ -29,6 +31,26 @@ def _default_action(method: str, status: int) -> str:
     return AuditEvent.Action.CHANGE
 
 
+def _admin_object(match):
+    """The record an admin page of one object shows (change, delete, history, a version), so
+    that the event names its patient; None for other pages."""
+    if match is None or match.app_name != "admin" or not match.url_name:
+        return None
+    object_id = match.kwargs.get("object_id") or (match.args[0] if match.args else None)
+    if object_id is None:
+        return None
+    from django.contrib import admin
+    from django.contrib.admin.utils import unquote
+
+    for model in admin.site._registry:
+        if match.url_name.startswith(f"{model._meta.app_label}_{model._meta.model_name}_"):
+            try:
+                return model._default_manager.filter(pk=unquote(object_id)).first()
+            except (ValueError, ValidationError):
+                return None
+    return None
+
+
 class AuditMiddleware:
     """Give every request an id and append an audit event for every signed-in request.
 
@@ -52,6 +74,10 @@ class AuditMiddleware:
             return response  # anonymous visits to the login page are not patient data
         status = response.status_code
         match = getattr(request, "resolver_match", None)
+        if authenticated and status < 400 and getattr(request, "audit_object", None) is None:
+            shown = _admin_object(match)
+            if shown is not None:
+                request.audit_object = shown
         details = {"view": match.view_name} if match is not None else {}
         details.update(getattr(request, "audit_details", {}))
         audit_record(

@@ -69,3 +69,10 @@ def audit_record(
         status_code=status_code,
         details=details or {},
     )
+
+
+def mrn_digest(mrn: str) -> str:
+    """A keyed hash of an MRN: the trail can tell repeated tries apart without holding it."""
+    from django.utils.crypto import salted_hmac
+
+    return salted_hmac("vpselect.audit.mrn", mrn.strip().casefold(), algorithm="sha256").hexdigest()

@@ -36,6 +36,13 @@ LAUNCH_PATIENT_MISMATCH = (
     "different name or date of birth. Check the patient's record before referring; no "
     "referral was created."
 )
+# Said when the MRN is another physician's patient, whatever the names say: the launch never
+# shares a patient, and the message does not tell whether the details matched.
+LAUNCH_PATIENT_NOT_SHARED = (
+    "VPSelect cannot open a referral for this patient from your EHR link. If a colleague "
+    "already follows this patient in VPSelect, ask an administrator to give you access to the "
+    "patient's record; no referral was created."
+)
 LAUNCH_PATIENT_INVALID = (
     "The patient details the EHR sent do not fit VPSelect's patient record (for example a "
     "name or record number that is too long). Register the patient in VPSelect and start the "
@@ -56,12 +63,16 @@ class FeedbackError(Exception):
 
 
 class LaunchProblem(Exception):
-    """A launch cannot become a referral; `status` is the HTTP status to answer with."""
+    """A launch cannot become a referral; `status` is the HTTP status to answer with.
 
-    def __init__(self, message: str, status: int) -> None:
+    `refused_mrn` is set when the MRN belongs to another physician's patient (to audit).
+    """
+
+    def __init__(self, message: str, status: int, *, refused_mrn: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.refused_mrn = refused_mrn
 
 
 @transaction.atomic
@@ -160,6 +171,12 @@ def _launch_patient(details: dict, *, by) -> Patient:
             raise LaunchProblem(LAUNCH_PATIENT_INVALID, 422) from None
         except PatientConflictError:  # registered by someone else at this very moment
             existing = Patient.objects.get(clinic=clinic, mrn=details["mrn"])
+    # Another physician's patient: a launch must not give this physician their record.
+    if (
+        existing.created_by_id != by.pk
+        and not Referral.objects.filter(patient=existing, physician=by).exists()
+    ):
+        raise LaunchProblem(LAUNCH_PATIENT_NOT_SHARED, 409, refused_mrn=details["mrn"])
     # Same record number, different person: never attach a referral to the wrong patient.
     if (
         existing.date_of_birth.isoformat() != details["date_of_birth"]

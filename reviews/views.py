@@ -107,10 +107,17 @@ def worklist(request):
     )
     page = paginator.get_page(form.cleaned_data.get("page") if valid else 1)
     now = timezone.now()
+    values = list(selectors.worklist_values(page.object_list))
+    # The trail names the patients the page showed (ids only, never the search terms).
+    audit_note(
+        request,
+        patient_ids=sorted({row["patient_id"] for row in values}),
+        searched=bool(valid and form.cleaned_data.get("search")),
+    )
     context = {
         "form": form,
         "page": page,
-        "rows": worklist_rows(selectors.worklist_values(page.object_list), now=now),
+        "rows": worklist_rows(values, now=now),
         "now": now,
     }
     status = 400 if form.is_bound and not valid else 200
