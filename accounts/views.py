@@ -1,13 +1,16 @@
 import django_otp
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from vpselect.clientip import client_ip
 
 from . import otp
 from .forms import LoginForm, TokenForm
@@ -25,10 +28,38 @@ def _record_failed_code(request, user) -> None:
     )
 
 
+def _address_locked_out(request) -> bool:
+    """True when this address failed to log in too often lately, whatever the usernames.
+
+    Counted from the audit trail, so every worker process sees the same count.
+    """
+    ip = client_ip(request)
+    if ip is None:
+        return False
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    failures = AuditEvent.objects.filter(
+        action=AuditEvent.Action.LOGIN_FAILED, occurred_at__gte=since, ip=ip
+    ).count()
+    return failures >= settings.VPSELECT_LOGIN_IP_FAILURE_LIMIT
+
+
 class LoginView(auth_views.LoginView):
     """Django's login, with a second step for users who need a TOTP code."""
 
     form_class = LoginForm
+
+    def post(self, request, *args, **kwargs):
+        if _address_locked_out(request):
+            audit_record(
+                action=AuditEvent.Action.LOCKOUT,
+                outcome=AuditEvent.Outcome.DENIED,
+                username=str(request.POST.get("username", ""))[:150],
+                request=request,
+                status_code=429,
+                details={"scope": "address"},
+            )
+            return render(request, "registration/locked_out.html", status=429)
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         user = form.get_user()

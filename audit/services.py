@@ -3,6 +3,8 @@
 from django.db import models
 from django.http import HttpRequest
 
+from vpselect.clientip import client_ip  # one rule for axes and the trail
+
 from .models import AuditEvent
 
 
@@ -31,12 +33,6 @@ def audit_note(
         request.audit_action = action  # type: ignore[attr-defined]
     if details:
         request.audit_details = {**getattr(request, "audit_details", {}), **details}  # type: ignore[attr-defined]
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def audit_record(

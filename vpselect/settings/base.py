@@ -115,6 +115,13 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("VPSELECT_LOGIN_FAILURE_LIMIT", default=10)
+# Reverse proxies in front of VPSelect that append to X-Forwarded-For (0: none, the header is
+# ignored). The client address axes locks out and the audit trail records both come from it
+# (vpselect/clientip.py); behind a proxy, leaving it at 0 would lock everyone out together.
+VPSELECT_TRUSTED_PROXY_COUNT = env.int("VPSELECT_TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "vpselect.clientip.client_ip"
+# Failed logins from one address, any usernames, within the cool-off, before it gets 429.
+VPSELECT_LOGIN_IP_FAILURE_LIMIT = env.int("VPSELECT_LOGIN_IP_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HTTP_RESPONSE_CODE = 429
