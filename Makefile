@@ -41,9 +41,12 @@ setup-run: $(VENV)/.installed-run
 run: setup-run
 	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(PY) manage.py runserver $(HOST):$(PORT)
 
+# The dependency audit passes when it cannot reach a vulnerability database, saying NOT CHECKED;
+# `$(PY) scripts/dependency_audit.py --strict` (CI with network) fails then instead.
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) scripts/dependency_audit.py
 
 format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format .
