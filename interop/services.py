@@ -5,6 +5,8 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from patients.cases import case_referral_answers
 from patients.models import Patient, Referral
 from patients.services import (
@@ -224,3 +226,23 @@ def referral_create_from_launch(*, launch_id, by, now: datetime) -> tuple[Referr
     launch.used_at = now
     launch.save(update_fields=["referral", "used_by", "used_at"])
     return referral, True
+
+
+@transaction.atomic
+def cds_launches_purge(*, now: datetime) -> int:
+    """Erase the patient's details and answers of every expired CDS launch; the number erased.
+
+    An expired link no longer makes a referral (and a used one leads to its referral, which
+    holds the patient), so the EHR's copy of the MRN, names and answers has no use left.
+    The launch row stays (id, dates, referral) for the audit trail.
+    """
+    expired = CdsLaunch.objects.filter(expires_at__lte=now).exclude(patient={}, case={})
+    ids = list(expired.values_list("pk", flat=True))
+    if ids:
+        CdsLaunch.objects.filter(pk__in=ids).update(patient={}, case={})
+        audit_record(
+            action=AuditEvent.Action.DELETE,
+            username="vpselect-purge",
+            details={"cds_launches_purged": [str(pk) for pk in ids]},
+        )
+    return len(ids)

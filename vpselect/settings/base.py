@@ -272,6 +272,11 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
     "reviews-outbox-republish": {"task": "reviews.outbox_republish", "schedule": 60.0},
     # Daily, early: mark follow-ups due / overdue and e-mail the reminders (outcomes.tasks).
+    # Hourly: the MRN, names and answers of expired CDS launch links are erased (interop).
+    "interop-purge-expired-launches": {
+        "task": "interop.purge_expired_launches",
+        "schedule": 60.0 * 60,
+    },
     "outcomes-mark-follow-ups": {
         "task": "outcomes.mark_follow_ups",
         "schedule": crontab(hour=6, minute=15),
