@@ -58,7 +58,8 @@ class LoginView(auth_views.LoginView):
                 status_code=429,
                 details={"scope": "address"},
             )
-            return render(request, "registration/locked_out.html", status=429)
+            context = {"address_locked": True}
+            return render(request, "registration/locked_out.html", context, status=429)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):

@@ -99,6 +99,7 @@ def test_an_address_trying_many_usernames_is_refused_with_429_while_others_log_i
         REMOTE_ADDR="198.51.100.66",
     )
     assert refused.status_code == 429
+    assert "from this network address is paused" in refused.content.decode()
     assert "_auth_user_id" not in client.session
     other = client.post(
         reverse("login"),
