@@ -51,6 +51,26 @@ def _admin_object(match):
     return None
 
 
+def _admin_list_patient_ids(match, response) -> list[int] | None:
+    """The patients an admin list page showed (Patient rows, and rows with a `patient_id`)."""
+    if (
+        match is None
+        or match.app_name != "admin"
+        or not (match.url_name or "").endswith("_changelist")
+    ):
+        return None
+    changelist = (getattr(response, "context_data", None) or {}).get("cl")
+    if changelist is None:
+        return None
+    ids = set()
+    for row in changelist.result_list:
+        if row._meta.label == "patients.Patient":
+            ids.add(row.pk)
+        elif getattr(row, "patient_id", None) is not None:
+            ids.add(row.patient_id)
+    return sorted(ids) if ids else None
+
+
 class AuditMiddleware:
     """Give every request an id and append an audit event for every signed-in request.
 
@@ -79,6 +99,10 @@ class AuditMiddleware:
             if shown is not None:
                 request.audit_object = shown
         details = {"view": match.view_name} if match is not None else {}
+        if authenticated and status == 200:
+            listed = _admin_list_patient_ids(match, response)
+            if listed:
+                details["patient_ids"] = listed
         details.update(getattr(request, "audit_details", {}))
         audit_record(
             action=getattr(request, "audit_action", None)

@@ -66,3 +66,24 @@ def test_an_admin_page_showing_a_patient_or_referral_is_tied_to_that_patient(
     for page in pages:
         assert client.get(page).status_code == 200
         assert _event(page).patient_id == patient.pk, page
+
+
+def test_an_admin_list_of_patients_or_referrals_names_the_patients_it_shows(
+    client, make_user, physician
+):
+    admin_user = make_user(None, username="gap-admin-list", superuser=True)
+    device = TOTPDevice.objects.create(user=admin_user, name="phone", confirmed=True)
+    client.force_login(admin_user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    first = make_patient(by=physician, mrn="GAP-L1")
+    second = make_patient(by=physician, mrn="GAP-L2")
+    make_referral(physician=physician, patient=second)
+
+    for page, shown in [
+        (reverse("admin:patients_patient_changelist"), [first.pk, second.pk]),
+        (reverse("admin:patients_referral_changelist"), [second.pk]),
+    ]:
+        assert client.get(page).status_code == 200
+        assert _event(page).details["patient_ids"] == sorted(shown), page
