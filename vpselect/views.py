@@ -44,7 +44,11 @@ def _broker_ok() -> bool:
         with Connection(
             url,
             connect_timeout=BROKER_TIMEOUT_SECONDS,
-            transport_options={"socket_timeout": BROKER_TIMEOUT_SECONDS},
+            transport_options={
+                "socket_timeout": BROKER_TIMEOUT_SECONDS,
+                "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+                "retry_on_timeout": False,
+            },
         ) as conn:
             conn.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT_SECONDS)
         return True
