@@ -3,12 +3,14 @@
 import re
 import uuid
 
+from django.core.exceptions import ValidationError
+
 from .models import AuditEvent
 from .services import audit_record
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,36}$")
 # Not patient data, and hit constantly by machines.
-_SKIPPED_PREFIXES = ("/static/", "/healthz", "/favicon.ico")
+_SKIPPED_PREFIXES = ("/static/", "/healthz", "/readyz", "/favicon.ico")
 
 
 def _outcome(status: int) -> str:
@@ -27,6 +29,46 @@ def _default_action(method: str, status: int) -> str:
     if method in ("GET", "HEAD"):
         return AuditEvent.Action.VIEW
     return AuditEvent.Action.CHANGE
+
+
+def _admin_object(match):
+    """The record an admin page of one object shows (change, delete, history, a version), so
+    that the event names its patient; None for other pages."""
+    if match is None or match.app_name != "admin" or not match.url_name:
+        return None
+    object_id = match.kwargs.get("object_id") or (match.args[0] if match.args else None)
+    if object_id is None:
+        return None
+    from django.contrib import admin
+    from django.contrib.admin.utils import unquote
+
+    for model in admin.site._registry:
+        if match.url_name.startswith(f"{model._meta.app_label}_{model._meta.model_name}_"):
+            try:
+                return model._default_manager.filter(pk=unquote(object_id)).first()
+            except (ValueError, ValidationError):
+                return None
+    return None
+
+
+def _admin_list_patient_ids(match, response) -> list[int] | None:
+    """The patients an admin list page showed (Patient rows, and rows with a `patient_id`)."""
+    if (
+        match is None
+        or match.app_name != "admin"
+        or not (match.url_name or "").endswith("_changelist")
+    ):
+        return None
+    changelist = (getattr(response, "context_data", None) or {}).get("cl")
+    if changelist is None:
+        return None
+    ids = set()
+    for row in changelist.result_list:
+        if row._meta.label == "patients.Patient":
+            ids.add(row.pk)
+        elif getattr(row, "patient_id", None) is not None:
+            ids.add(row.patient_id)
+    return sorted(ids) if ids else None
 
 
 class AuditMiddleware:
@@ -52,7 +94,15 @@ class AuditMiddleware:
             return response  # anonymous visits to the login page are not patient data
         status = response.status_code
         match = getattr(request, "resolver_match", None)
+        if authenticated and status < 400 and getattr(request, "audit_object", None) is None:
+            shown = _admin_object(match)
+            if shown is not None:
+                request.audit_object = shown
         details = {"view": match.view_name} if match is not None else {}
+        if authenticated and status == 200:
+            listed = _admin_list_patient_ids(match, response)
+            if listed:
+                details["patient_ids"] = listed
         details.update(getattr(request, "audit_details", {}))
         audit_record(
             action=getattr(request, "audit_action", None)

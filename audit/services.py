@@ -3,6 +3,8 @@
 from django.db import models
 from django.http import HttpRequest
 
+from vpselect.clientip import client_ip  # one rule for axes and the trail
+
 from .models import AuditEvent
 
 
@@ -31,12 +33,6 @@ def audit_note(
         request.audit_action = action  # type: ignore[attr-defined]
     if details:
         request.audit_details = {**getattr(request, "audit_details", {}), **details}  # type: ignore[attr-defined]
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def audit_record(
@@ -69,3 +65,10 @@ def audit_record(
         status_code=status_code,
         details=details or {},
     )
+
+
+def mrn_digest(mrn: str) -> str:
+    """A keyed hash of an MRN: the trail can tell repeated tries apart without holding it."""
+    from django.utils.crypto import salted_hmac
+
+    return salted_hmac("vpselect.audit.mrn", mrn.strip().casefold(), algorithm="sha256").hexdigest()

@@ -5,6 +5,8 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from patients.cases import case_referral_answers
 from patients.models import Patient, Referral
 from patients.services import (
@@ -36,6 +38,13 @@ LAUNCH_PATIENT_MISMATCH = (
     "different name or date of birth. Check the patient's record before referring; no "
     "referral was created."
 )
+# Said when the MRN is another physician's patient, whatever the names say: the launch never
+# shares a patient, and the message does not tell whether the details matched.
+LAUNCH_PATIENT_NOT_SHARED = (
+    "VPSelect cannot open a referral for this patient from your EHR link. If a colleague "
+    "already follows this patient in VPSelect, ask an administrator to give you access to the "
+    "patient's record; no referral was created."
+)
 LAUNCH_PATIENT_INVALID = (
     "The patient details the EHR sent do not fit VPSelect's patient record (for example a "
     "name or record number that is too long). Register the patient in VPSelect and start the "
@@ -56,12 +65,16 @@ class FeedbackError(Exception):
 
 
 class LaunchProblem(Exception):
-    """A launch cannot become a referral; `status` is the HTTP status to answer with."""
+    """A launch cannot become a referral; `status` is the HTTP status to answer with.
 
-    def __init__(self, message: str, status: int) -> None:
+    `refused_mrn` is set when the MRN belongs to another physician's patient (to audit).
+    """
+
+    def __init__(self, message: str, status: int, *, refused_mrn: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.refused_mrn = refused_mrn
 
 
 @transaction.atomic
@@ -160,6 +173,12 @@ def _launch_patient(details: dict, *, by) -> Patient:
             raise LaunchProblem(LAUNCH_PATIENT_INVALID, 422) from None
         except PatientConflictError:  # registered by someone else at this very moment
             existing = Patient.objects.get(clinic=clinic, mrn=details["mrn"])
+    # Another physician's patient: a launch must not give this physician their record.
+    if (
+        existing.created_by_id != by.pk
+        and not Referral.objects.filter(patient=existing, physician=by).exists()
+    ):
+        raise LaunchProblem(LAUNCH_PATIENT_NOT_SHARED, 409, refused_mrn=details["mrn"])
     # Same record number, different person: never attach a referral to the wrong patient.
     if (
         existing.date_of_birth.isoformat() != details["date_of_birth"]
@@ -207,3 +226,23 @@ def referral_create_from_launch(*, launch_id, by, now: datetime) -> tuple[Referr
     launch.used_at = now
     launch.save(update_fields=["referral", "used_by", "used_at"])
     return referral, True
+
+
+@transaction.atomic
+def cds_launches_purge(*, now: datetime) -> int:
+    """Erase the patient's details and answers of every expired CDS launch; the number erased.
+
+    An expired link no longer makes a referral (and a used one leads to its referral, which
+    holds the patient), so the EHR's copy of the MRN, names and answers has no use left.
+    The launch row stays (id, dates, referral) for the audit trail.
+    """
+    expired = CdsLaunch.objects.filter(expires_at__lte=now).exclude(patient={}, case={})
+    ids = list(expired.values_list("pk", flat=True))
+    if ids:
+        CdsLaunch.objects.filter(pk__in=ids).update(patient={}, case={})
+        audit_record(
+            action=AuditEvent.Action.DELETE,
+            username="vpselect-purge",
+            details={"cds_launches_purged": [str(pk) for pk in ids]},
+        )
+    return len(ids)

@@ -12,11 +12,12 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.mixins import require_role
+from accounts.mixins import require_clinician
 from accounts.roles import Role
 from audit.models import AuditEvent
-from audit.services import audit_note, audit_record
+from audit.services import audit_note, audit_record, mrn_digest
 from patients.models import Referral
+from patients.selectors import MRN_REFUSAL_LIMIT, mrn_refusals_recent
 
 from . import cds, selectors, services
 from .auth import ClientNotAuthenticated, authenticate_cds_client
@@ -230,14 +231,26 @@ def _referral_edit_url(referral: Referral) -> str:
 
 def cds_launch(request: HttpRequest, launch_id) -> HttpResponse:
     """Open a CDS card's link: make (once) the prefilled draft referral and go to it."""
-    require_role(request.user, Role.PHYSICIAN)
+    require_clinician(request.user, Role.PHYSICIAN)
+    now = timezone.now()
+    if mrn_refusals_recent(user=request.user, now=now) >= MRN_REFUSAL_LIMIT:
+        return render(request, "patients/mrn_tries_exhausted.html", status=429)
     try:
         referral, created = services.referral_create_from_launch(
-            launch_id=launch_id, by=request.user, now=timezone.now()
+            launch_id=launch_id, by=request.user, now=now
         )
     except CdsLaunch.DoesNotExist:
         raise Http404 from None
     except services.LaunchProblem as problem:
+        if problem.refused_mrn is not None:
+            audit_record(
+                action=AuditEvent.Action.MRN_REFUSED,
+                outcome=AuditEvent.Outcome.DENIED,
+                user=request.user,
+                request=request,
+                status_code=problem.status,
+                details={"mrn_hash": mrn_digest(problem.refused_mrn), "source": "cds-hooks"},
+            )
         return render(
             request,
             "interop/launch_problem.html",

@@ -90,6 +90,11 @@ LEVEL_ROW_UNKNOWN = "This level row is not part of the referral any more; reload
 ALLERGIES_NONE_TICKED = "Tick the allergies, or answer “None known”."
 ALLERGIES_CONTRADICTION = "Allergies are ticked: answer “Yes, allergic to” or untick them."
 MRN_TAKEN = "A patient with this MRN is already registered in this clinic."
+# Said when another physician holds the MRN: the same whoever it is, and it names a way on.
+MRN_UNAVAILABLE = _(
+    "This MRN cannot be registered by you. If a colleague already follows this patient in "
+    "VPSelect, ask an administrator to give you access to the patient's record."
+)
 FRACTURE_DATE_NEEDED = (
     "Give the fracture date: without it an old healed fracture (more than a year) cannot be "
     "judged, and the recommendation stays incomplete."
@@ -318,10 +323,13 @@ class PatientForm(BootstrapFormMixin, forms.ModelForm):
         fields = ["mrn", "given_name", "family_name", "date_of_birth", "sex"]
         field_classes = {"date_of_birth": DateTextField}
 
-    def __init__(self, *args, clinic, today: date, **kwargs) -> None:
+    def __init__(self, *args, clinic, today: date, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.clinic = clinic
         self.today = today
+        self.user = user
+        # The MRN typed when it belongs to another physician's patient (audited by the view).
+        self.refused_mrn: str | None = None
         self.fields["sex"].choices = [("", "Choose…"), *self.fields["sex"].choices[1:]]
         self._style_widgets()
 
@@ -330,9 +338,13 @@ class PatientForm(BootstrapFormMixin, forms.ModelForm):
         others = Patient.objects.filter(clinic=self.clinic, mrn=mrn)
         if self.instance.pk is not None:
             others = others.exclude(pk=self.instance.pk)
-        if others.exists():
+        holders = set(others.values_list("created_by_id", flat=True))
+        if not holders:
+            return mrn
+        if self.user is not None and self.user.pk in holders:
             raise ValidationError(MRN_TAKEN, code="unique")
-        return mrn
+        self.refused_mrn = mrn
+        raise ValidationError(MRN_UNAVAILABLE, code="unavailable")
 
     def clean_date_of_birth(self) -> date:
         date_of_birth = self.cleaned_data["date_of_birth"]

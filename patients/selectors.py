@@ -5,7 +5,7 @@ Object-level permission lives here: a physician sees only their own patients and
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
@@ -24,6 +24,9 @@ from .models import Allergy, Etiology, Patient, RadicularCause, Referral, Target
 from .questions import level_questions, referral_questions
 
 MAX_SEARCH_TERMS = 5
+# Tries at registering an MRN another physician holds, per user and window, before 429.
+MRN_REFUSAL_LIMIT = 5
+MRN_REFUSAL_WINDOW = timedelta(hours=1)
 REFERRAL_LIST_COLUMNS = (
     "id",
     "status",
@@ -103,10 +106,10 @@ def referral_list(*, user, search: str = "", status: str = "") -> QuerySet[Refer
 
 def referral_list_values(referrals: QuerySet[Referral]) -> list[dict]:
     """The columns a row of "My referrals" shows, for (a page of) `referral_list`, as dicts:
-    `id`, `status`, `recommendation`, `flagged`, `updated_at`, `family_name`, `given_name`,
-    `mrn` and `level_labels` (the labels in the referral's order). One query, and no model
-    instances: building a deferred Referral and its Patient per row cost more than the
-    values in them."""
+    `id`, `patient_id` (for the audit trail), `status`, `recommendation`, `flagged`,
+    `updated_at`, `family_name`, `given_name`, `mrn` and `level_labels` (the labels in the
+    referral's order). One query, and no model instances: building a deferred Referral and
+    its Patient per row cost more than the values in them."""
     fields = {
         "family_name": F("patient__family_name"),
         "given_name": F("patient__given_name"),
@@ -116,6 +119,7 @@ def referral_list_values(referrals: QuerySet[Referral]) -> list[dict]:
     values = list(
         referrals.values(
             "id",
+            "patient_id",
             "status",
             "recommendation",
             "flagged",
@@ -165,6 +169,23 @@ def patient_list(*, user, search: str = "") -> QuerySet[Patient]:
     if search:
         patients = patients.filter(_search_filter(search))
     return patients.order_by("family_name", "given_name", "id")
+
+
+def may_edit_identification(*, user, patient: Patient) -> bool:
+    """Only the physician who registered the patient, or an administrator, changes the name,
+    MRN and birth date: another physician who sees the patient may not rewrite who it is."""
+    return _sees_everything(user) or patient.created_by_id == user.pk
+
+
+def mrn_refusals_recent(*, user, now) -> int:
+    """How many MRNs of other physicians' patients the user tried in the last window."""
+    from audit.models import AuditEvent
+
+    return AuditEvent.objects.filter(
+        user=user,
+        action=AuditEvent.Action.MRN_REFUSED,
+        occurred_at__gte=now - MRN_REFUSAL_WINDOW,
+    ).count()
 
 
 def patient_for_physician(*, user, pk: int) -> Patient:

@@ -4,8 +4,10 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from eligibility.engine import CaseValidationError, FieldError
 from eligibility.models import Evaluation
@@ -13,6 +15,7 @@ from eligibility.services import evaluation_record
 from reviews.services import submission_notify
 
 from .models import Clinic, Patient, Referral, TargetLevel
+from .selectors import may_edit_identification
 
 REFERRAL_NOT_SUBMITTABLE = (
     "Only a draft or a referral with an information request can be submitted."
@@ -24,6 +27,10 @@ REFERRAL_NOT_EDITABLE = (
 LEVEL_ALREADY_LISTED = "{level} is already a level of this referral; this row was not saved."
 LEVEL_MISSING = "The row names no level; it was not saved."
 LEVEL_CHANGE_REFUSED = "{level} is held by another row; this row stays {kept}."
+IDENTIFICATION_NOT_YOURS = _(
+    "Only the physician who registered this patient, or an administrator, can change their "
+    "name, MRN or birth date."
+)
 MRN_ALREADY_REGISTERED = "A patient with this MRN is already registered in this clinic."
 
 # Answers of a referral that `referral_save_draft` and `referral_save_and_submit` may write.
@@ -109,8 +116,13 @@ def patient_create(*, by, clinic: Clinic | None = None, **fields) -> Patient:
 
 @transaction.atomic
 def patient_update(*, patient: Patient, by, **fields) -> Patient:
-    """Change the patient's identification; only fields that differ are written."""
+    """Change the patient's identification; only fields that differ are written.
+
+    Raises PermissionDenied unless `by` registered the patient or is an administrator.
+    """
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if not may_edit_identification(user=by, patient=patient):
+        raise PermissionDenied(IDENTIFICATION_NOT_YOURS)
     changed = [name for name, value in fields.items() if getattr(patient, name) != value]
     if not changed:
         return patient

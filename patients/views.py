@@ -10,7 +10,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
@@ -20,10 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.middleware import SESSION_LAST_ACTIVITY_KEY
-from accounts.mixins import require_role
+from accounts.mixins import require_clinician, require_role
 from accounts.roles import Role
 from audit.models import AuditEvent
-from audit.services import audit_note
+from audit.services import audit_note, audit_record, mrn_digest
 from eligibility.engine import CaseValidationError
 from vpselect.reversing import url_of
 
@@ -73,6 +73,17 @@ def physician_required(view):
     return wrapper
 
 
+def clinician_required(view):
+    """Refuse (403) anyone but members of the physicians' group: intake is a clinical write."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        require_clinician(request.user, Role.PHYSICIAN)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def today():
     """The clinic's date today: the reference date of validation and evaluation."""
     return timezone.localdate()
@@ -93,6 +104,15 @@ def _search(request) -> SearchForm:
     return form
 
 
+def _audit_list(request, search: SearchForm, patient_ids: list[int]) -> None:
+    """Name in the trail the patients a list page showed (ids only: never the search terms)."""
+    audit_note(
+        request,
+        patient_ids=sorted(set(patient_ids)),
+        searched=bool(search.cleaned_data.get("q")),
+    )
+
+
 def _page(request, items, search: SearchForm):
     return Paginator(items, PAGE_SIZE).get_page(search.cleaned_data.get("page") or 1)
 
@@ -108,7 +128,9 @@ def referral_list(request):
         status=search.cleaned_data.get("status") or "",
     )
     page = _page(request, referrals, search)
-    context = {"search": search, "page": page, "rows": _referral_rows(page.object_list)}
+    rows = _referral_rows(page.object_list)
+    _audit_list(request, search, [row["patient_id"] for row in rows])
+    context = {"search": search, "page": page, "rows": rows}
     if request.htmx:
         return render(request, "patients/_referral_results.html", context)
     return render(request, "patients/referral_list.html", context)
@@ -129,6 +151,7 @@ def _referral_rows(referrals) -> list[dict]:
         rows.append(
             {
                 "pk": pk,
+                "patient_id": referral["patient_id"],
                 "url": detail_url(pk),
                 "family_name": referral["family_name"],
                 "given_name": referral["given_name"],
@@ -179,6 +202,7 @@ def patient_list(request):
     search = _search(request)
     patients = selectors.patient_list(user=request.user, search=search.cleaned_data.get("q") or "")
     page = _page(request, patients, search)
+    _audit_list(request, search, [patient.pk for patient in page.object_list])
     context = {"search": search, "page": page, "rows": _patient_rows(page.object_list)}
     if request.htmx:
         return render(request, "patients/_patient_results.html", context)
@@ -188,12 +212,14 @@ def patient_list(request):
 # --- Patients ---------------------------------------------------------------------------------
 
 
-@physician_required
+@clinician_required
 @require_http_methods(["GET", "POST"])
 def patient_create(request):
     """Register a patient, then go on to their first referral."""
+    if refused := _mrn_tries_exhausted(request):
+        return refused
     clinic = services.default_clinic()
-    form = PatientForm(request.POST or None, clinic=clinic, today=today())
+    form = PatientForm(request.POST or None, clinic=clinic, today=today(), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             patient = services.patient_create(by=request.user, clinic=clinic, **form.cleaned_data)
@@ -203,17 +229,50 @@ def patient_create(request):
             audit_note(request, patient, action=AuditEvent.Action.CREATE)
             messages.success(request, "Patient registered.")
             return redirect("patients:referral-create", patient.pk)
+    _audit_refused_mrn(request, form)
     status = 400 if form.is_bound else 200
     return render(request, "patients/patient_form.html", {"form": form}, status=status)
+
+
+def _mrn_tries_exhausted(request):
+    """429 once the user has tried too many MRNs of other physicians' patients lately."""
+    if request.method != "POST":
+        return None
+    tries = selectors.mrn_refusals_recent(user=request.user, now=timezone.now())
+    if tries < selectors.MRN_REFUSAL_LIMIT:
+        return None
+    return render(request, "patients/mrn_tries_exhausted.html", status=429)
+
+
+def _audit_refused_mrn(request, form: PatientForm) -> None:
+    if form.refused_mrn is not None:
+        audit_record(
+            action=AuditEvent.Action.MRN_REFUSED,
+            outcome=AuditEvent.Outcome.DENIED,
+            user=request.user,
+            request=request,
+            status_code=400,
+            details={"mrn_hash": mrn_digest(form.refused_mrn)},
+        )
 
 
 @physician_required
 @require_http_methods(["GET", "POST"])
 def patient_update(request, pk: int):
-    """Correct a patient's identification."""
+    """Correct a patient's identification (the registering physician or an administrator)."""
     patient = selectors.patient_for_physician(user=request.user, pk=pk)
     audit_note(request, patient)
-    form = PatientForm(request.POST or None, instance=patient, clinic=patient.clinic, today=today())
+    if not selectors.may_edit_identification(user=request.user, patient=patient):
+        raise PermissionDenied(services.IDENTIFICATION_NOT_YOURS)
+    if refused := _mrn_tries_exhausted(request):
+        return refused
+    form = PatientForm(
+        request.POST or None,
+        instance=patient,
+        clinic=patient.clinic,
+        today=today(),
+        user=patient.created_by,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.patient_update(patient=patient, by=request.user, **form.cleaned_data)
@@ -222,6 +281,7 @@ def patient_update(request, pk: int):
         else:
             messages.success(request, "Patient updated.")
             return redirect(patient)
+    _audit_refused_mrn(request, form)
     status = 400 if form.is_bound else 200
     context = {"form": form, "patient": patient}
     return render(request, "patients/patient_form.html", context, status=status)
@@ -265,7 +325,7 @@ def _detail_context(referral: Referral) -> dict:
     }
 
 
-@physician_required
+@clinician_required
 @require_http_methods(["GET", "POST"])
 def referral_create(request, patient_pk: int):
     """The intake form for a new referral of the patient."""
@@ -274,7 +334,7 @@ def referral_create(request, patient_pk: int):
     return _intake(request, patient=patient, referral=None)
 
 
-@physician_required
+@clinician_required
 @require_http_methods(["GET", "POST"])
 def referral_edit(request, pk: int):
     """The intake form of a draft, or of a referral the radiologist asked about."""
@@ -288,7 +348,7 @@ def referral_edit(request, pk: int):
     return _intake(request, patient=referral.patient, referral=referral)
 
 
-@physician_required
+@clinician_required
 @require_POST
 def referral_live_new(request, patient_pk: int):
     """The findings panel for the posted, unsaved intake of a new referral."""
@@ -297,7 +357,7 @@ def referral_live_new(request, patient_pk: int):
     return _live(request, patient=patient, referral=None)
 
 
-@physician_required
+@clinician_required
 @require_POST
 def referral_live(request, pk: int):
     """The findings panel for the posted, unsaved intake of a referral."""
@@ -331,7 +391,7 @@ def level_form(request):
     return render(request, "patients/_level_added.html", context)
 
 
-@physician_required
+@clinician_required
 @require_POST
 def referral_autosave_new(request, patient_pk: int):
     """Autosave a new referral's intake as a draft (created by the first autosave)."""
@@ -340,7 +400,7 @@ def referral_autosave_new(request, patient_pk: int):
     return _autosave(request, patient=patient, referral=None)
 
 
-@physician_required
+@clinician_required
 @require_POST
 def referral_autosave(request, pk: int):
     """Autosave a referral's intake as a draft: every valid answer, as "Save draft" does."""

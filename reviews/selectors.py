@@ -34,7 +34,7 @@ class WorklistFilters:
 
 # The columns a worklist row shows (see reviews.views.worklist_rows), by the names the rows
 # read them: not the referral's answers, the users' password hashes or the evaluation's case.
-WORKLIST_ROW_COLUMNS = ("id", "status", "recommendation", "flagged", "submitted_at")
+WORKLIST_ROW_COLUMNS = ("id", "patient_id", "status", "recommendation", "flagged", "submitted_at")
 WORKLIST_ROW_RELATED = {
     "family_name": "patient__family_name",
     "given_name": "patient__given_name",

@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.timezone import template_localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.mixins import require_role
-from accounts.roles import Role
+from accounts.mixins import require_clinician, require_role
+from accounts.roles import Role, is_clinician
 from audit.services import audit_note
 from eligibility.selectors import open_impact
 from patients.models import REFERRAL_STATUS_LABELS, Referral
@@ -108,10 +108,17 @@ def worklist(request):
     )
     page = paginator.get_page(form.cleaned_data.get("page") if valid else 1)
     now = timezone.now()
+    values = list(selectors.worklist_values(page.object_list))
+    # The trail names the patients the page showed (ids only, never the search terms).
+    audit_note(
+        request,
+        patient_ids=sorted({row["patient_id"] for row in values}),
+        searched=bool(valid and form.cleaned_data.get("search")),
+    )
     context = {
         "form": form,
         "page": page,
-        "rows": worklist_rows(selectors.worklist_values(page.object_list), now=now),
+        "rows": worklist_rows(values, now=now),
         "now": now,
     }
     status = 400 if form.is_bound and not valid else 200
@@ -147,9 +154,18 @@ def _review_page(
         and referral.assigned_radiologist_id == request.user.pk
         and not (current and current.pending_countersignature)
     )
-    needs_form = form is None and may_decide and evaluation is not None
+    unclaimed = (
+        referral.status in {Referral.Status.SUBMITTED, Referral.Status.UNDER_REVIEW}
+        and referral.assigned_radiologist_id is None
+    )
+    # An administrator may read the page; only a member of the radiologists' group acts on it.
+    clinician = is_clinician(request.user, Role.RADIOLOGIST)
+    needs_form = form is None and may_decide and evaluation is not None and clinician
     needs_correction_form = (
-        correction_form is None and correctable(referral, current) and evaluation is not None
+        correction_form is None
+        and correctable(referral, current)
+        and evaluation is not None
+        and clinician
     )
     # The reason codes are read only for a form the page shows.
     reason_codes = (
@@ -181,8 +197,9 @@ def _review_page(
         "form": form,
         "correction_form": correction_form,
         "countersign_form": countersign_form or CountersignForm(),
-        "may_claim": referral.status in {Referral.Status.SUBMITTED, Referral.Status.UNDER_REVIEW}
-        and referral.assigned_radiologist_id is None,
+        "may_claim": clinician and unclaimed,
+        "unclaimed": unclaimed,
+        "is_clinician": clinician,
         "ruleset_impact": open_impact(referral.pk),
     }
     return render(request, "reviews/review.html", context, status=status)
@@ -200,7 +217,7 @@ def review(request, referral_id: int):
 @require_POST
 def claim(request, referral_id: int):
     """ "Start review": assign the referral to the radiologist."""
-    require_role(request.user, Role.RADIOLOGIST)
+    require_clinician(request.user, Role.RADIOLOGIST)
     referral = _review_referral(referral_id)
     audit_note(request, referral)
     try:
@@ -213,7 +230,7 @@ def claim(request, referral_id: int):
 @require_POST
 def decide(request, referral_id: int):
     """Record a decision (or, with `correction-` fields, a correction of the current one)."""
-    require_role(request.user, Role.RADIOLOGIST)
+    require_clinician(request.user, Role.RADIOLOGIST)
     try:
         referral = selectors.decision_referral(referral_id)
     except Referral.DoesNotExist as exc:
@@ -277,7 +294,7 @@ def _page_with_form(request, referral, form, *, status):
 @require_POST
 def countersign(request, decision_id: int):
     """A second radiologist countersigns an override so that it takes effect."""
-    require_role(request.user, Role.RADIOLOGIST)
+    require_clinician(request.user, Role.RADIOLOGIST)
     decision = get_object_or_404(ReviewDecision.objects.select_related("referral"), pk=decision_id)
     audit_note(request, decision)
     form = CountersignForm(request.POST)

@@ -2,7 +2,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 # Paths anonymous users may reach, and API paths that answer 401 JSON instead of redirecting.
-PUBLIC_NAMES = {"login", "healthz"}
+PUBLIC_NAMES = {"login", "healthz", "readyz"}
 API_PREFIXES = ("api/", "cds-services")
 
 
@@ -57,29 +57,70 @@ def test_login_page_is_public(client):
     assert b"Log in to VPSelect" in response.content
 
 
+@pytest.fixture
+def readiness():
+    from vpselect.views import readiness
+
+    readiness.forget()
+    yield readiness
+    readiness.forget()
+
+
 @pytest.mark.django_db
-def test_healthz_reports_ok_when_database_and_redis_answer(client):
-    response = client.get("/healthz")
+def test_healthz_answers_without_the_database_or_the_broker(
+    client, settings, django_assert_num_queries
+):
+    """Issue 17, finding 8: liveness has no dependencies, so an outage cannot tie it up."""
+    from eligibility.conf import get_thresholds
+    from eligibility.engine.version import ruleset_version
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response["X-VPSelect-Ruleset"] == ruleset_version(get_thresholds())
+
+
+@pytest.mark.django_db
+def test_readyz_reports_ok_when_database_and_redis_answer(client, readiness):
+    response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+    assert response["X-VPSelect-Ruleset"]
 
 
 @pytest.mark.django_db
-def test_healthz_reports_503_naming_the_broker_when_it_is_down(client, settings):
+def test_readyz_reports_503_naming_the_broker_when_it_is_down(client, settings, readiness):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    response = client.get("/healthz")
+    response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "ok", "broker": "down"}
 
 
 @pytest.mark.django_db
-def test_healthz_reports_503_naming_the_database_when_it_is_down(client, monkeypatch):
+def test_readyz_reports_503_naming_the_database_when_it_is_down(client, monkeypatch, readiness):
     from vpselect import views
 
     monkeypatch.setattr(views, "_database_ok", lambda: False)
-    response = client.get("/healthz")
+    response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["database"] == "down"
+
+
+@pytest.mark.django_db
+def test_readyz_probes_a_hung_broker_once_per_window_not_once_per_call(
+    client, settings, readiness, hung_broker, monkeypatch
+):
+    settings.CELERY_BROKER_URL = hung_broker
+    clock = [1000.0]
+    monkeypatch.setattr(readiness, "now", lambda: clock[0])
+    answers = [client.get("/readyz").status_code for _ in range(12)]
+    assert answers == [503] * 12
+    assert readiness.probes == 1
+    clock[0] += 6  # past the window: probed again
+    assert client.get("/readyz").status_code == 503
+    assert readiness.probes == 2
 
 
 @pytest.mark.django_db

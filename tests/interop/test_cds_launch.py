@@ -186,3 +186,35 @@ def test_launch_of_an_order_without_levels_makes_a_draft_to_complete(
     referral = Referral.objects.get()
     assert referral.levels.count() == 0
     assert referral.systemic_infection is False
+
+
+# --- Issue 17, findings 3 and 6: a launch never hands over another physician's patient ---------
+
+
+@pytest.mark.django_db
+def test_a_launch_for_another_physicians_patient_refuses_neutrally_and_audits_a_hashed_mrn(
+    client, physician, make_user, launch_card
+):
+    from interop.services import LAUNCH_PATIENT_NOT_SHARED
+
+    other = make_user(Role.PHYSICIAN, username="dr-other")
+    theirs = patient_create(
+        by=other,
+        mrn="EHR-1288992",
+        given_name="Peter",
+        family_name="Chalmers",
+        date_of_birth=date(1946, 3, 14),
+        sex="female",
+    )
+    client.force_login(physician)
+    response = client.get(_launch_path(launch_card()))
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert escape(LAUNCH_PATIENT_NOT_SHARED) in page
+    assert "already registered" not in page
+    assert not Referral.objects.exists()
+    assert client.get(reverse("patients:patient-detail", args=[theirs.pk])).status_code == 404
+    refused = AuditEvent.objects.get(action="mrn_refused")
+    assert refused.user == physician and len(refused.details["mrn_hash"]) == 64
+    assert "EHR-1288992" not in str(refused.details)

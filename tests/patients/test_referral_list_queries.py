@@ -79,6 +79,7 @@ def test_row_values_bring_the_labels_the_separate_query_reads(physician, make_pa
         referral = listed[row["id"]]
         assert row == {
             "id": referral.pk,
+            "patient_id": referral.patient_id,
             "status": referral.status,
             "recommendation": referral.recommendation,
             "flagged": referral.flagged,

@@ -21,7 +21,9 @@ if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
 # https://docs.djangoproject.com/en/5.2/ref/settings/#debug
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-development-key-change-me-0123456789")
+# The development default is public: production refuses it (settings/production.py).
+DEVELOPMENT_SECRET_KEY = "insecure-local-development-key-change-me-0123456789"  # noqa: S105
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 # Old keys still accepted while rotating (docs/security.md).
 SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
@@ -116,6 +118,13 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("VPSELECT_LOGIN_FAILURE_LIMIT", default=10)
+# Reverse proxies in front of VPSelect that append to X-Forwarded-For (0: none, the header is
+# ignored). The client address axes locks out and the audit trail records both come from it
+# (vpselect/clientip.py); behind a proxy, leaving it at 0 would lock everyone out together.
+VPSELECT_TRUSTED_PROXY_COUNT = env.int("VPSELECT_TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "vpselect.clientip.client_ip"
+# Failed logins from one address, any usernames, within the cool-off, before it gets 429.
+VPSELECT_LOGIN_IP_FAILURE_LIMIT = env.int("VPSELECT_LOGIN_IP_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HTTP_RESPONSE_CODE = 429
@@ -270,6 +279,11 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
     "reviews-outbox-republish": {"task": "reviews.outbox_republish", "schedule": 60.0},
     # Daily, early: mark follow-ups due / overdue and e-mail the reminders (outcomes.tasks).
+    # Hourly: the MRN, names and answers of expired CDS launch links are erased (interop).
+    "interop-purge-expired-launches": {
+        "task": "interop.purge_expired_launches",
+        "schedule": 60.0 * 60,
+    },
     "outcomes-mark-follow-ups": {
         "task": "outcomes.mark_follow_ups",
         "schedule": crontab(hour=6, minute=15),
