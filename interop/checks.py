@@ -28,3 +28,21 @@ def check_cds_hooks_settings(app_configs=None, **kwargs) -> list:
             )
         )
     return problems
+
+
+@register()
+def check_cds_clients_file(app_configs=None, **kwargs) -> list:
+    """The VPSELECT_CDS_CLIENTS file, when set, must be readable and describe trusted clients."""
+    from .cds_clients import ClientRegistryError, trusted_clients
+
+    try:
+        trusted_clients()
+    except ClientRegistryError as error:
+        return [
+            Error(
+                f"VPSELECT_CDS_CLIENTS: {error}",
+                hint="See docs/api.md, 'Registering an EHR'.",
+                id="interop.E002",
+            )
+        ]
+    return []

@@ -64,3 +64,10 @@ def test_docker_compose_runs_web_and_worker_after_healthy_db_and_redis():
     for name in ("web", "worker"):
         assert "media:/app/media" in services[name]["volumes"], name
         assert services[name]["environment"]["DJANGO_MEDIA_ROOT"] == "/app/media"
+
+
+def test_production_settings_refuse_the_development_cds_shared_secret():
+    env = {**PRODUCTION_ENV, "VPSELECT_CDS_HOOKS_TOKEN": "a-shared-secret-0123456789abcdef0123"}
+    result = run_manage("check", env_extra=env)
+    assert result.returncode != 0
+    assert "VPSELECT_CDS_HOOKS_TOKEN is for development only" in result.stderr

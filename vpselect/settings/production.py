@@ -9,6 +9,13 @@ for _name in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"):
     if not env(_name, default=""):
         raise ImproperlyConfigured(f"Set the {_name} environment variable for production.")
 
+# A shared secret is no way for an EHR to authenticate: production takes signed JWTs only.
+if env("VPSELECT_CDS_HOOKS_TOKEN", default=""):
+    raise ImproperlyConfigured(
+        "VPSELECT_CDS_HOOKS_TOKEN is for development only; register the EHR in "
+        "VPSELECT_CDS_CLIENTS (docs/api.md) and unset it."
+    )
+
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
