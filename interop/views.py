@@ -235,7 +235,7 @@ def cds_feedback(request: HttpRequest, client: CdsClient) -> HttpResponse:
     try:
         recorded = services.cds_feedback_record(items=feedback.feedback)
     except services.FeedbackError as error:
-        return _outcome(400, error.message, error.field)
+        return _outcome(404, error.message, error.field, code="not-found")
     return JsonResponse({"recorded": len(recorded)})
 
 

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import gettext as _
 from django.views.csrf import csrf_failure as html_csrf_failure
+from django.views.defaults import bad_request as html_bad_request
 
 API_PREFIX = "/api/"
 CDS_PREFIX = "/cds-services"
@@ -22,6 +23,12 @@ def json_error(request, status: int, message: str, *, code: str) -> JsonResponse
     if request.path.startswith(API_PREFIX):
         return JsonResponse({"errors": [{"field": "", "message": message}]}, status=status)
     return None
+
+
+def bad_request(request, exception=None):
+    return json_error(request, 400, _("Bad request."), code="invalid") or html_bad_request(
+        request, exception
+    )
 
 
 def permission_denied(request, exception=None):

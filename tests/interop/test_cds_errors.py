@@ -88,3 +88,51 @@ def test_a_server_error_on_an_api_path_is_json(rf):
     assert json.loads(response.content)["resourceType"] == "OperationOutcome"
     response = server_error(rf.get("/api/evaluate"))
     assert json.loads(response.content)["errors"][0]["message"] == "Internal error."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("where", ["context extension", "prefetch"])
+def test_nul_anywhere_in_a_cds_request_is_refused_with_400(post_hook, hook_body, where):
+    body = hook_body("order-sign-eligible.json")
+    if where == "prefetch":
+        body["prefetch"]["patient"]["name"][0]["family"] = "Love\x00lace"
+    else:
+        body["context"]["com.example.extension"] = {"note": "a\x00b"}
+    response = post_hook(body)
+    assert response.status_code == 400
+    assert "NUL" in response.json()["issue"][0]["details"]["text"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "entry",
+    ["not an object", {"resource": "text"}, {"resource": None}, {"resource": {"id": "x"}}],
+)
+def test_a_draft_orders_entry_that_is_not_a_resource_is_refused_with_400(
+    post_hook, hook_body, entry
+):
+    body = hook_body("order-sign-eligible.json")
+    body["context"]["draftOrders"]["entry"].append(entry)
+    response = post_hook(body)
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"][0].startswith("context.draftOrders.entry[")
+
+
+@pytest.mark.django_db
+def test_a_broken_form_body_on_the_api_is_a_json_415_not_a_parse_error(client, physician):
+    client.force_login(physician)
+    response = client.post(
+        "/api/evaluate",
+        data=b"--x\r\nbroken",
+        content_type="multipart/form-data; boundary=x",
+    )
+    assert response.status_code == 415
+    assert response.json()["errors"][0]["field"] == ""
+
+
+def test_a_bad_request_on_an_api_path_is_json(rf):
+    from vpselect.errors import bad_request
+
+    response = bad_request(rf.get("/api/evaluate"))
+    assert response.status_code == 400
+    assert json.loads(response.content)["errors"][0]["message"] == "Bad request."
