@@ -39,14 +39,13 @@ def evaluate_case(request: HttpRequest) -> HttpResponse:
         return response
     if not request.user.is_authenticated:
         return _error(401, AUTHENTICATION_REQUIRED)
-    # Before the CSRF check, which would parse a form body (and fail on a broken one).
-    if request.content_type != "application/json":
-        return _error(415, UNSUPPORTED_MEDIA_TYPE)
     return _evaluate_checked(request)
 
 
 @csrf_protect
 def _evaluate_checked(request: HttpRequest) -> HttpResponse:
+    if request.content_type != "application/json":
+        return _error(415, UNSUPPORTED_MEDIA_TYPE)
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

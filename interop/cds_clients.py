@@ -24,7 +24,6 @@ JWKS_MAX_BYTES = 256 * 1024
 JWKS_CACHE_SECONDS = 60 * 60
 # A kid we do not know may be a rotated key: fetch the set again, but not more often than this.
 JWKS_REFRESH_SECONDS = 60
-_URL_PATTERN = r"^https?://\S+$"
 
 
 class ClientRegistryError(Exception):

@@ -119,15 +119,20 @@ def test_a_draft_orders_entry_that_is_not_a_resource_is_refused_with_400(
 
 
 @pytest.mark.django_db
-def test_a_broken_form_body_on_the_api_is_a_json_415_not_a_parse_error(client, physician):
+def test_a_broken_form_body_on_the_api_is_a_json_400(physician):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
     client.force_login(physician)
+    client.cookies["csrftoken"] = "a" * 32
     response = client.post(
         "/api/evaluate",
         data=b"--x\r\nbroken",
-        content_type="multipart/form-data; boundary=x",
+        content_type="multipart/form-data",  # no boundary: the form cannot be parsed
+        headers={"X-CSRFToken": "a" * 32},
     )
-    assert response.status_code == 415
-    assert response.json()["errors"][0]["field"] == ""
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "Bad request."
 
 
 def test_a_bad_request_on_an_api_path_is_json(rf):
