@@ -236,6 +236,7 @@ def cds_feedback(request: HttpRequest, client: CdsClient) -> HttpResponse:
         recorded = services.cds_feedback_record(items=feedback.feedback)
     except services.FeedbackError as error:
         return _outcome(404, error.message, error.field, code="not-found")
+    audit_note(request, cds_feedback=[item.pk for item in recorded])
     return JsonResponse({"recorded": len(recorded)})
 
 

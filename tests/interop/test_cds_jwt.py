@@ -99,6 +99,9 @@ def test_discovery_and_feedback_take_a_token_whose_aud_is_their_own_url(client, 
     response = _post(client, feedback, {"feedback": [item]}, sandbox.authorization(feedback))
     assert response.status_code == 200, response.content
     assert response.json() == {"recorded": 1}
+    event = AuditEvent.objects.get(path=feedback)
+    assert (event.status_code, event.details["client"]) == (200, sandbox.iss)
+    assert len(event.details["cds_feedback"]) == 1
 
 
 @pytest.mark.django_db
