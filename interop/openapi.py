@@ -104,6 +104,9 @@ def _hook_request_schemas(components: dict[str, dict]) -> dict[str, dict]:
         components[context] = schema
     hook_request = {
         "description": f"A CDS Hooks request for one of the hooks {', '.join(HOOKS)}.",
+        "type": "object",
+        "required": ["hook"],
+        "properties": {"hook": {"enum": list(HOOKS)}},
         "oneOf": [{"$ref": _REF + name} for name in variants],
     }
     return {**components, **variants, "HookRequest": hook_request}

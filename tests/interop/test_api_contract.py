@@ -88,7 +88,11 @@ def test_schemathesis_finds_no_failure_on_any_operation(contract_env, tmp_path):
     )
     output = result.stdout + result.stderr
     # Schemathesis's summary (shown with pytest -s): test cases, then the closing line.
-    summary = [line for line in output.splitlines() if re.search(r"\d+ (generated|passed)", line)]
+    summary = [
+        line
+        for line in output.splitlines()
+        if re.search(r"\d+ (generated|passed)|^=+ .* in [\d.]+s =+$", line)
+    ]
     print("\n".join(summary))
     assert result.returncode == 0, output[-20000:]
     operations = sum(len(item) for item in openapi_document()["paths"].values())
