@@ -88,6 +88,8 @@ class AuditMiddleware:
         response["X-Request-ID"] = request.request_id
         if request.path.startswith(_SKIPPED_PREFIXES):
             return response
+        if getattr(request, "audit_recorded", False):
+            return response  # the view wrote its own event (the CDS Hooks endpoints do)
         user = getattr(request, "user", None)
         authenticated = user is not None and user.is_authenticated
         if not authenticated and response.status_code not in (401, 403):

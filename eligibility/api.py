@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from .conf import get_thresholds
 from .engine import CaseValidationError, evaluate, parse_case_json, result_to_json
@@ -25,9 +26,11 @@ def _error(status: int, message: str) -> JsonResponse:
     return _errors(status, [{"field": "", "message": message}])
 
 
-# Not the login redirect of LoginRequiredMiddleware: a JSON client gets a JSON 401. CSRF
-# protection stays on (the session-authenticated intake form sends the token header).
+# Not the login redirect of LoginRequiredMiddleware, nor the CSRF middleware's 403: an
+# anonymous JSON client gets a JSON 401 first. A logged-in caller then passes the CSRF check
+# (the session-authenticated intake form sends the token header).
 @login_not_required
+@csrf_exempt
 def evaluate_case(request: HttpRequest) -> HttpResponse:
     """Evaluate the posted case: 200 with the result JSON, or 4xx with field errors."""
     if request.method != "POST":
@@ -36,6 +39,11 @@ def evaluate_case(request: HttpRequest) -> HttpResponse:
         return response
     if not request.user.is_authenticated:
         return _error(401, AUTHENTICATION_REQUIRED)
+    return _evaluate_checked(request)
+
+
+@csrf_protect
+def _evaluate_checked(request: HttpRequest) -> HttpResponse:
     if request.content_type != "application/json":
         return _error(415, UNSUPPORTED_MEDIA_TYPE)
     try:

@@ -47,6 +47,7 @@ MALFORMED_JSON = "The body is not a JSON object."
 UNSUPPORTED_HOOK = "This service answers the order-select and order-sign hooks only."
 DRAFT_ORDERS_NOT_BUNDLE = "draftOrders must be a FHIR Bundle."
 DRAFT_ORDER_INVALID = "The draft ServiceRequest is not a valid FHIR R4 resource."
+DRAFT_ENTRY_INVALID = "A Bundle entry must be an object whose resource has a resourceType."
 DRAFT_ORDER_OTHER_PATIENT = "The draft order is for another patient than context.patientId."
 
 _PATIENT_ID = "{{context.patientId}}"
@@ -163,8 +164,14 @@ def vertebroplasty_orders(hook: str, context: OrderSignContext) -> list[ServiceR
     selections = set(context.selections) if isinstance(context, OrderSelectContext) else None
     orders = []
     for index, entry in enumerate(entries):
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(resource, dict) or resource.get("resourceType") != "ServiceRequest":
+        if not isinstance(entry, dict):
+            raise HookRequestError(f"context.draftOrders.entry[{index}]", DRAFT_ENTRY_INVALID)
+        if "resource" not in entry:
+            continue  # FHIR allows an entry without a resource
+        resource = entry["resource"]
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            raise HookRequestError(f"context.draftOrders.entry[{index}]", DRAFT_ENTRY_INVALID)
+        if resource["resourceType"] != "ServiceRequest":
             continue
         if selections is not None and (
             not resource.get("id")

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.conf import settings
 
 from . import cds_models
-from .cds import PREFETCH, SERVICE_ID
+from .cds import HOOKS, PREFETCH, SERVICE_ID
 from .fhir_export import FHIR_JSON
 
 CASE_SCHEMA_PATH = Path(settings.BASE_DIR) / "eligibility" / "case.schema.json"
@@ -42,7 +42,74 @@ def case_schemas() -> dict[str, dict]:
     components = {"Case": _rewrite_refs(schema, mapping)}
     for name, definition in definitions.items():
         components[names[name]] = _rewrite_refs(definition, mapping)
+    # The contract's pattern admits 2026-02-30; the service refuses it: say it is a date.
+    components["CaseDate"] = {**components["CaseDate"], "format": "date"}
     return components
+
+
+_NO_NUL = "^[^\\u0000]*$"
+_BUNDLE_OF_DRAFT_ORDERS = {
+    "type": "object",
+    "description": "A FHIR Bundle of the draft orders (ServiceRequest resources are read).",
+    "required": ["resourceType"],
+    "properties": {
+        "resourceType": {"const": "Bundle"},
+        "entry": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "resource": {
+                        "type": "object",
+                        "required": ["resourceType"],
+                        "properties": {"resourceType": {"type": "string"}},
+                    }
+                },
+            },
+        },
+    },
+}
+
+
+def _refuse_nul(node):
+    """Strings the service reads may not hold NUL (PostgreSQL cannot store it): say so."""
+    if isinstance(node, dict):
+        node = {key: _refuse_nul(value) for key, value in node.items()}
+        if node.get("type") == "string" and "pattern" not in node and "format" not in node:
+            node["pattern"] = _NO_NUL
+        return node
+    if isinstance(node, list):
+        return [_refuse_nul(item) for item in node]
+    return node
+
+
+def _hook_request_schemas(components: dict[str, dict]) -> dict[str, dict]:
+    """One request schema per hook, so `hook` is an enum and `context` fits the hook."""
+    base = components.pop("HookRequest")
+    variants = {}
+    for hook in HOOKS:
+        context = "OrderSelectContext" if hook == "order-select" else "OrderSignContext"
+        name = "OrderSelectRequest" if hook == "order-select" else "OrderSignRequest"
+        variant = copy.deepcopy(base)
+        variant["title"] = name
+        variant["properties"]["hook"] = {"const": hook}
+        variant["properties"]["context"] = {"$ref": _REF + context}
+        variants[name] = variant
+    for context, model in (
+        ("OrderSelectContext", cds_models.OrderSelectContext),
+        ("OrderSignContext", cds_models.OrderSignContext),
+    ):
+        schema = model.model_json_schema(ref_template=_REF + "{model}")
+        schema["properties"]["draftOrders"] = _BUNDLE_OF_DRAFT_ORDERS
+        components[context] = schema
+    hook_request = {
+        "description": f"A CDS Hooks request for one of the hooks {', '.join(HOOKS)}.",
+        "type": "object",
+        "required": ["hook"],
+        "properties": {"hook": {"enum": list(HOOKS)}},
+        "oneOf": [{"$ref": _REF + name} for name in variants],
+    }
+    return {**components, **variants, "HookRequest": hook_request}
 
 
 def _model_schemas(*models) -> dict[str, dict]:
@@ -162,10 +229,17 @@ def _outcome(description: str) -> dict:
 
 
 _SESSION = [{"session": []}]
-_BEARER = [{"cdsBearer": []}]
+_JWT = [{"cdsJwt": []}]
 _CDS_ERRORS = {
-    "401": _outcome("No or a wrong bearer token."),
-    "503": _outcome("A token was sent but VPSELECT_CDS_HOOKS_TOKEN is not configured."),
+    "401": _outcome(
+        "No token, or a JWT that fails a check (issuer, key, signature, aud, exp, iat, jti)."
+    ),
+    "405": _outcome("Another method than the one listed."),
+    "413": _outcome("The request is larger than 2 MiB."),
+    "503": _outcome(
+        "Authentication cannot be checked now (no trusted clients configured, the client's "
+        "JWK Set unreachable, the replay cache down)."
+    ),
 }
 
 
@@ -185,7 +259,7 @@ def _paths() -> dict:
                     "200": _json("Result", "The engine's result."),
                     "400": _errors("The case breaks the schema; each error names the field."),
                     "401": _errors("Not logged in."),
-                    "403": {"description": "CSRF token missing (send X-CSRFToken)."},
+                    "403": _errors("CSRF token missing or wrong (send X-CSRFToken)."),
                     "405": _errors("Not a POST."),
                     "413": _errors("The case is larger than 64 KiB."),
                     "415": _errors("Not application/json."),
@@ -216,6 +290,7 @@ def _paths() -> dict:
                     "200": _json("Bundle", "The Bundle.", FHIR_JSON),
                     "401": _errors("Not logged in."),
                     "404": _errors("No such referral, or not one this user may see."),
+                    "405": _errors("Not a GET."),
                 },
             }
         },
@@ -230,6 +305,7 @@ def _paths() -> dict:
                         "content": {"application/json": {"schema": {"type": "object"}}},
                     },
                     "401": _errors("Not logged in."),
+                    "405": _errors("Not a GET."),
                 },
             }
         },
@@ -237,7 +313,7 @@ def _paths() -> dict:
             "get": {
                 "operationId": "cdsDiscovery",
                 "summary": "CDS Hooks discovery.",
-                "security": _BEARER,
+                "security": _JWT,
                 "responses": {"200": _json("Discovery", "The services."), **_CDS_ERRORS},
             }
         },
@@ -249,15 +325,17 @@ def _paths() -> dict:
                     "Prefetch templates: "
                     + "; ".join(f"`{key}`: `{query}`" for key, query in PREFETCH.items())
                 ),
-                "security": _BEARER,
+                "security": _JWT,
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": {"$ref": _REF + "HookRequest"}}},
                 },
                 "responses": {
                     "200": _json("HookResponse", "Cards (none when no vertebroplasty is ordered)."),
-                    "400": _outcome("Not a valid CDS Hooks request for these hooks."),
-                    "413": _outcome("The request is too large."),
+                    "400": _outcome(
+                        "Not a valid CDS Hooks request for these hooks (also: a draft "
+                        "ServiceRequest that is not valid FHIR, or one for another patient)."
+                    ),
                     **_CDS_ERRORS,
                 },
             }
@@ -266,7 +344,7 @@ def _paths() -> dict:
             "post": {
                 "operationId": "cdsFeedback",
                 "summary": "Record what the clinician did with cards (accepted, overridden).",
-                "security": _BEARER,
+                "security": _JWT,
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": {"$ref": _REF + "FeedbackRequest"}}},
@@ -283,7 +361,8 @@ def _paths() -> dict:
                             }
                         },
                     },
-                    "400": _outcome("Not valid feedback, or a card this service did not issue."),
+                    "400": _outcome("Not valid feedback (the field is named)."),
+                    "404": _outcome("A card this service did not issue (nothing is stored)."),
                     **_CDS_ERRORS,
                 },
             }
@@ -292,7 +371,11 @@ def _paths() -> dict:
             "get": {
                 "operationId": "cdsLaunch",
                 "summary": "A CDS card's link (browser): creates the prefilled draft referral.",
-                "security": _SESSION,
+                "description": (
+                    "A browser page, not JSON: without a session it redirects to the login page."
+                ),
+                # Anonymous callers are expected: they are sent to log in (302).
+                "security": [*_SESSION, {}],
                 "parameters": [
                     {
                         "name": "launch_id",
@@ -322,11 +405,11 @@ def _document() -> dict:
         "Errors": _ERRORS,
         "OperationOutcome": _OPERATION_OUTCOME,
         "Bundle": _BUNDLE,
-        **_model_schemas(
-            cds_models.HookRequest,
-            cds_models.HookResponse,
-            cds_models.Discovery,
-            cds_models.FeedbackRequest,
+        **_model_schemas(cds_models.HookResponse, cds_models.Discovery),
+        **_refuse_nul(
+            _hook_request_schemas(
+                _model_schemas(cds_models.HookRequest, cds_models.FeedbackRequest)
+            )
         ),
     }
     return {
@@ -348,10 +431,14 @@ def _document() -> dict:
                     "name": settings.SESSION_COOKIE_NAME,
                     "description": "A logged-in VPSelect session (POSTs also need X-CSRFToken).",
                 },
-                "cdsBearer": {
+                "cdsJwt": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "The shared secret VPSELECT_CDS_HOOKS_TOKEN.",
+                    "bearerFormat": "JWT",
+                    "description": (
+                        "A JWT signed by a trusted CDS client (ES256/384/512 or RS256/384/512; "
+                        "iss, aud = the URL called, exp, iat, jti), CDS Hooks 2.0. See docs/api.md."
+                    ),
                 },
             },
         },

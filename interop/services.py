@@ -56,7 +56,7 @@ LAUNCH_ANSWERS_INVALID = (
 
 
 class FeedbackError(Exception):
-    """A feedback item names no card of this service (answer 400; nothing is stored)."""
+    """A feedback item names no card of this service (answer 404; nothing is stored)."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)

@@ -1,8 +1,11 @@
 """HTTP interface of the EHR connection: FHIR export, CDS Hooks, the OpenAPI document.
 
 The JSON endpoints are exempt from the login redirect: /api/* answers 401 JSON to anonymous
-callers, the CDS Hooks endpoints authenticate by bearer token only (no session, no CSRF).
+callers, the CDS Hooks endpoints authenticate by the client's signed JWT only (no session, no
+CSRF) and audit every call themselves, refusals included.
 """
+
+import functools
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -20,12 +23,13 @@ from patients.models import Referral
 from patients.selectors import MRN_REFUSAL_LIMIT, mrn_refusals_recent
 
 from . import cds, selectors, services
-from .auth import ClientNotAuthenticated, authenticate_cds_client
+from .auth import CdsClient, ClientNotAuthenticated, authenticate_cds_client
 from .cds_models import FeedbackRequest, ValidationError, error_fields
 from .fhir_export import FHIR_JSON, referral_bundle
 from .models import CdsLaunch
 from .openapi import openapi_document
 from .override_reasons import override_reasons
+from .prefetch import with_fetched_prefetch
 
 # CDS Hooks requests carry prefetched FHIR data: larger than forms, still bounded.
 MAX_HOOK_BYTES = 2 * 1024 * 1024
@@ -76,13 +80,51 @@ def _read_body(request: HttpRequest) -> bytes | None:
     return None if len(body) > MAX_HOOK_BYTES else body
 
 
-def _cds_client_refused(request: HttpRequest) -> JsonResponse | None:
-    try:
-        authenticate_cds_client(request)
-    except ClientNotAuthenticated as refusal:
-        code = "login" if refusal.status == 401 else "exception"
-        return _outcome(refusal.status, refusal.message, code=code)
-    return None
+def _public_url(request: HttpRequest, path: str) -> str:
+    base = getattr(settings, "VPSELECT_PUBLIC_URL", "")
+    return base.rstrip("/") + path if base else request.build_absolute_uri(path)
+
+
+def _audit_outcome(status: int) -> str:
+    if status in (401, 403, 404):
+        return AuditEvent.Outcome.DENIED
+    if status >= 500:
+        return AuditEvent.Outcome.ERROR
+    return AuditEvent.Outcome.FAILED if status >= 400 else AuditEvent.Outcome.SUCCESS
+
+
+def cds_endpoint(view):
+    """A CDS Hooks endpoint: authenticate the client (401/503 OperationOutcome), call the view
+    with it, and record every call in the audit trail, refusals included."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            client = authenticate_cds_client(request, audience=_public_url(request, request.path))
+        except ClientNotAuthenticated as refusal:
+            code = "login" if refusal.status == 401 else "exception"
+            response = _outcome(refusal.status, refusal.message, code=code)
+            details = {"refusal": refusal.message, "client": refusal.client}
+        else:
+            response = view(request, client, *args, **kwargs)
+            details = {"client": client.name, **getattr(request, "audit_details", {})}
+        match = request.resolver_match
+        audit_record(
+            action=getattr(request, "audit_action", None)
+            or (
+                AuditEvent.Action.DENIED if response.status_code == 401 else AuditEvent.Action.VIEW
+            ),
+            outcome=_audit_outcome(response.status_code),
+            username=CDS_CLIENT_NAME,
+            request=request,
+            status_code=response.status_code,
+            details={"view": match.view_name if match else "", **details},
+        )
+        # The audit middleware records anonymous 401s too: this call is recorded once, here.
+        request.audit_recorded = True  # type: ignore[attr-defined]
+        return response
+
+    return login_not_required(csrf_exempt(wrapper))
 
 
 @login_not_required
@@ -128,28 +170,17 @@ def api_schema(request: HttpRequest) -> HttpResponse:
     return JsonResponse(openapi_document(), json_dumps_params={"ensure_ascii": False})
 
 
-@login_not_required
-@csrf_exempt
-def cds_discovery(request: HttpRequest) -> HttpResponse:
+@cds_endpoint
+def cds_discovery(request: HttpRequest, client: CdsClient) -> HttpResponse:
     """GET the CDS Hooks discovery document."""
-    if refused := _cds_client_refused(request):
-        return refused
     if request.method != "GET":
         return _method_not_allowed("GET", cds=True)
     return JsonResponse(cds.discovery().to_json())
 
 
-def _public_url(request: HttpRequest, path: str) -> str:
-    base = getattr(settings, "VPSELECT_PUBLIC_URL", "")
-    return base.rstrip("/") + path if base else request.build_absolute_uri(path)
-
-
-@login_not_required
-@csrf_exempt
-def cds_service(request: HttpRequest) -> HttpResponse:
+@cds_endpoint
+def cds_service(request: HttpRequest, client: CdsClient) -> HttpResponse:
     """POST a CDS Hooks order-select or order-sign request: cards for vertebroplasty orders."""
-    if refused := _cds_client_refused(request):
-        return refused
     if request.method != "POST":
         return _method_not_allowed("POST", cds=True)
     body = _read_body(request)
@@ -157,6 +188,7 @@ def cds_service(request: HttpRequest) -> HttpResponse:
         return _outcome(413, TOO_LARGE, code="too-costly")
     try:
         hook_request, context = cds.parse_hook_request(body)
+        hook_request, fetched = with_fetched_prefetch(hook_request, context, client.trusted)
         today = timezone.localdate()
         advice = cds.advise(
             hook_request,
@@ -176,28 +208,19 @@ def cds_service(request: HttpRequest) -> HttpResponse:
         evaluated_on=today,
         now=timezone.now(),
     )
-    # The EHR is no VPSelect user, so the audit middleware would not record the call.
-    audit_record(
-        action=AuditEvent.Action.VIEW,
-        username=CDS_CLIENT_NAME,
-        request=request,
-        status_code=200,
-        details={
-            "view": "interop:cds-service",
-            "hook": hook_request.hook,
-            "hook_instance": hook_request.hookInstance,
-            "cds_evaluations": [evaluation.pk for evaluation in evaluations],
-        },
+    audit_note(
+        request,
+        hook=hook_request.hook,
+        hook_instance=hook_request.hookInstance,
+        cds_evaluations=[evaluation.pk for evaluation in evaluations],
+        prefetch_fetched=fetched,
     )
     return JsonResponse({"cards": [item.card.to_json() for item in advice]})
 
 
-@login_not_required
-@csrf_exempt
-def cds_feedback(request: HttpRequest) -> HttpResponse:
+@cds_endpoint
+def cds_feedback(request: HttpRequest, client: CdsClient) -> HttpResponse:
     """POST feedback on cards (accepted / overridden with a reason)."""
-    if refused := _cds_client_refused(request):
-        return refused
     if request.method != "POST":
         return _method_not_allowed("POST", cds=True)
     body = _read_body(request)
@@ -213,7 +236,8 @@ def cds_feedback(request: HttpRequest) -> HttpResponse:
     try:
         recorded = services.cds_feedback_record(items=feedback.feedback)
     except services.FeedbackError as error:
-        return _outcome(400, error.message, error.field)
+        return _outcome(404, error.message, error.field, code="not-found")
+    audit_note(request, cds_feedback=[item.pk for item in recorded])
     return JsonResponse({"recorded": len(recorded)})
 
 

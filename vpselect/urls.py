@@ -43,6 +43,7 @@ if getattr(settings, "VPSELECT_BENCH_FLOOR", False):
         path("bench/floor-page/<int:referral_id>/", floor_page, name="bench-floor-page"),
     ]
 
+handler400 = "vpselect.errors.bad_request"
 handler403 = "vpselect.errors.permission_denied"
 handler404 = "vpselect.errors.page_not_found"
 handler500 = "vpselect.errors.server_error"

@@ -432,16 +432,60 @@ def parse_case_json(text: str | bytes) -> object:
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        return json.loads(text, object_pairs_hook=_no_repeated_keys)
+        document = json.loads(text, object_pairs_hook=_no_repeated_keys)
     except UnicodeDecodeError:
         message = "The case is not UTF-8 text."
     except json.JSONDecodeError as exc:
         message = f"The case is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
     except _RepeatedKey as exc:
-        message = f"The case repeats the field '{exc.args[0]}' within one object."
+        message = f"The case repeats the field '{_printable(exc.args[0])}' within one object."
     except (ValueError, RecursionError) as exc:
         message = f"The case cannot be read as JSON: {exc}."
+    else:
+        if (field := _lone_surrogate_at(document, "")) is not None:
+            raise CaseValidationError([FieldError(field, LONE_SURROGATE)])
+        return document
     raise CaseValidationError([FieldError("", message)])
+
+
+LONE_SURROGATE = (
+    "The text contains an unpaired UTF-16 surrogate (\\ud800-\\udfff), which is not a character."
+)
+
+
+def _printable(text: str) -> str:
+    """The text with unpaired surrogates written as escapes, so it can be sent back as UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _lone_surrogate_at(value: object, path: str) -> str | None:
+    """The path of the first key or string holding an unpaired surrogate, or None.
+
+    JSON's \\u escapes can spell one (`"\\ud800"`), and such a string cannot be encoded to
+    UTF-8: answering or storing it would fail, so the case is refused instead.
+    """
+    if isinstance(value, str):
+        return path if _has_lone_surrogate(value) else None
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if (found := _lone_surrogate_at(item, f"{path}[{index}]")) is not None:
+                return found
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{_printable(key)}" if path else _printable(key)
+            if _has_lone_surrogate(key):
+                return where
+            if (found := _lone_surrogate_at(item, where)) is not None:
+                return found
+    return None
 
 
 class _RepeatedKey(Exception):

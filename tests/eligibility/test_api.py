@@ -10,6 +10,7 @@ from django.utils import timezone
 from eligibility.api import AUTHENTICATION_REQUIRED, MAX_CASE_BYTES
 from eligibility.conf import get_thresholds
 from eligibility.engine import evaluate, result_to_json
+from eligibility.engine.validation import LONE_SURROGATE
 from eligibility.models import Evaluation
 
 from .engine.builders import make_case, make_level_case
@@ -192,3 +193,47 @@ def test_thresholds_come_from_settings(api, settings):
             "ruleset_version"
         ]
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ('{"\\ud800": 1}', "\\ud800"),
+        ('{"levels": [{"level": "L2\\udfff"}]}', "levels[0].level"),
+        ('{"allergies": ["latex", "\\ud83d"]}', "allergies[1]"),
+    ],
+)
+def test_a_lone_surrogate_is_refused_with_400_naming_the_field(api, body, field):
+    response = post(api, body)
+    assert response.status_code == 400
+    assert errors(response) == [{"field": field, "message": LONE_SURROGATE}]
+
+
+def test_a_paired_surrogate_escape_is_an_ordinary_character():
+    from eligibility.engine import parse_case_json
+
+    assert parse_case_json('{"note": "\\ud83d\\ude00"}') == {"note": "\U0001f600"}
+
+
+def test_an_anonymous_post_gets_401_json_even_with_csrf_checks_on():
+    client = Client(enforce_csrf_checks=True)
+    response = post(client, make_case())
+    assert response.status_code == 401
+    assert errors(response)[0]["message"] == AUTHENTICATION_REQUIRED
+
+
+def test_a_logged_in_post_without_the_csrf_token_gets_403_json(user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = post(client, make_case())
+    assert response.status_code == 403
+    assert "X-CSRFToken" in errors(response)[0]["message"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/referrals/abc/fhir", "/api/nothing-here", "/api/evaluate/extra"]
+)
+def test_unknown_api_paths_answer_json_404(api, path):
+    response = api.get(path)
+    assert response.status_code == 404
+    assert errors(response)[0]["message"] == "Not found."

@@ -126,3 +126,10 @@ def test_docker_compose_migrates_as_the_owner_and_runs_the_app_as_the_app_role()
             "service_completed_successfully"
         )
         assert "migrate" not in " ".join(services[name]["command"])
+
+
+def test_production_settings_refuse_the_development_cds_shared_secret():
+    env = {**PRODUCTION_ENV, "VPSELECT_CDS_HOOKS_TOKEN": "a-shared-secret-0123456789abcdef0123"}
+    result = run_manage("check", env_extra=env)
+    assert result.returncode != 0
+    assert "VPSELECT_CDS_HOOKS_TOKEN is for development only" in result.stderr

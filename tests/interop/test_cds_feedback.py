@@ -106,7 +106,7 @@ def test_feedback_on_an_unknown_card_stores_nothing_and_names_it(issued_card, po
         {"card": str(uuid.uuid4()), "outcome": "overridden", "outcomeTimestamp": WHEN},
     ]
     response = post_feedback({"feedback": items})
-    assert response.status_code == 400
+    assert response.status_code == 404
     issue = response.json()["issue"][0]
     assert (issue["details"]["text"], issue["expression"]) == (UNKNOWN_CARD, ["feedback[1].card"])
     assert not CdsFeedback.objects.exists()

@@ -115,3 +115,44 @@ def test_sample_hook_requests_and_their_cards_match_the_described_schemas(
         body = hook_body(name)
         assert not list(requests.iter_errors(body)), name
         assert not list(responses.iter_errors(post_hook(body).json())), name
+
+
+def test_the_document_declares_dates_enums_and_every_status():
+    from interop.openapi import openapi_document
+
+    document = openapi_document()
+    schemas, paths = document["components"]["schemas"], document["paths"]
+    assert schemas["CaseDate"]["format"] == "date"
+    assert schemas["HookRequest"]["properties"]["hook"] == {"enum": ["order-select", "order-sign"]}
+    assert schemas["OrderSignContext"]["properties"]["draftOrders"]["properties"][
+        "resourceType"
+    ] == {"const": "Bundle"}
+    service = paths["/cds-services/vertebroplasty-eligibility"]["post"]["responses"]
+    assert {"200", "400", "401", "405", "413", "503"} <= set(service)
+    feedback = paths["/cds-services/vertebroplasty-eligibility/feedback"]["post"]["responses"]
+    assert {"200", "400", "401", "404", "405", "413", "503"} <= set(feedback)
+    evaluate = paths["/api/evaluate"]["post"]["responses"]
+    assert {"200", "400", "401", "403", "405", "413", "415"} <= set(evaluate)
+    assert evaluate["403"]["content"]["application/json"]  # CSRF refusals are JSON too
+    assert document["components"]["securitySchemes"]["cdsJwt"]["bearerFormat"] == "JWT"
+
+
+@pytest.mark.parametrize(
+    ("name", "valid"),
+    [("2026-02-28", True), ("2026-02-30", False), ("0000-00-00", False), ("28/02/2026", False)],
+)
+def test_case_dates_are_checked_as_calendar_dates_by_the_document(name, valid):
+    from jsonschema import FormatChecker
+
+    from interop.openapi import openapi_document
+
+    document = openapi_document()
+    registry = Registry().with_resource(
+        BASE, Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    validator = Draft202012Validator(
+        {"$ref": f"{BASE}#/components/schemas/CaseDate"},
+        registry=registry,
+        format_checker=FormatChecker(),
+    )
+    assert validator.is_valid(name) is valid

@@ -224,6 +224,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=12 * 60 * 60)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 CSRF_COOKIE_HTTPONLY = True
+# JSON on /api/*, Django's page elsewhere.
+CSRF_FAILURE_VIEW = "vpselect.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -231,6 +233,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
 # CACHE: local memory, so sessions, login and forms never depend on Redis being up.
+# "cds-hooks" remembers the jti of CDS Hooks tokens: shared by every worker (Redis) when
+# REDIS_URL is set, or a replay could reach another worker.
+# https://docs.djangoproject.com/en/5.2/topics/cache/#redis
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # EMAIL
@@ -244,6 +249,21 @@ EMAIL_TIMEOUT = 10
 # CELERY
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 REDIS_URL = env("REDIS_URL", default="")
+
+
+def replay_cache(redis_url: str) -> dict:
+    """The "cds-hooks" cache: Redis when there is one, else this process's memory."""
+    if not redis_url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cds"}
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": redis_url,
+        "KEY_PREFIX": "vpselect-cds",
+        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+    }
+
+
+CACHES["cds-hooks"] = replay_cache(REDIS_URL)
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 # Without a broker (make run on a bare machine) tasks run in-process.
@@ -311,9 +331,11 @@ VPSELECT_THRESHOLDS = env.json("VPSELECT_THRESHOLDS", default={})
 # Seconds a process keeps the active ruleset version before reading it again (docs/governance.md).
 VPSELECT_RULESET_REFRESH_SECONDS = env.float("VPSELECT_RULESET_REFRESH_SECONDS", default=5.0)
 
-# EHR CONNECTION (interop): the shared secret CDS Hooks clients send as
-# "Authorization: Bearer <token>". Unset, a client sending a token gets 503 "not configured".
+# EHR CONNECTION (interop): the JSON file of trusted CDS Hooks clients (issuer, JWK Set or
+# jwks_url, FHIR servers), docs/api.md. Clients sign each call with a JWT.
 # https://cds-hooks.hl7.org/2.0/#trusting-cds-clients
+VPSELECT_CDS_CLIENTS = env("VPSELECT_CDS_CLIENTS", default="")
+# Development only (production refuses it): a shared secret accepted instead of a signed JWT.
 VPSELECT_CDS_HOOKS_TOKEN = env("VPSELECT_CDS_HOOKS_TOKEN", default="")
 # The address clinicians' browsers reach VPSelect at, for the links on CDS cards, e.g.
 # https://vpselect.example.org. Unset, the address the EHR called is used.

@@ -35,6 +35,13 @@ def refuse_weak_secret_keys(*keys: str) -> None:
             raise ImproperlyConfigured(WEAK_KEY_REFUSED.format(length=MIN_SECRET_KEY_LENGTH))
 
 
+# A shared secret is no way for an EHR to authenticate: production takes signed JWTs only.
+if env("VPSELECT_CDS_HOOKS_TOKEN", default=""):
+    raise ImproperlyConfigured(
+        "VPSELECT_CDS_HOOKS_TOKEN is for development only; register the EHR in "
+        "VPSELECT_CDS_CLIENTS (docs/api.md) and unset it."
+    )
+
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
