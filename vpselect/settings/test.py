@@ -28,3 +28,5 @@ DEBUG = False
 MEDIA_ROOT = env.path(
     "DJANGO_MEDIA_ROOT", default=str(Path(tempfile.gettempdir()) / "vpselect-test-media")
 )
+VPSELECT_SMS_BACKEND = "outcomes.sms.LocmemSmsBackend"
+VPSELECT_CLINIC_PHONE = "+39 02 1234 5678"

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.demo import seed_demo_users
+from outcomes.demo import seed_demo_outcomes
 from patients.demo import seed_demo_patients
 
 
@@ -12,6 +13,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         rows = seed_demo_users()
         created = seed_demo_patients()
+        treated = seed_demo_outcomes()
         self.stdout.write("Demo users (log in at /accounts/login/):")
         for username, role, password in rows:
             self.stdout.write(f"  {role:<28} {username:<14} {password}")
@@ -20,3 +22,4 @@ class Command(BaseCommand):
             "one (or add the key GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ to an authenticator app)."
         )
         self.stdout.write(f"Demo patients: {created} created (existing ones are kept).")
+        self.stdout.write(f"Demo treated patients with questionnaires: {treated} created.")
