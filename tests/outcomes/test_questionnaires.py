@@ -49,30 +49,6 @@ def empty_sms_outbox():
     LocmemSmsBackend.outbox.clear()
 
 
-@pytest.fixture
-def consenting(accepted, record_procedure, clinic_staff, today):
-    """A treated patient who consents to be contacted: consenting(email=..., mobile=...)."""
-
-    def make(*, email="ada@example.org", mobile="", language="en", **patient_fields):
-        referral = accepted(**patient_fields)
-        procedure = record_procedure(referral, performed_on=today)
-        invitations.patient_contact_save(
-            patient=referral.patient,
-            by=clinic_staff,
-            email=email,
-            mobile=mobile,
-            preferred_language=language,
-            consent_to_contact=True,
-            consent_recorded_on=today,
-            opted_out=False,
-            today=today,
-            now=timezone.now(),
-        )
-        return procedure
-
-    return make
-
-
 def day(today, days: int) -> dt.date:
     return today + dt.timedelta(days=days)
 
