@@ -252,7 +252,7 @@ class PatientContactForm(forms.Form):
     consent_recorded_on = forms.DateField(
         label=_("Date of consent"),
         required=False,
-        widget=DateInput,
+        widget=DateInput(format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d"],
         error_messages={"invalid": _("Enter the date as YYYY-MM-DD.")},
     )

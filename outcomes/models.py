@@ -266,6 +266,20 @@ class FollowUpReminder(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: follow-up #{self.follow_up_id}"
 
+    @property
+    def text(self) -> str:
+        """One line for staff (page and e-mail): the referral number, never patient data."""
+        follow_up = self.follow_up
+        start = f"Referral #{follow_up.procedure.referral_id}: "
+        if self.kind == self.Kind.NEEDS_CALL:
+            return start + (
+                f"the patient's answers to the {follow_up.interval_spec.label} questionnaire "
+                "need a call."
+            )
+        return start + (
+            f"{follow_up.interval_spec.label} follow-up is {self.get_kind_display().lower()}."
+        )
+
 
 # --- Patient-reported outcomes ------------------------------------------------------------
 

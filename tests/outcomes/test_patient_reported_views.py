@@ -86,6 +86,8 @@ def test_staff_record_contact_and_consent_with_who_and_when(client, treated, cli
     ).exists()
     page = client.get(reverse("outcomes:referral-outcome", args=[treated.pk])).content.decode()
     assert "Consents" in page
+    form = client.get(contact_url(treated)).content.decode()
+    assert f'value="{dt.date.today().isoformat()}"' in form  # the stored date, shown back
 
 
 @pytest.mark.parametrize(
