@@ -42,6 +42,8 @@ class Question:
     # Answers that report a possible complication (highlighted when the clinician recorded none).
     complication_values: frozenset[str] = frozenset()
     max_length: int = 1000
+    # The clinic's short name for the answer, on staff pages (e.g. "wound problem").
+    staff_label: str = ""
 
     def label_of(self, value: str) -> str:
         for option in self.options:
@@ -146,6 +148,7 @@ FOLLOW_UP_V1 = Questionnaire(
             Kind.CHOICE,
             _("Do you have a fever (38 °C or more)?"),
             options=YES_NO,
+            staff_label=_("fever ≥ 38 °C"),
             needs_call_values=frozenset({"yes"}),
             complication_values=frozenset({"yes"}),
         ),
@@ -154,6 +157,7 @@ FOLLOW_UP_V1 = Questionnaire(
             Kind.CHOICE,
             _("Is the skin where the needle went in red, swollen, hot or leaking?"),
             options=YES_NO,
+            staff_label=_("wound problem (red, swollen, hot or leaking)"),
             needs_call_values=frozenset({"yes"}),
             complication_values=frozenset({"yes"}),
         ),
@@ -162,6 +166,7 @@ FOLLOW_UP_V1 = Questionnaire(
             Kind.CHOICE,
             _("Do you have new weakness or numbness in your legs, or new trouble passing urine?"),
             options=YES_NO,
+            staff_label=_("new leg weakness or numbness, or urinary trouble"),
             needs_call_values=frozenset({"yes"}),
             complication_values=frozenset({"yes"}),
         ),
