@@ -313,7 +313,6 @@ VPSELECT_PUBLIC_URL = env("VPSELECT_PUBLIC_URL", default="")
 # backends are for development; a real provider is a class of the same shape.
 VPSELECT_SMS_BACKEND = env("VPSELECT_SMS_BACKEND", default="outcomes.sms.ConsoleSmsBackend")
 VPSELECT_SMS_FILE_PATH = env.path("VPSELECT_SMS_FILE_PATH", default=BASE_DIR / "sms-messages")
-VPSELECT_SMS_SENDER = env("VPSELECT_SMS_SENDER", default="VPSelect")
 # Days a questionnaire link stays valid.
 VPSELECT_QUESTIONNAIRE_LINK_DAYS = env.int("VPSELECT_QUESTIONNAIRE_LINK_DAYS", default=14)
 # Questionnaire pages one address may open in 10 minutes (then 429).
