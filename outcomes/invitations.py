@@ -36,6 +36,7 @@ from .models import (
     QuestionnaireLink,
 )
 from .questionnaires import DEFAULT_QUESTIONNAIRE, Questionnaire
+from .schedule import INTERVALS
 from .services import site_url, staff_members
 from .sms import send_sms
 
@@ -222,10 +223,13 @@ def _contactable(contact: PatientContact | None) -> bool:
 
 def follow_ups_to_invite(*, today: date) -> list[FollowUp]:
     """Unrecorded follow-ups due today (not yet overdue), not invited, of consenting patients."""
+    # No follow-up stays due longer than the longest grace: older ones need not be read.
+    longest_grace = max(interval.grace_days for interval in INTERVALS)
     candidates = (
         FollowUp.objects.exclude(status=FollowUpStatus.COMPLETED)
         .filter(
             target_date__lte=today,
+            target_date__gte=today - timedelta(days=longest_grace),
             invitation__isnull=True,
             procedure__referral__patient__contact__consent_to_contact=True,
             procedure__referral__patient__contact__opted_out_at__isnull=True,

@@ -139,7 +139,7 @@ def questionnaire(request):
         except LinkNotOpen as closed:
             return _closed(request, closed.check, event="answer")
         _audit(request, check, event="answer", action=AuditEvent.Action.CREATE, status=302)
-        request.session.pop(SESSION_TOKEN, None)
+        # The token stays: going back to the form then says "already answered", kindly.
         request.session[SESSION_DONE] = {"needs_call": report.needs_call, "language": language}
         return redirect("outcomes:questionnaire-thanks")
     status = 400 if request.method == "POST" else 200

@@ -93,6 +93,9 @@ def test_invitation_link_answers_stored_then_link_dead(client, consenting, today
     assert report.pain_now_nrs == 3
     assert report.follow_up.interval == "day_1"
     assert not report.needs_call
+    back = client.get(reverse("outcomes:questionnaire"))  # the browser's back button
+    assert back.status_code == 200
+    assert "already answered" in back.content.decode()
     again = client.get(path_of(url))
     assert again.status_code == 302
     dead = client.get(reverse("outcomes:questionnaire"))
