@@ -6,6 +6,7 @@ the last 12 days through the real services; the messages go nowhere (the demo's 
 are not real). Safe to run again: existing demo patients are kept.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -135,6 +136,19 @@ def _case(assessed_on: date) -> dict:
     }
 
 
+@contextmanager
+def _decisions_dated(moment: datetime):
+    """Demo only: decisions made in the past. Decisions are immutable and the review service
+    dates them "now", so the date is given to the new row, never changed afterwards."""
+    decided_at = ReviewDecision._meta.get_field("decided_at")
+    default = decided_at.default
+    decided_at.default = lambda: moment
+    try:
+        yield
+    finally:
+        decided_at.default = default
+
+
 def _treat(demo: DemoTreated, physician, radiologist, staff, today: date) -> Patient:
     performed_on = today - timedelta(days=demo.treated_days_ago)
     decided_on = performed_on - timedelta(days=3)
@@ -159,16 +173,14 @@ def _treat(demo: DemoTreated, physician, radiologist, staff, today: date) -> Pat
     referral = Referral.objects.get(patient=patient)
     referral = referral_claim(referral=referral, by=radiologist)
     referral.refresh_from_db()
-    decision = decision_record(
-        referral=referral,
-        by=radiologist,
-        expected_version=referral.version,
-        outcome="accept",
-        levels_to_treat=["L1"],
-    )
-    # Demo only: the decision is dated before the (past) procedure it led to.
-    decided_at = timezone.make_aware(datetime.combine(decided_on, time(10)))
-    ReviewDecision.objects.filter(pk=decision.pk).update(decided_at=decided_at)
+    with _decisions_dated(timezone.make_aware(datetime.combine(decided_on, time(10)))):
+        decision_record(
+            referral=referral,
+            by=radiologist,
+            expected_version=referral.version,
+            outcome="accept",
+            levels_to_treat=["L1"],
+        )
     referral.refresh_from_db()
     procedure = procedure_record(
         referral=referral,

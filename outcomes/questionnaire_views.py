@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.models import AuditEvent
-from audit.services import client_ip
+from audit.services import audit_note, client_ip
 
 from . import invitations
 from .forms import PatientQuestionnaireForm
@@ -43,22 +43,30 @@ def _language(request, check: LinkCheck | None = None) -> str:
 
 
 def _audit(request, check: LinkCheck, *, event: str, action: str, status: int) -> None:
-    """One audit event for a patient page, without the token (the path is the page's)."""
+    """One audit event for a patient page, without the token (the path is the page's).
+
+    A signed-in user (staff trying a link) gets the audit middleware's one event per request,
+    told what was shown; the patient, who has no account, gets this view's own event.
+    """
     link = check.link
+    details = {"event": event, "link": check.state.value, "link_id": link.pk if link else None}
+    if request.user.is_authenticated:
+        audit_note(request, check.patient, action=action, **details)
+        return
     outcome = AuditEvent.Outcome.SUCCESS if status < 400 else AuditEvent.Outcome.DENIED
     AuditEvent.objects.create(
         username=AUDIT_USERNAME,
         action=action,
         outcome=outcome,
-        object_type="outcomes.questionnairelink" if link else "",
-        object_id=str(link.pk) if link else "",
-        patient_id=check.patient.pk if check.patient else None,
+        object_type="patients.patient" if link else "",
+        object_id=str(check.patient.pk) if link else "",
+        patient_id=check.patient.pk if link else None,
         ip=client_ip(request),
         request_id=getattr(request, "request_id", ""),
         method=request.method or "",
         path=reverse("outcomes:questionnaire"),
         status_code=status,
-        details={"event": event, "link": check.state.value},
+        details=details,
     )
 
 

@@ -246,11 +246,11 @@ def follow_up_called(request, follow_up_id: int):
     follow_up = get_object_or_404(
         FollowUp.objects.select_related("procedure__referral"), pk=follow_up_id
     )
+    audit_note(request, follow_up.procedure.referral, action=AuditEvent.Action.CHANGE)
     try:
         invitations.follow_up_mark_called(follow_up=follow_up, by=request.user, now=timezone.now())
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        audit_note(request, follow_up.procedure.referral, action=AuditEvent.Action.CHANGE)
         messages.success(request, CALL_NOTED)
     return redirect("outcomes:follow-ups-due")

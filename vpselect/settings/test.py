@@ -30,3 +30,6 @@ MEDIA_ROOT = env.path(
 )
 VPSELECT_SMS_BACKEND = "outcomes.sms.LocmemSmsBackend"
 VPSELECT_CLINIC_PHONE = "+39 02 1234 5678"
+# The security sweep and the fuzzer open the patient pages many times from one address;
+# tests of the limit set their own.
+VPSELECT_QUESTIONNAIRE_RATE_LIMIT = 10_000
