@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models.signals import pre_save
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -139,14 +140,18 @@ def _case(assessed_on: date) -> dict:
 @contextmanager
 def _decisions_dated(moment: datetime):
     """Demo only: decisions made in the past. Decisions are immutable and the review service
-    dates them "now", so the date is given to the new row, never changed afterwards."""
-    decided_at = ReviewDecision._meta.get_field("decided_at")
-    default = decided_at.default
-    decided_at.default = lambda: moment
+    dates them "now", so the date is given to each new row as it is first saved (Django's
+    pre_save signal, connected only here), never changed afterwards."""
+
+    def date_new_decision(sender, instance, **kwargs):
+        if instance._state.adding:
+            instance.decided_at = moment
+
+    pre_save.connect(date_new_decision, sender=ReviewDecision, weak=False)
     try:
         yield
     finally:
-        decided_at.default = default
+        pre_save.disconnect(date_new_decision, sender=ReviewDecision)
 
 
 def _treat(demo: DemoTreated, physician, radiologist, staff, today: date) -> Patient:
