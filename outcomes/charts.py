@@ -21,6 +21,7 @@ BASELINE_COLOUR = "#6c757d"
 THRESHOLD_COLOUR = "#198754"
 GRID_COLOUR = "#dee2e6"
 TEXT_COLOUR = "#212529"
+PATIENT_COLOUR = "#a34e00"  # dark orange: 5.6:1 on white
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 BASELINE_SLOT = ("baseline", "Baseline", "Baseline")
@@ -37,6 +38,7 @@ class PainPoint:
     slot: str
     nrs: int
     on: str = ""  # ISO date, shown in the point's title
+    patient_reported: bool = False  # from the patient's questionnaire, not the clinic
 
 
 @dataclass(frozen=True)
@@ -121,9 +123,24 @@ def pain_chart_svg(
 
     A dashed line marks the clinically important improvement (1.5 points below baseline).
     """
-    ordered = sorted(points, key=lambda point: _slot_index(point.slot))
+    ordered = sorted(
+        (point for point in points if not point.patient_reported),
+        key=lambda point: _slot_index(point.slot),
+    )
+    reported = sorted(
+        (point for point in points if point.patient_reported),
+        key=lambda point: _slot_index(point.slot),
+    )
     description = (
-        "; ".join(f"{_label(point.slot)}: pain NRS {point.nrs}" for point in ordered)
+        "; ".join(
+            [
+                *(f"{_label(point.slot)}: pain NRS {point.nrs}" for point in ordered),
+                *(
+                    f"{_label(point.slot)}: pain NRS {point.nrs} (patient-reported)"
+                    for point in reported
+                ),
+            ]
+        )
         or "No pain scores recorded yet."
     )
     parts = _frame(chart_id, title, description)
@@ -159,6 +176,27 @@ def pain_chart_svg(
             f'stroke-width="1.5"/>'
             f'<text x="{x}" y="{y - 10}" text-anchor="middle" font-weight="600" '
             f'fill="{TEXT_COLOUR}">{point.nrs}</text></g>'
+        )
+    for point in reported:
+        x, y = _x(_slot_index(point.slot)) + 8, _y(point.nrs)
+        when = f" ({point.on})" if point.on else ""
+        parts.append(
+            f'<g class="point patient-reported" data-slot="{escape(point.slot)}" '
+            f'data-nrs="{point.nrs}">'
+            f"<title>{escape(_label(point.slot))}: pain NRS {point.nrs}, "
+            f"patient-reported{escape(when)}</title>"
+            f'<rect x="{x - 5}" y="{y - 5}" width="10" height="10" fill="#ffffff" '
+            f'stroke="{PATIENT_COLOUR}" stroke-width="2.5" transform="rotate(45 {x} {y})"/>'
+            f'<text x="{x + 9}" y="{y + 4}" font-weight="600" '
+            f'fill="{PATIENT_COLOUR}">{point.nrs}</text></g>'
+        )
+    if reported:
+        parts.append(
+            f'<g class="legend"><circle cx="{LEFT + 10}" cy="10" r="4.5" fill="{LINE_COLOUR}"/>'
+            f'<text x="{LEFT + 18}" y="14" fill="{TEXT_COLOUR}">recorded by the clinic</text>'
+            f'<rect x="{LEFT + 176}" y="6" width="8" height="8" fill="#ffffff" '
+            f'stroke="{PATIENT_COLOUR}" stroke-width="2" transform="rotate(45 {LEFT + 180} 10)"/>'
+            f'<text x="{LEFT + 190}" y="14" fill="{PATIENT_COLOUR}">patient-reported</text></g>'
         )
     parts.append("</svg>")
     return "\n".join(parts)

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import LEVEL_LABELS, Etiology
 
@@ -14,10 +15,13 @@ from .models import (
     Anaesthesia,
     Analgesics,
     Guidance,
+    Language,
     LeakageSite,
     Mobility,
     NeedleApproach,
 )
+from .questionnaires import Kind as QuestionKind
+from .questionnaires import Question, Questionnaire
 from .selectors import CohortFilters
 from .services import TreatedLevelInput, level_field
 
@@ -222,3 +226,95 @@ class CohortFilterForm(forms.Form):
             performed_from=data.get("performed_from"),
             performed_to=data.get("performed_to"),
         )
+
+
+# --- Patient-reported outcomes --------------------------------------------------------
+
+
+class PatientContactForm(forms.Form):
+    """How and whether the clinic may contact the patient (recorded by staff or a clinician)."""
+
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    mobile = forms.CharField(
+        label=_("Mobile number"),
+        required=False,
+        max_length=24,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+        help_text=_("With the country code, e.g. +39 333 123 4567."),
+    )
+    preferred_language = forms.ChoiceField(
+        label=_("Preferred language"), choices=Language.choices, widget=forms.RadioSelect
+    )
+    consent_to_contact = forms.BooleanField(
+        label=_("The patient consents to be contacted for follow-up questionnaires"),
+        required=False,
+    )
+    consent_recorded_on = forms.DateField(
+        label=_("Date of consent"),
+        required=False,
+        widget=DateInput(format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": _("Enter the date as YYYY-MM-DD.")},
+    )
+    opted_out = forms.BooleanField(
+        label=_("The patient asked to receive no more messages (opt-out)"), required=False
+    )
+
+    @classmethod
+    def for_contact(cls, contact, data=None):
+        initial = {"preferred_language": "en"}
+        if contact is not None:
+            initial = {
+                "email": contact.email,
+                "mobile": contact.mobile,
+                "preferred_language": contact.preferred_language,
+                "consent_to_contact": contact.consent_to_contact,
+                "consent_recorded_on": contact.consent_recorded_on,
+                "opted_out": contact.opted_out_at is not None,
+            }
+        return cls(data, initial=initial)
+
+    def service_arguments(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+PLEASE_ANSWER = _("Please answer this question.")
+
+
+class PatientQuestionnaireForm(forms.Form):
+    """The patient's questionnaire, built from its definition (outcomes.questionnaires)."""
+
+    def __init__(self, *args, questionnaire: Questionnaire, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questionnaire = questionnaire
+        for question in questionnaire.questions:
+            self.fields[question.key] = self._field(question)
+
+    @staticmethod
+    def _field(question: Question) -> forms.Field:
+        errors = {"required": PLEASE_ANSWER, "invalid_choice": PLEASE_ANSWER}
+        if question.kind == QuestionKind.TEXT:
+            return forms.CharField(
+                label=question.text,
+                required=False,
+                max_length=question.max_length,
+                widget=forms.Textarea(attrs={"rows": 4}),
+            )
+        if question.kind == QuestionKind.NRS:
+            choices = [(str(value), str(value)) for value in range(11)]
+        else:
+            choices = [(option.value, option.label) for option in question.options]
+        return forms.ChoiceField(
+            label=question.text,
+            choices=choices,
+            required=question.required,
+            widget=forms.RadioSelect,
+            error_messages=errors,
+        )
+
+    def questions(self):
+        """(question, bound field) pairs in the questionnaire's order, for the template."""
+        return [(question, self[question.key]) for question in self.questionnaire.questions]
+
+    def answers(self) -> dict[str, str]:
+        return {key: value for key, value in self.cleaned_data.items() if value != ""}

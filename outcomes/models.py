@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from patients.history import history_records
 from patients.models import LEVEL_LABELS, Etiology
@@ -199,6 +200,8 @@ class FollowUp(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recorded_at = models.DateTimeField(null=True, blank=True)
+    # Set when the patient's answers need a call (fever, wound, weakness); cleared once called.
+    needs_call = models.BooleanField(default=False)
 
     history = history_records()
 
@@ -239,12 +242,13 @@ class FollowUpReminder(models.Model):
     class Kind(models.TextChoices):
         DUE = "due", "Due"
         OVERDUE = "overdue", "Overdue"
+        NEEDS_CALL = "needs_call", "Patient needs a call"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follow_up_reminders"
     )
     follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="reminders")
-    kind = models.CharField(max_length=8, choices=Kind.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     emailed_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -261,3 +265,153 @@ class FollowUpReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: follow-up #{self.follow_up_id}"
+
+    @property
+    def text(self) -> str:
+        """One line for staff (page and e-mail): the referral number, never patient data."""
+        follow_up = self.follow_up
+        start = f"Referral #{follow_up.procedure.referral_id}: "
+        if self.kind == self.Kind.NEEDS_CALL:
+            return start + (
+                f"the patient's answers to the {follow_up.interval_spec.label} questionnaire "
+                "need a call."
+            )
+        return start + (
+            f"{follow_up.interval_spec.label} follow-up is {self.get_kind_display().lower()}."
+        )
+
+
+# --- Patient-reported outcomes ------------------------------------------------------------
+
+
+class Language(models.TextChoices):
+    """Languages the patient pages and messages are written in."""
+
+    ENGLISH = "en", "English"
+    ITALIAN = "it", "Italiano"
+
+
+class PatientContact(models.Model):
+    """How and whether the clinic may contact a patient for follow-up questionnaires.
+
+    Kept in the outcomes app, one-to-one with the patient: contact is asked for follow-up.
+    """
+
+    class OptOutSource(models.TextChoices):
+        STAFF = "staff", _("Recorded by the clinic")
+        LINK = "link", _("From the questionnaire link")
+
+    patient = models.OneToOneField(
+        "patients.Patient", on_delete=models.CASCADE, related_name="contact"
+    )
+    email = models.EmailField(_("E-mail"), blank=True)
+    mobile = models.CharField(_("Mobile number"), max_length=20, blank=True)
+    preferred_language = models.CharField(
+        _("Preferred language"), max_length=2, choices=Language.choices, default=Language.ENGLISH
+    )
+    consent_to_contact = models.BooleanField(_("Consents to be contacted"), default=False)
+    consent_recorded_on = models.DateField(_("Consent date"), null=True, blank=True)
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    opt_out_source = models.CharField(
+        max_length=8, choices=OptOutSource.choices, blank=True, default=""
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = history_records()
+
+    def __str__(self) -> str:
+        return f"Contact of patient #{self.patient_id}"
+
+    @property
+    def may_be_contacted(self) -> bool:
+        return (
+            self.consent_to_contact
+            and self.opted_out_at is None
+            and bool(self.email or self.mobile)
+        )
+
+
+class QuestionnaireInvitation(models.Model):
+    """The invitation of one follow-up to the patient's questionnaire, and its reminders.
+
+    One per follow-up, so a second run of the daily task never invites twice.
+    """
+
+    follow_up = models.OneToOneField(FollowUp, on_delete=models.CASCADE, related_name="invitation")
+    language = models.CharField(max_length=2, choices=Language.choices)
+    by_email = models.BooleanField(default=False)
+    by_sms = models.BooleanField(default=False)
+    invited_on = models.DateField()
+    invited_at = models.DateTimeField(default=timezone.now)
+    reminded_2_days_at = models.DateTimeField(null=True, blank=True)
+    reminded_7_days_at = models.DateTimeField(null=True, blank=True)
+    called_at = models.DateTimeField(null=True, blank=True)
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-invited_at", "-id"]
+        indexes = [models.Index(fields=["answered_at", "invited_on"])]
+
+    def __str__(self) -> str:
+        return f"Questionnaire invitation for follow-up #{self.follow_up_id}"
+
+    @property
+    def reminders_sent(self) -> int:
+        return (self.reminded_2_days_at is not None) + (self.reminded_7_days_at is not None)
+
+
+class QuestionnaireLink(models.Model):
+    """One personal link sent to the patient; only the SHA-256 of its token is kept."""
+
+    class Message(models.TextChoices):
+        INVITATION = "invitation", "Invitation"
+        REMINDER_2_DAYS = "reminder_2", "Reminder after 2 days"
+        REMINDER_7_DAYS = "reminder_7", "Reminder after 7 days"
+
+    invitation = models.ForeignKey(
+        QuestionnaireInvitation, on_delete=models.CASCADE, related_name="links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    message = models.CharField(max_length=10, choices=Message.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    first_opened_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_message_display()} link of invitation #{self.invitation_id}"
+
+
+class PatientReport(models.Model):
+    """The patient's own answers for one follow-up (the patient-reported part)."""
+
+    follow_up = models.OneToOneField(
+        FollowUp, on_delete=models.CASCADE, related_name="patient_report"
+    )
+    questionnaire_key = models.CharField(max_length=64)
+    questionnaire_version = models.PositiveSmallIntegerField()
+    answers = models.JSONField(help_text="Answer values by question key, as submitted.")
+    language = models.CharField(max_length=2, choices=Language.choices)
+    submitted_at = models.DateTimeField(default=timezone.now)
+    # Denormalised for the dashboard and the due list.
+    pain_now_nrs = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
+    needs_call = models.BooleanField(default=False)
+    reminders_before = models.PositiveSmallIntegerField(default=0)
+    after_call = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Patient report for follow-up #{self.follow_up_id}"

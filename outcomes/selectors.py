@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.roles import Role, has_role, is_clinician
-from patients.models import Referral
+from patients.models import Patient, Referral
 from reviews.models import ReviewDecision
 
 from . import statistics
@@ -21,9 +21,13 @@ from .models import (
     FollowUp,
     FollowUpReminder,
     FollowUpStatus,
+    PatientContact,
+    PatientReport,
     Procedure,
+    QuestionnaireInvitation,
     TreatedLevel,
 )
+from .questionnaires import QUESTIONNAIRES, Kind
 from .schedule import INTERVALS, FollowUpState
 
 RECORDING_ROLES = (Role.RADIOLOGIST, Role.STAFF)
@@ -83,7 +87,12 @@ def procedure_of(referral: Referral) -> Procedure | None:
         .select_related("recorded_by", "responsible_radiologist", "decision")
         .prefetch_related(
             "levels",
-            Prefetch("follow_ups", queryset=FollowUp.objects.select_related("recorded_by")),
+            Prefetch(
+                "follow_ups",
+                queryset=FollowUp.objects.select_related(
+                    "recorded_by", "invitation", "patient_report"
+                ),
+            ),
         )
         .first()
     )
@@ -98,7 +107,73 @@ def pain_points(procedure: Procedure) -> list[PainPoint]:
         if follow_up.is_completed and follow_up.pain_nrs is not None:
             on = follow_up.assessed_on.isoformat() if follow_up.assessed_on else ""
             points.append(PainPoint(follow_up.interval, follow_up.pain_nrs, on))
+        report = _report_of(follow_up)
+        if report is not None and report.pain_now_nrs is not None:
+            on = report.submitted_at.date().isoformat()
+            points.append(
+                PainPoint(follow_up.interval, report.pain_now_nrs, on, patient_reported=True)
+            )
     return points
+
+
+def _report_of(follow_up: FollowUp) -> PatientReport | None:
+    """The follow-up's patient report, or None (read from select_related, no query)."""
+    return getattr(follow_up, "patient_report", None)
+
+
+def _invitation_of(follow_up: FollowUp) -> QuestionnaireInvitation | None:
+    return getattr(follow_up, "invitation", None)
+
+
+def contact_of(patient: Patient) -> PatientContact | None:
+    return (
+        PatientContact.objects.filter(patient=patient).select_related("consent_recorded_by").first()
+    )
+
+
+@dataclass(frozen=True)
+class PatientAnswer:
+    question: str
+    answer: str
+    needs_call: bool = False
+
+
+def patient_answers(report: PatientReport) -> list[PatientAnswer]:
+    """The report's answers in the questionnaire's order, as the patient read them."""
+    definition = QUESTIONNAIRES.get((report.questionnaire_key, report.questionnaire_version))
+    if definition is None:
+        return [PatientAnswer(key, str(value)) for key, value in report.answers.items()]
+    answers = []
+    for question in definition.questions:
+        value = report.answers.get(question.key)
+        if value in (None, ""):
+            continue
+        text = value if question.kind in (Kind.NRS, Kind.TEXT) else question.label_of(value)
+        answers.append(
+            PatientAnswer(str(question.text), text, needs_call=value in question.needs_call_values)
+        )
+    return answers
+
+
+def complication_disagreement(procedure: Procedure, report: PatientReport | None) -> list[str]:
+    """What the patient reports as a possible complication when the clinic recorded none."""
+    if report is None or procedure.had_complications:
+        return []
+    definition = QUESTIONNAIRES.get((report.questionnaire_key, report.questionnaire_version))
+    return definition.reported_complications(report.answers) if definition else []
+
+
+def questionnaire_state(follow_up: FollowUp) -> str:
+    """ "needs_call", "answered", "reminded", "invited", or "" (not invited)."""
+    report = _report_of(follow_up)
+    invitation = _invitation_of(follow_up)
+    if follow_up.needs_call:
+        return "needs_call"
+    if report is not None:
+        return "answered"
+    if invitation is None:
+        return ""
+    return "reminded" if invitation.reminders_sent else "invited"
 
 
 def procedure_pain_chart(procedure: Procedure, *, chart_id: str = "pain-chart") -> SafeString:
@@ -135,6 +210,13 @@ def procedure_summary_of(procedure: Procedure, *, today: date | None = None) -> 
     for follow_up in follow_ups:
         follow_up.state = follow_up.state_on(today) if today else FollowUpState(follow_up.status)
         follow_up.change_text = change_text(baseline, follow_up.pain_nrs)
+        report = _report_of(follow_up)
+        follow_up.report = report
+        follow_up.invitation_sent = _invitation_of(follow_up)
+        follow_up.questionnaire_state = questionnaire_state(follow_up)
+        follow_up.patient_answers = patient_answers(report) if report else []
+        follow_up.report_change_text = change_text(baseline, report.pain_now_nrs) if report else ""
+        follow_up.complication_disagreement = complication_disagreement(procedure, report)
     return {
         "procedure": procedure,
         "levels": [
@@ -154,6 +236,10 @@ def procedure_summary_of(procedure: Procedure, *, today: date | None = None) -> 
             (follow_up for follow_up in follow_ups if not follow_up.is_completed), None
         ),
         "follow_ups": follow_ups,
+        "has_patient_reports": any(follow_up.report for follow_up in follow_ups),
+        "complication_disagreements": [
+            follow_up for follow_up in follow_ups if follow_up.complication_disagreement
+        ],
         "pain_chart_svg": procedure_pain_chart(
             procedure, chart_id=f"pain-chart-{procedure.referral_id}"
         ),
@@ -247,7 +333,12 @@ def open_follow_ups(*, today: date) -> QuerySet[FollowUp]:
     return (
         FollowUp.objects.exclude(status=FollowUpStatus.COMPLETED)
         .filter(target_date__lte=today)
-        .select_related("procedure__referral__patient", "procedure__responsible_radiologist")
+        .select_related(
+            "procedure__referral__patient",
+            "procedure__responsible_radiologist",
+            "invitation",
+            "patient_report",
+        )
         .order_by("target_date", "id")
     )
 
@@ -258,7 +349,25 @@ def with_state(follow_ups: Iterable[FollowUp], *, today: date) -> list[FollowUp]
     for follow_up in follow_ups:
         follow_up.state = follow_up.state_on(today)
         follow_up.days_late = (today - follow_up.target_date).days
+        follow_up.questionnaire_state = questionnaire_state(follow_up)
+        follow_up.invitation_sent = _invitation_of(follow_up)
     return follow_ups
+
+
+CHASE_LIST_SIZE = 50
+
+
+def chase_list() -> QuerySet[QuestionnaireInvitation]:
+    """Patients who did not answer after the last reminder, their follow-up not recorded:
+    the longest waiting first (staff call them)."""
+    return (
+        QuestionnaireInvitation.objects.filter(
+            answered_at__isnull=True, reminded_7_days_at__isnull=False
+        )
+        .exclude(follow_up__status=FollowUpStatus.COMPLETED)
+        .select_related("follow_up__procedure__referral__patient__contact", "called_by")
+        .order_by("invited_on", "id")
+    )
 
 
 def open_follow_ups_page(number, *, today: date, per_page: int | None = None) -> Page:
@@ -326,6 +435,19 @@ class IntervalRow:
 
 
 @dataclass(frozen=True)
+class ResponseRow:
+    """Patient questionnaires at one interval: invited, answered (and after what), pain."""
+
+    slot: str
+    label: str
+    invited: int
+    answered: statistics.Share
+    after_reminder: int
+    after_call: int
+    pain: statistics.Summary
+
+
+@dataclass(frozen=True)
 class CohortReport:
     procedures: int
     with_complications: statistics.Share
@@ -333,6 +455,7 @@ class CohortReport:
     cement: statistics.Summary
     cement_outside_usual: statistics.Share
     rows: list[IntervalRow] = field(default_factory=list)
+    responses: list[ResponseRow] = field(default_factory=list)
 
     @property
     def chart_svg(self) -> SafeString:
@@ -399,7 +522,38 @@ def cohort_report(filters: CohortFilters) -> CohortReport:
             len(volumes),
         ),
         rows=rows,
+        responses=response_rows(ids),
     )
+
+
+def response_rows(procedure_ids: list[int]) -> list[ResponseRow]:
+    """Response to the patient questionnaires per interval, in two queries."""
+    invited = dict.fromkeys((interval.key for interval in INTERVALS), 0)
+    for interval in QuestionnaireInvitation.objects.filter(
+        follow_up__procedure_id__in=procedure_ids
+    ).values_list("follow_up__interval", flat=True):
+        invited[interval] += 1
+    reports: dict[str, list[tuple[int, bool, int | None]]] = {i.key: [] for i in INTERVALS}
+    for interval, reminders, after_call, pain in PatientReport.objects.filter(
+        follow_up__procedure_id__in=procedure_ids, follow_up__invitation__isnull=False
+    ).values_list("follow_up__interval", "reminders_before", "after_call", "pain_now_nrs"):
+        reports[interval].append((reminders, after_call, pain))
+    return [
+        ResponseRow(
+            slot=interval.key,
+            label=interval.label,
+            invited=invited[interval.key],
+            answered=statistics.Share(len(reports[interval.key]), invited[interval.key]),
+            after_reminder=sum(
+                reminders > 0 and not call for reminders, call, _ in reports[interval.key]
+            ),
+            after_call=sum(call for _, call, _ in reports[interval.key]),
+            pain=statistics.summarise(
+                [pain for _, _, pain in reports[interval.key] if pain is not None]
+            ),
+        )
+        for interval in INTERVALS
+    ]
 
 
 # --- The export -----------------------------------------------------------------------

@@ -511,12 +511,7 @@ def site_url() -> str:
 
 def reminders_email_message(reminders: Sequence[FollowUpReminder], recipient) -> EmailMessage:
     """One e-mail listing the user's new reminders: referral numbers and a link, no PHI."""
-    lines = [
-        f"Referral #{reminder.follow_up.procedure.referral_id}: "
-        f"{reminder.follow_up.interval_spec.label} follow-up is "
-        f"{reminder.get_kind_display().lower()}."
-        for reminder in reminders
-    ]
+    lines = [reminder.text for reminder in reminders]
     overdue = sum(reminder.kind == FollowUpReminder.Kind.OVERDUE for reminder in reminders)
     subject = f"VPSelect: {len(reminders)} follow-up(s) to record" + (
         f", {overdue} overdue" if overdue else ""

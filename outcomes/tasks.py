@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from .invitations import invitations_send
 from .services import follow_ups_mark, reminder_recipients_to_email, reminders_email
 
 logger = logging.getLogger(__name__)
@@ -34,3 +35,16 @@ def mark_follow_ups() -> int:
 def email_follow_up_reminders(user_id: int) -> int:
     """E-mail one user the follow-up reminders not yet e-mailed to them."""
     return reminders_email(user_id=user_id)
+
+
+@shared_task(name="outcomes.send_follow_up_invitations", ignore_result=True)
+def send_follow_up_invitations() -> dict:
+    """Invite patients to their due follow-up questionnaires and remind them (daily, beat).
+
+    `manage.py follow_up_invitations` runs the same.
+    """
+    run = invitations_send(today=timezone.localdate(), now=timezone.now())
+    logger.info(
+        "Questionnaires: %d invited, %d reminded, %d failed.", run.invited, run.reminded, run.failed
+    )
+    return {"invited": run.invited, "reminded": run.reminded, "failed": run.failed}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import questionnaire_views, views
 
 app_name = "outcomes"
 
@@ -26,4 +26,19 @@ urlpatterns = [
     path("outcomes/reminders/read/", views.reminders_read, name="reminders-read"),
     path("outcomes/dashboard/", views.dashboard, name="dashboard"),
     path("outcomes/dashboard.csv", views.dashboard_csv, name="dashboard-csv"),
+    path(
+        "outcomes/referrals/<int:referral_id>/contact/",
+        views.patient_contact,
+        name="patient-contact",
+    ),
+    path(
+        "outcomes/follow-ups/<int:follow_up_id>/called/",
+        views.follow_up_called,
+        name="follow-up-called",
+    ),
+    # The patient's pages: no account, a personal link (short, it goes in an SMS).
+    path("q/", questionnaire_views.questionnaire, name="questionnaire"),
+    path("q/thanks/", questionnaire_views.questionnaire_thanks, name="questionnaire-thanks"),
+    path("q/stop/", questionnaire_views.questionnaire_opt_out, name="questionnaire-opt-out"),
+    path("q/<str:token>/", questionnaire_views.questionnaire_start, name="questionnaire-start"),
 ]

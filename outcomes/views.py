@@ -8,19 +8,22 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.mixins import require_clinician, require_role
 from audit.models import AuditEvent
 from audit.services import audit_note
 
-from . import selectors, services
-from .forms import CohortFilterForm, FollowUpForm, ProcedureForm
+from . import invitations, selectors, services
+from .forms import CohortFilterForm, FollowUpForm, PatientContactForm, ProcedureForm
 from .models import FollowUp
 
 PROCEDURE_RECORDED = "Procedure recorded; its six follow-ups are scheduled."
 FOLLOW_UP_RECORDED = "{interval} follow-up recorded."
 REMINDERS_READ = "Reminders marked as read."
+CONTACT_SAVED = _("Contact and consent saved.")
+CALL_NOTED = _("Call noted.")
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -64,6 +67,7 @@ def referral_outcome(request, referral_id: int):
             else None
         ),
         "can_record": selectors.can_record(request.user),
+        "contact": selectors.contact_of(referral.patient),
         "today": timezone.localdate(),
     }
     return render(request, "outcomes/referral_outcome.html", context)
@@ -156,6 +160,7 @@ def follow_ups_due(request):
         "follow_ups_page": page,
         "follow_ups": page.object_list,
         "reminders": list(selectors.unread_reminders(request.user)[:50]),
+        "chase_list": list(selectors.chase_list()[: selectors.CHASE_LIST_SIZE]),
         "today": timezone.localdate(),
     }
     return render(request, "outcomes/follow_ups_due.html", context)
@@ -203,3 +208,49 @@ def dashboard_csv(request):
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="vpselect-outcomes.csv"'
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def patient_contact(request, referral_id: int):
+    """Record the patient's contact details, language and consent to questionnaires."""
+    require_role(request.user, *selectors.RECORDING_ROLES)
+    referral = selectors.referral_for_outcomes(request.user, referral_id)
+    patient = referral.patient
+    contact = selectors.contact_of(patient)
+    form = PatientContactForm.for_contact(contact, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = invitations.patient_contact_save(
+                patient=patient,
+                by=request.user,
+                today=timezone.localdate(),
+                now=timezone.now(),
+                **form.service_arguments(),
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            audit_note(request, contact, action=AuditEvent.Action.CHANGE)
+            messages.success(request, CONTACT_SAVED)
+            return redirect("outcomes:referral-outcome", referral_id=referral.pk)
+    audit_note(request, patient)
+    context = {"referral": referral, "contact": contact, "form": form}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "outcomes/contact_form.html", context, status=status)
+
+
+@require_POST
+def follow_up_called(request, follow_up_id: int):
+    """Note that the patient was called about this follow-up (clears "needs a call")."""
+    require_role(request.user, *selectors.RECORDING_ROLES)
+    follow_up = get_object_or_404(
+        FollowUp.objects.select_related("procedure__referral"), pk=follow_up_id
+    )
+    audit_note(request, follow_up.procedure.referral, action=AuditEvent.Action.CHANGE)
+    try:
+        invitations.follow_up_mark_called(follow_up=follow_up, by=request.user, now=timezone.now())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, CALL_NOTED)
+    return redirect("outcomes:follow-ups-due")

@@ -3,6 +3,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 # Paths anonymous users may reach, and API paths that answer 401 JSON instead of redirecting.
 PUBLIC_NAMES = {"login", "healthz", "readyz"}
+# The patient's questionnaire pages: opened by a personal link, no account (outcomes).
+PUBLIC_NAMES |= {
+    "questionnaire",
+    "questionnaire-start",
+    "questionnaire-thanks",
+    "questionnaire-opt-out",
+}
 API_PREFIXES = ("api/", "cds-services")
 
 

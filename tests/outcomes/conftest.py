@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.roles import Role
+from outcomes import invitations
 from outcomes.services import TreatedLevelInput, follow_up_record, procedure_record
 from tests.factories import (
     ELIGIBLE_CASE,
@@ -123,3 +124,27 @@ def record_follow_up(radiologist, today):
         )
 
     return record
+
+
+@pytest.fixture
+def consenting(accepted, record_procedure, clinic_staff, today):
+    """A treated patient who consents to be contacted: consenting(email=..., mobile=...)."""
+
+    def make(*, email="ada@example.org", mobile="", language="en", **patient_fields):
+        referral = accepted(**patient_fields)
+        procedure = record_procedure(referral, performed_on=today)
+        invitations.patient_contact_save(
+            patient=referral.patient,
+            by=clinic_staff,
+            email=email,
+            mobile=mobile,
+            preferred_language=language,
+            consent_to_contact=True,
+            consent_recorded_on=today,
+            opted_out=False,
+            today=today,
+            now=timezone.now(),
+        )
+        return procedure
+
+    return make

@@ -1,73 +1,44 @@
-"""The demo's treated patients: every outcomes screen and the countersignature have something."""
-
-from io import StringIO
+"""The demo's treated patients: a first run shows invitations, answers and the chase list."""
 
 import pytest
-from django.core.management import call_command
+from django.db.models.signals import pre_save
+from django.utils import timezone
 
-from outcomes.models import FollowUp, FollowUpStatus, Procedure
-from patients.models import Referral
+from accounts.demo import seed_demo_users
+from outcomes import selectors
+from outcomes.demo import seed_demo_outcomes
+from outcomes.models import PatientReport, QuestionnaireInvitation
 from reviews.models import ReviewDecision
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def seeded(reason_codes):
-    call_command("seed_demo", stdout=StringIO())
+def test_demo_shows_invitations_answers_a_needed_call_and_the_chase_list_once():
+    seed_demo_users()
 
+    created = seed_demo_outcomes()
 
-JOURNEYS = [f"DEMO-{n}" for n in range(1021, 1028)]
-
-
-def test_demo_has_treated_patients_with_months_of_pain_scores(seeded):
-    treated = Procedure.objects.filter(referral__patient__mrn__in=JOURNEYS)
-    assert sorted(treated.values_list("referral__patient__mrn", flat=True)) == [
-        "DEMO-1021",
-        "DEMO-1022",
-        "DEMO-1023",
-    ]
-    longest = FollowUp.objects.filter(
-        procedure__referral__patient__mrn="DEMO-1021", status=FollowUpStatus.COMPLETED
+    assert created == 5
+    assert QuestionnaireInvitation.objects.count() == 4  # one patient gave no consent
+    assert PatientReport.objects.count() == 2
+    assert PatientReport.objects.filter(needs_call=True, follow_up__needs_call=True).count() == 1
+    assert (
+        QuestionnaireInvitation.objects.filter(
+            reminded_2_days_at__isnull=False, answered_at__isnull=True
+        ).count()
+        == 2
     )
-    assert list(longest.order_by("target_date").values_list("pain_nrs", flat=True)) == [
-        4,
-        3,
-        2,
-        2,
-        1,
-    ]
+    assert selectors.chase_list().count() == 1
+    assert seed_demo_outcomes() == 0  # run again: nothing new
 
 
-def test_demo_has_follow_ups_due_and_overdue(seeded):
-    follow_ups = FollowUp.objects.filter(procedure__referral__patient__mrn__in=JOURNEYS)
-    waiting = follow_ups.filter(status__in=[FollowUpStatus.DUE, FollowUpStatus.OVERDUE])
-    assert sorted(
-        waiting.values_list("procedure__referral__patient__mrn", "interval", "status")
-    ) == [
-        ("DEMO-1022", "month_3", FollowUpStatus.OVERDUE),
-        ("DEMO-1023", "week_1", FollowUpStatus.DUE),
-    ]
+def test_demo_dates_only_its_own_decisions_in_the_past():
+    seed_demo_users()
+    listening_before = pre_save.has_listeners(ReviewDecision)
+    seed_demo_outcomes()
 
-
-def test_demo_has_a_decision_waiting_for_a_countersignature_and_each_outcome(seeded):
-    pending = ReviewDecision.objects.current().get(
-        requires_countersignature=True, referral__patient__mrn__in=JOURNEYS
-    )
-    assert pending.referral.patient.mrn == "DEMO-1025"
-    assert pending.referral.status == Referral.Status.UNDER_REVIEW
-    assert not pending.is_countersigned
-    statuses = dict(Referral.objects.values_list("patient__mrn", "status"))
-    assert statuses["DEMO-1024"] == Referral.Status.ACCEPTED  # awaiting its procedure
-    assert statuses["DEMO-1026"] == Referral.Status.DECLINED
-    assert statuses["DEMO-1027"] == Referral.Status.INFORMATION_REQUESTED
-
-
-def test_seeding_the_demo_twice_adds_no_decision_procedure_or_follow_up(seeded):
-    counts = (ReviewDecision.objects.count(), Procedure.objects.count(), FollowUp.objects.count())
-    call_command("seed_demo", stdout=StringIO())
-    assert counts == (
-        ReviewDecision.objects.count(),
-        Procedure.objects.count(),
-        FollowUp.objects.count(),
+    assert pre_save.has_listeners(ReviewDecision) == listening_before  # disconnected again
+    assert all(
+        decision.decided_at.date() < timezone.localdate()
+        for decision in ReviewDecision.objects.all()
     )

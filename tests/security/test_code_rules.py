@@ -32,6 +32,8 @@ PATIENT_MODELS = {
     "Procedure",
     "TreatedLevel",
     "FollowUp",
+    "PatientContact",
+    "PatientReport",
     "AuditEvent",
 }
 

@@ -29,6 +29,10 @@ SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="UTC")
 LANGUAGE_CODE = "en-gb"
+# Patient pages and messages are in the patient's language (outcomes); the staff site is English.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#languages
+LANGUAGES = [("en", "English"), ("it", "Italiano")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 # Shown on printed summaries and in the page header.
@@ -36,6 +40,8 @@ VPSELECT_CLINIC_NAME = env("VPSELECT_CLINIC_NAME", default="VPSelect Spine Clini
 # How the clinic types dates in forms (a strptime format with a four-digit year; ISO
 # YYYY-MM-DD is always accepted too). docs/referring.md, "Dates".
 VPSELECT_DATE_INPUT_FORMAT = env("VPSELECT_DATE_INPUT_FORMAT", default="%d/%m/%Y")
+# The number patients are told to call (questionnaire pages, urgent answers, dead links).
+VPSELECT_CLINIC_PHONE = env("VPSELECT_CLINIC_PHONE", default="+39 02 0000 0000")
 
 # DATABASES
 # https://docs.djangoproject.com/en/5.2/ref/settings/#databases
@@ -308,6 +314,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outcomes.mark_follow_ups",
         "schedule": crontab(hour=6, minute=15),
     },
+    # Daily, after breakfast: invite patients to their questionnaires and remind them
+    # (outcomes.tasks; `manage.py follow_up_invitations` runs the same).
+    "outcomes-follow-up-invitations": {
+        "task": "outcomes.send_follow_up_invitations",
+        "schedule": crontab(hour=9, minute=30),
+    },
 }
 
 # LOGGING: never log request bodies or patient data; a request id ties lines together.
@@ -340,3 +352,13 @@ VPSELECT_CDS_HOOKS_TOKEN = env("VPSELECT_CDS_HOOKS_TOKEN", default="")
 # The address clinicians' browsers reach VPSelect at, for the links on CDS cards, e.g.
 # https://vpselect.example.org. Unset, the address the EHR called is used.
 VPSELECT_PUBLIC_URL = env("VPSELECT_PUBLIC_URL", default="")
+
+# PATIENT QUESTIONNAIRES (outcomes, docs/outcomes.md)
+# SMS backend: a dotted path to a class with send_messages(messages). The console and file
+# backends are for development; a real provider is a class of the same shape.
+VPSELECT_SMS_BACKEND = env("VPSELECT_SMS_BACKEND", default="outcomes.sms.ConsoleSmsBackend")
+VPSELECT_SMS_FILE_PATH = env.path("VPSELECT_SMS_FILE_PATH", default=BASE_DIR / "sms-messages")
+# Days a questionnaire link stays valid.
+VPSELECT_QUESTIONNAIRE_LINK_DAYS = env.int("VPSELECT_QUESTIONNAIRE_LINK_DAYS", default=14)
+# Questionnaire pages one address may open in 10 minutes (then 429).
+VPSELECT_QUESTIONNAIRE_RATE_LIMIT = env.int("VPSELECT_QUESTIONNAIRE_RATE_LIMIT", default=30)

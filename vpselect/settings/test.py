@@ -32,3 +32,8 @@ MEDIA_ROOT = env.path(
 # The active ruleset is read once per test (tests/conftest.py) and after each activation:
 # never again in the middle of a test, so that query counts stay exact.
 VPSELECT_RULESET_REFRESH_SECONDS = None
+VPSELECT_SMS_BACKEND = "outcomes.sms.LocmemSmsBackend"
+VPSELECT_CLINIC_PHONE = "+39 02 1234 5678"
+# The security sweep and the fuzzer open the patient pages many times from one address;
+# tests of the limit set their own.
+VPSELECT_QUESTIONNAIRE_RATE_LIMIT = 10_000

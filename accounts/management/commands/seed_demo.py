@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.demo import seed_demo_users
+from outcomes.demo import seed_demo_outcomes
 from outcomes.demo_journeys import seed_demo_journeys
 from patients.demo import seed_demo_patients
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, url="", **options):
         rows = seed_demo_users()
-        created = seed_demo_patients() + seed_demo_journeys()
+        created = seed_demo_patients() + seed_demo_journeys() + seed_demo_outcomes()
         self.stdout.write(f"Demo patients: {created} created (existing ones are kept).")
         mail_to = getattr(settings, "EMAIL_FILE_PATH", None)
         if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend") and mail_to:
