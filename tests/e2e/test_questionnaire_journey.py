@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from outcomes import invitations
 from outcomes.services import TreatedLevelInput, procedure_record
-from tests.e2e.conftest import publish_docs_image
+from tests.e2e.conftest import assert_accessible, publish_docs_image
 from tests.factories import ELIGIBLE_CASE, make_patient, make_referral, record_decision
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -116,6 +116,7 @@ def test_italian_patient_answers_on_a_phone_and_is_told_to_call_at_once(
     page.locator('fieldset[data-question="fever"]').get_by_label("Sì").check()
     assert call_panel.is_visible()  # at once, before sending
     assert "+39 02 1234 5678" in call_panel.inner_text()
+    assert_accessible(page, "the Italian questionnaire at 390 px")
     questionnaire = artifacts_dir / "questionnaire-it-390.png"
     page.screenshot(path=str(questionnaire), full_page=True)
     publish_docs_image(questionnaire, "questionnaire-it-390.png")
@@ -125,6 +126,7 @@ def test_italian_patient_answers_on_a_phone_and_is_told_to_call_at_once(
     page.wait_for_url(f"{live_server.url}/q/thanks/")
     assert "Grazie. Le Sue risposte sono state inviate." in page.content()
     assert page.get_by_test_id("needs-call").is_visible()
+    assert_accessible(page, "the Italian thank-you page at 390 px")
     thanks = artifacts_dir / "questionnaire-it-thanks-390.png"
     page.screenshot(path=str(thanks), full_page=True)
     publish_docs_image(thanks, "questionnaire-it-thanks-390.png")
@@ -134,6 +136,7 @@ def test_italian_patient_answers_on_a_phone_and_is_told_to_call_at_once(
 
     page.goto(f"{live_server.url}{path}")  # the link is dead now
     assert "Ha già risposto a questo questionario." in page.content()
+    assert_accessible(page, "the used-link page")
     assert problems == []
 
 
@@ -151,7 +154,9 @@ def test_english_patient_answers_on_a_phone_and_staff_see_it_beside_the_clinics_
     assert page.get_by_test_id("form-errors").is_visible()
     assert page.locator("#pain_now-error").is_visible()
     problems.remove(next(p for p in problems if "status of 400" in p))  # that refusal is right
+    assert_accessible(page, "the English questionnaire with its errors at 390 px")
     answer(page, {**COMMON, "fever": "no"})
+    assert_accessible(page, "the English questionnaire at 390 px")
     questionnaire = artifacts_dir / "questionnaire-en-390.png"
     page.screenshot(path=str(questionnaire), full_page=True)
     publish_docs_image(questionnaire, "questionnaire-en-390.png")
