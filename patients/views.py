@@ -34,7 +34,6 @@ from .forms import (
     rebased_data,
 )
 from .models import PHYSICIAN_EDITABLE_STATUSES, REFERRAL_STATUS_LABELS, Patient, Referral
-from .templatetags.findings import recommendation_label
 
 PAGE_SIZE = 25
 NO_LEVELS_YET = "Add a target level and choose its level to see the recommendation."
@@ -105,17 +104,15 @@ def referral_list(request):
 
 
 def _referral_rows(referrals) -> list[dict]:
-    """What each row of "My referrals" shows, worked out once here rather than in the
-    template (links, labels, local times): the table's rendering was most of the page.
-    `referrals`: (a page of) `selectors.referral_list`, read as values."""
+    """What each row of "My referrals" shows that the template cannot work out itself (links,
+    the status in words, whether the physician may still edit). `referrals`: (a page of)
+    `selectors.referral_list`, read as values."""
     detail_url = url_of("patients:referral-detail")
     edit_url = url_of("patients:referral-edit")
     rows = []
     for referral in selectors.referral_list_values(referrals):
         pk = referral["id"]
         status = referral["status"]
-        recommendation = referral["recommendation"]
-        updated = timezone.localtime(referral["updated_at"])
         rows.append(
             {
                 "pk": pk,
@@ -123,43 +120,15 @@ def _referral_rows(referrals) -> list[dict]:
                 "family_name": referral["family_name"],
                 "given_name": referral["given_name"],
                 "mrn": referral["mrn"],
-                "levels": ", ".join(referral["level_labels"]) or "—",
+                "levels": referral["level_labels"],
                 "status": REFERRAL_STATUS_LABELS.get(status, status),
                 "edit_url": edit_url(pk) if status in PHYSICIAN_EDITABLE_STATUSES else "",
-                "recommendation": recommendation,
-                "recommendation_label": recommendation_label(recommendation),
+                "recommendation": referral["recommendation"],
                 "flagged": referral["flagged"],
-                # As the date filter writes them: "c" (ISO 8601) and "Y-m-d H:i".
-                "updated_iso": updated.isoformat(),
-                "updated": (
-                    f"{updated.year:04d}-{updated.month:02d}-{updated.day:02d} "
-                    f"{updated.hour:02d}:{updated.minute:02d}"
-                ),
+                "updated_at": referral["updated_at"],
             }
         )
     return rows
-
-
-def _patient_rows(patients) -> list[dict]:
-    """What each row of "My patients" shows, worked out once here (as _referral_rows)."""
-    detail_url = url_of("patients:patient-detail")
-    referral_url = url_of("patients:referral-create")
-    return [
-        {
-            "url": detail_url(patient.pk),
-            "family_name": patient.family_name,
-            "given_name": patient.given_name,
-            "mrn": patient.mrn,
-            # As the date filter writes it: "Y-m-d".
-            "date_of_birth": (
-                f"{patient.date_of_birth.year:04d}-{patient.date_of_birth.month:02d}-"
-                f"{patient.date_of_birth.day:02d}"
-            ),
-            "referral_count": patient.referral_count,
-            "new_referral_url": referral_url(patient.pk),
-        }
-        for patient in patients
-    ]
 
 
 @physician_required
@@ -169,7 +138,7 @@ def patient_list(request):
     search = _search(request)
     patients = selectors.patient_list(user=request.user, search=search.cleaned_data.get("q") or "")
     page = _page(request, patients, search)
-    context = {"search": search, "page": page, "rows": _patient_rows(page.object_list)}
+    context = {"search": search, "page": page}
     if request.htmx:
         return render(request, "patients/_patient_results.html", context)
     return render(request, "patients/patient_list.html", context)
