@@ -298,7 +298,7 @@ def _live(request, *, patient: Patient, referral: Referral | None):
 def _panel_context(form: IntakeForm, physician) -> dict:
     """The findings panel's context for the form: the engine's result, or why there is none."""
     problems = form.problems() if form.is_bound else []
-    context = {
+    context: dict[str, object] = {
         "problems": problems,
         "warnings": form.warnings() if form.is_bound else [],
         "result": None,

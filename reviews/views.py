@@ -147,7 +147,7 @@ def _review_page(
             reason_codes=reason_codes,
             initial={"expected_version": referral.version},
         )
-    if needs_correction_form:
+    if needs_correction_form and current is not None:  # correctable: there is a current one
         correction_form = DecisionForm(
             evaluation=evaluation,
             reason_codes=reason_codes,

@@ -95,12 +95,16 @@ def _display(model, instance, name: str) -> str:
     return str(value)
 
 
+def _question(model, name: str) -> str:
+    return str(capfirst(getattr(model._meta.get_field(name), "verbose_name", name)))
+
+
 @register.simple_tag
 def referral_answers(referral: Referral) -> list[tuple[str, str]]:
     """(question, answer in words) for the referral-level answers; unknown said as such."""
     return [
         (
-            capfirst(Referral._meta.get_field(name).verbose_name),
+            _question(Referral, name),
             _display(Referral, referral, name),
         )
         for name in REFERRAL_FIELDS
@@ -109,7 +113,7 @@ def referral_answers(referral: Referral) -> list[tuple[str, str]]:
 
 @register.simple_tag
 def level_answer_headers() -> list[str]:
-    return [capfirst(TargetLevel._meta.get_field(name).verbose_name) for name in LEVEL_FIELDS]
+    return [_question(TargetLevel, name) for name in LEVEL_FIELDS]
 
 
 @register.simple_tag
