@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.timezone import template_localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.mixins import require_role
@@ -31,6 +32,11 @@ from .services import (
 
 PAGE_SIZE = 25
 NOTIFICATIONS_PAGE_SIZE = 20
+
+
+def _iso(moment) -> str:
+    """A datetime in ISO 8601 in the current time zone, as the `date:'c'` filter writes it."""
+    return template_localtime(moment).isoformat() if moment else ""
 
 
 def _person(username: str | None, first_name: str, last_name: str) -> str | None:
@@ -70,6 +76,8 @@ def worklist_rows(referrals) -> list[dict]:
                     referral["physician_last_name"],
                 ),
                 "submitted_at": referral["submitted_at"],
+                # The <time> attribute, as `date:'c'` writes it: the filter cost ~35 µs a row.
+                "submitted_iso": _iso(referral["submitted_at"]),
                 "pending_countersignature": referral["pending_countersignature"],
                 "status": status,
                 "status_display": str(REFERRAL_STATUS_LABELS.get(status, status)),
