@@ -14,7 +14,6 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.timezone import template_localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.mixins import require_role
@@ -128,7 +127,7 @@ def _referral_rows(referrals) -> list[dict]:
                 "flagged": referral["flagged"],
                 "updated_at": referral["updated_at"],
                 # The <time> attribute, as `date:'c'` writes it: the filter cost ~35 µs a row.
-                "updated_iso": template_localtime(referral["updated_at"]).isoformat(),
+                "updated_iso": timezone.localtime(referral["updated_at"]).isoformat(),
             }
         )
     return rows

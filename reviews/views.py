@@ -6,7 +6,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.timezone import template_localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.mixins import require_role
@@ -36,7 +35,7 @@ NOTIFICATIONS_PAGE_SIZE = 20
 
 def _iso(moment) -> str:
     """A datetime in ISO 8601 in the current time zone, as the `date:'c'` filter writes it."""
-    return template_localtime(moment).isoformat() if moment else ""
+    return timezone.localtime(moment).isoformat() if moment else ""
 
 
 def _person(username: str | None, first_name: str, last_name: str) -> str | None:
