@@ -49,12 +49,18 @@ run: setup-run
 demo-totp: $(VENV)/.installed-run
 	@DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(PY) manage.py demo_totp
 
-# The dependency audit passes when it cannot reach a vulnerability database, saying NOT CHECKED;
-# `$(PY) scripts/dependency_audit.py --strict` (CI with network) fails then instead.
+# ruff; deptry (every import of app code pinned in requirements.txt); the import contracts of
+# .importlinter; mypy, the engine --strict and the apps as pyproject.toml configures them
+# (mypy's Django plugin loads the settings, which read DATABASE_URL, never connected to: a
+# placeholder serves when none is set); the dependency audit, which passes when it cannot
+# reach a vulnerability database, saying NOT CHECKED (`--strict` fails then instead).
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/deptry .
+	$(VENV)/bin/lint-imports
+	DATABASE_URL=$${DATABASE_URL:-postgres://localhost/lint} $(VENV)/bin/mypy --strict eligibility/engine
+	DATABASE_URL=$${DATABASE_URL:-postgres://localhost/lint} $(VENV)/bin/mypy
 	$(PY) scripts/dependency_audit.py
 
 format: $(VENV)/.installed-dev

@@ -64,7 +64,7 @@ def redis_url() -> str:
     return os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
 
 
-def bench_environ(*, floor: bool = True) -> dict[str, str]:
+def bench_environ() -> dict[str, str]:
     """Environment variables of the bench settings (production-like, plain http, local)."""
     return {
         "DJANGO_SETTINGS_MODULE": BENCH_SETTINGS,
@@ -78,7 +78,6 @@ def bench_environ(*, floor: bool = True) -> dict[str, str]:
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "DJANGO_LOG_LEVEL": "WARNING",
         "CELERY_TASK_ALWAYS_EAGER": "false",
-        "VPSELECT_BENCH_FLOOR": "true" if floor else "false",
         "PYTHONPATH": str(REPO),
     }
 

@@ -56,7 +56,9 @@ P95_TARGETS_MS = {
     "worklist": 60.0,
     "worklist filtered": 60.0,
 }
-FLOOR_RATIO_TARGET = 0.35
+# Issue 19 retired the 35% target: the floor ratio is now a lower bound that no page may
+# drop below, while the p95s at a person's pace (above) are what people feel.
+FLOOR_RATIO_TARGET = 0.20
 # Yardsticks, not pages: the floor, and the floor page (the floor's SELECT as a page: a role
 # check and the layout every page shares). No target applies to them.
 YARDSTICKS = ("floor", "floor page")

@@ -38,7 +38,6 @@ from .forms import (
     rebased_data,
 )
 from .models import PHYSICIAN_EDITABLE_STATUSES, REFERRAL_STATUS_LABELS, Patient, Referral
-from .templatetags.findings import recommendation_label
 
 PAGE_SIZE = 25
 NO_LEVELS_YET = "Add a target level and choose its level to see the recommendation."
@@ -137,17 +136,15 @@ def referral_list(request):
 
 
 def _referral_rows(referrals) -> list[dict]:
-    """What each row of "My referrals" shows, worked out once here rather than in the
-    template (links, labels, local times): the table's rendering was most of the page.
-    `referrals`: (a page of) `selectors.referral_list`, read as values."""
+    """What each row of "My referrals" shows that the template cannot work out itself (links,
+    the status in words, whether the physician may still edit). `referrals`: (a page of)
+    `selectors.referral_list`, read as values."""
     detail_url = url_of("patients:referral-detail")
     edit_url = url_of("patients:referral-edit")
     rows = []
     for referral in selectors.referral_list_values(referrals):
         pk = referral["id"]
         status = referral["status"]
-        recommendation = referral["recommendation"]
-        updated = timezone.localtime(referral["updated_at"])
         rows.append(
             {
                 "pk": pk,
@@ -156,43 +153,17 @@ def _referral_rows(referrals) -> list[dict]:
                 "family_name": referral["family_name"],
                 "given_name": referral["given_name"],
                 "mrn": referral["mrn"],
-                "levels": ", ".join(referral["level_labels"]) or "—",
+                "levels": referral["level_labels"],
                 "status": REFERRAL_STATUS_LABELS.get(status, status),
                 "edit_url": edit_url(pk) if status in PHYSICIAN_EDITABLE_STATUSES else "",
-                "recommendation": recommendation,
-                "recommendation_label": recommendation_label(recommendation),
+                "recommendation": referral["recommendation"],
                 "flagged": referral["flagged"],
-                # As the date filter writes them: "c" (ISO 8601) and "Y-m-d H:i".
-                "updated_iso": updated.isoformat(),
-                "updated": (
-                    f"{updated.year:04d}-{updated.month:02d}-{updated.day:02d} "
-                    f"{updated.hour:02d}:{updated.minute:02d}"
-                ),
+                "updated_at": referral["updated_at"],
+                # The <time> attribute, as `date:'c'` writes it: the filter cost ~35 µs a row.
+                "updated_iso": timezone.localtime(referral["updated_at"]).isoformat(),
             }
         )
     return rows
-
-
-def _patient_rows(patients) -> list[dict]:
-    """What each row of "My patients" shows, worked out once here (as _referral_rows)."""
-    detail_url = url_of("patients:patient-detail")
-    referral_url = url_of("patients:referral-create")
-    return [
-        {
-            "url": detail_url(patient.pk),
-            "family_name": patient.family_name,
-            "given_name": patient.given_name,
-            "mrn": patient.mrn,
-            # As the date filter writes it: "Y-m-d".
-            "date_of_birth": (
-                f"{patient.date_of_birth.year:04d}-{patient.date_of_birth.month:02d}-"
-                f"{patient.date_of_birth.day:02d}"
-            ),
-            "referral_count": patient.referral_count,
-            "new_referral_url": referral_url(patient.pk),
-        }
-        for patient in patients
-    ]
 
 
 @physician_required
@@ -203,7 +174,7 @@ def patient_list(request):
     patients = selectors.patient_list(user=request.user, search=search.cleaned_data.get("q") or "")
     page = _page(request, patients, search)
     _audit_list(request, search, [patient.pk for patient in page.object_list])
-    context = {"search": search, "page": page, "rows": _patient_rows(page.object_list)}
+    context = {"search": search, "page": page}
     if request.htmx:
         return render(request, "patients/_patient_results.html", context)
     return render(request, "patients/patient_list.html", context)
@@ -473,7 +444,7 @@ def _live(request, *, patient: Patient, referral: Referral | None):
 def _panel_context(form: IntakeForm, physician) -> dict:
     """The findings panel's context for the form: the engine's result, or why there is none."""
     problems = form.problems() if form.is_bound else []
-    context = {
+    context: dict[str, object] = {
         "problems": problems,
         "warnings": form.warnings() if form.is_bound else [],
         "result": None,

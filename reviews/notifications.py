@@ -19,7 +19,7 @@ from .models import Notification, NotificationKind, OutboxMessage, ReviewDecisio
 
 K = NotificationKind
 PRIVACY_NOTE = "For patient privacy this e-mail contains no patient data; sign in to see it."
-OUTCOME_PAST = {
+OUTCOME_PAST: dict[str, str] = {
     ReviewDecision.Outcome.ACCEPT: "accepted",
     ReviewDecision.Outcome.DECLINE: "declined",
     ReviewDecision.Outcome.REQUEST_INFORMATION: "asked for more information on",

@@ -304,7 +304,7 @@ def evaluation_changes(evaluations: list[Evaluation]) -> list[EvaluationChange]:
 
 def _field_label(name: str) -> str:
     try:
-        return str(Referral._meta.get_field(name).verbose_name)
+        return str(getattr(Referral._meta.get_field(name), "verbose_name", name))
     except Exception:  # noqa: BLE001 - a field since removed from the model
         return name
 

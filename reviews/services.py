@@ -43,7 +43,7 @@ NOTHING_TO_COUNTERSIGN = "This decision does not need a countersignature."
 ALREADY_COUNTERSIGNED = "This decision is already countersigned."
 CANNOT_COUNTERSIGN_OWN = "You cannot countersign your own decision."
 
-REASON_KIND_BY_OUTCOME = {
+REASON_KIND_BY_OUTCOME: dict[str, str] = {
     ReviewDecision.Outcome.DECLINE: ReasonCode.Kind.DECLINE,
     ReviewDecision.Outcome.REQUEST_INFORMATION: ReasonCode.Kind.INFORMATION,
 }

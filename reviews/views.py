@@ -6,7 +6,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.timezone import template_localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.mixins import require_clinician, require_role
@@ -15,9 +14,9 @@ from audit.services import audit_note
 from eligibility.selectors import open_impact
 from patients.models import REFERRAL_STATUS_LABELS, Referral
 from vpselect.reversing import url_of
-from vpselect.timesince import time_since
 
 from . import selectors
+from .assessment import level_recommendations, met_relative_contraindications
 from .forms import CountersignForm, DecisionForm, WorklistFilterForm
 from .models import Notification, ReasonCode, ReviewDecision
 from .notifications import notification_text, notification_url
@@ -30,20 +29,14 @@ from .services import (
     decision_record,
     referral_claim,
 )
-from .templatetags.reviews_tags import (
-    recommendation_badge,
-    relative_contraindications,
-    result_levels,
-)
 
 PAGE_SIZE = 25
 NOTIFICATIONS_PAGE_SIZE = 20
 
 
 def _iso(moment) -> str:
-    """A datetime as the template filter `date:'c'` writes it (ISO 8601, in the current time
-    zone); "" for none."""
-    return template_localtime(moment).isoformat() if moment else ""
+    """A datetime in ISO 8601 in the current time zone, as the `date:'c'` filter writes it."""
+    return timezone.localtime(moment).isoformat() if moment else ""
 
 
 def _person(username: str | None, first_name: str, last_name: str) -> str | None:
@@ -54,16 +47,15 @@ def _person(username: str | None, first_name: str, last_name: str) -> str | None
     return f"{first_name} {last_name}".strip() or username
 
 
-def worklist_rows(referrals, *, now) -> list[dict]:
-    """What each worklist row shows, computed once in Python so the template only prints it.
-
-    `referrals`: (a page of) selectors.worklist_values.
-    """
+def worklist_rows(referrals) -> list[dict]:
+    """What each worklist row shows that the template cannot work out itself: the link, the
+    levels and relative contraindications read from the result, people's names, the status
+    in words. `referrals`: (a page of) selectors.worklist_values."""
     review_url = url_of("reviews:review")
     rows = []
     for referral in referrals:
         pk = referral["id"]
-        result = referral["result"]
+        result = referral["result"] or {}
         status = referral["status"]
         rows.append(
             {
@@ -72,17 +64,20 @@ def worklist_rows(referrals, *, now) -> list[dict]:
                 "family_name": referral["family_name"],
                 "given_name": referral["given_name"],
                 "mrn": referral["mrn"],
-                "levels": result_levels(result),
+                "levels": list(level_recommendations(result).items()),
                 "flagged": referral["flagged"],
-                "badge": recommendation_badge(referral["recommendation"]),
-                "relative_contraindications": relative_contraindications(result) or "—",
+                "recommendation": referral["recommendation"],
+                "relative_contraindications": [
+                    f"{level} {name}" for level, name in met_relative_contraindications(result)
+                ],
                 "physician": _person(
                     referral["physician_username"],
                     referral["physician_first_name"],
                     referral["physician_last_name"],
                 ),
-                "submitted_at": _iso(referral["submitted_at"]),
-                "waiting": time_since(referral["submitted_at"], now),
+                "submitted_at": referral["submitted_at"],
+                # The <time> attribute, as `date:'c'` writes it: the filter cost ~35 µs a row.
+                "submitted_iso": _iso(referral["submitted_at"]),
                 "pending_countersignature": referral["pending_countersignature"],
                 "status": status,
                 "status_display": str(REFERRAL_STATUS_LABELS.get(status, status)),
@@ -107,7 +102,6 @@ def worklist(request):
         selectors.worklist_referrals(user=request.user, filters=filters), PAGE_SIZE
     )
     page = paginator.get_page(form.cleaned_data.get("page") if valid else 1)
-    now = timezone.now()
     values = list(selectors.worklist_values(page.object_list))
     # The trail names the patients the page showed (ids only, never the search terms).
     audit_note(
@@ -118,8 +112,8 @@ def worklist(request):
     context = {
         "form": form,
         "page": page,
-        "rows": worklist_rows(values, now=now),
-        "now": now,
+        "rows": worklist_rows(values),
+        "now": timezone.now(),
     }
     status = 400 if form.is_bound and not valid else 200
     if request.htmx:
@@ -177,7 +171,7 @@ def _review_page(
             reason_codes=reason_codes,
             initial={"expected_version": referral.version},
         )
-    if needs_correction_form:
+    if needs_correction_form and current is not None:  # correctable: there is a current one
         correction_form = DecisionForm(
             evaluation=evaluation,
             reason_codes=reason_codes,

@@ -218,8 +218,9 @@ def summary_render(*, document_id: int) -> SummaryDocument:
     html = summary_to_html(_document_summary(document), outcome=referral_outcome(document.referral))
     pdf = html_to_pdf(html)
     storage = document.file.storage
-    if document.file and storage.exists(document.file.name):
-        storage.delete(document.file.name)
+    stored_name = document.file.name
+    if stored_name and storage.exists(stored_name):
+        storage.delete(stored_name)
     document.file.save(document.file_name, ContentFile(pdf), save=False)
     document.sha256 = hashlib.sha256(pdf).hexdigest()
     document.status = SummaryDocument.Status.READY

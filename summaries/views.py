@@ -152,7 +152,7 @@ def document_file(request, pk: int, *, as_attachment: bool):
         logger.error("summary %s: stored PDF does not match its checksum", document.pk)
         return HttpResponse(CHECKSUM_MISMATCH, status=409, content_type="text/plain")
     filename = document.file_name
-    if document.is_superseded:
+    if document.superseded_by_id is not None:  # is_superseded, as the type checker sees it
         pdf = stamp_superseded(pdf, newer_id=document.superseded_by_id)
         filename = filename.replace(".pdf", "-superseded.pdf")
     response = HttpResponse(pdf, content_type="application/pdf")

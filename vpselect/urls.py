@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -33,15 +32,6 @@ urlpatterns = [
     path("", include("outcomes.urls")),
     path("", include("audit.urls")),
 ]
-
-# The load benchmark's yardsticks (bench/load.py); never routed unless the bench settings ask.
-if getattr(settings, "VPSELECT_BENCH_FLOOR", False):
-    from .floor import floor, floor_page
-
-    urlpatterns += [
-        path("bench/floor/<int:referral_id>/", floor, name="bench-floor"),
-        path("bench/floor-page/<int:referral_id>/", floor_page, name="bench-floor-page"),
-    ]
 
 handler400 = "vpselect.errors.bad_request"
 handler403 = "vpselect.errors.permission_denied"

@@ -4,6 +4,7 @@ import dataclasses
 from collections.abc import Callable
 from datetime import date, timedelta
 from operator import attrgetter
+from typing import Any
 
 from .facts import (
     CASE_FIELDS,
@@ -105,7 +106,7 @@ def _memo_key_function(rule: Rule) -> Callable[[CaseFacts, LevelFacts, Threshold
             return lambda case, level, t: of_level(level)  # type: ignore[misc]
         if of_level is None:
             return lambda case, level, t: of_case(case)
-        return lambda case, level, t: (of_case(case), of_level(level))  # type: ignore[misc]
+        return lambda case, level, t: (of_case(case), of_level(level))
 
     def key(case: CaseFacts, level: LevelFacts, t: Thresholds) -> object:
         fracture_date = level.fracture_date
@@ -230,7 +231,9 @@ def _decide(statuses: list[Status]) -> Recommendation:
     return Recommendation.ELIGIBLE
 
 
-def evaluate_facts(facts: CaseFacts, *, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> dict:
+def evaluate_facts(
+    facts: CaseFacts, *, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> dict[str, Any]:
     """The result of the rules on validated facts, in the spec's format and key order."""
     if not facts.levels:
         raise ValueError("A case has at least one target level.")
@@ -241,7 +244,7 @@ def evaluate_facts(facts: CaseFacts, *, thresholds: Thresholds = DEFAULT_THRESHO
     levels_out = []
     recommendations = set()
     for index, level in enumerate(facts.levels):
-        findings: list[dict] = []
+        findings: list[dict[str, Any]] = []
         add_finding = findings.append
         statuses: list[Status] = []
         add_status = statuses.append
@@ -304,6 +307,8 @@ def _path(key: tuple[int, int, int]) -> str:
     return f"levels[{index}].{LEVEL_FIELDS[order]}"
 
 
-def evaluate(data: object, *, today: date, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> dict:
+def evaluate(
+    data: object, *, today: date, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> dict[str, Any]:
     """Validate a case document and evaluate it; raises CaseValidationError on bad input."""
     return evaluate_facts(validate_case(data, today=today), thresholds=thresholds)

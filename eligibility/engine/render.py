@@ -1,6 +1,7 @@
 """Writing results and rules out: JSON, a plain-text table, and the rules as Markdown."""
 
 import json
+from typing import Any
 
 from .evaluation import DECISION_ORDER, NEVER_MISSING
 from .facts import INPUT_LABELS
@@ -11,7 +12,7 @@ from .vocabulary import RECOMMENDATION_ORDER, RuleKind
 from .wording import number
 
 
-def result_to_json(result: dict, *, pretty: bool = False) -> str:
+def result_to_json(result: dict[str, Any], *, pretty: bool = False) -> str:
     """The result as JSON in the spec's key order; the same result always gives the same text."""
     if pretty:
         return json.dumps(result, ensure_ascii=False, indent=2, allow_nan=False)
@@ -25,7 +26,7 @@ _KIND_HEADINGS = {
 }
 
 
-def explain_text(result: dict) -> str:
+def explain_text(result: dict[str, Any]) -> str:
     """The result as a readable plain-text table of findings per level."""
     flagged = " (flagged for review by an interventional radiologist)" if result["flagged"] else ""
     lines = [

@@ -10,7 +10,7 @@ import json
 import math
 import re
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .facts import (
     ALLERGENS,
@@ -93,7 +93,11 @@ def _is_number(value: object) -> bool:
 
 
 def _unknown_keys(
-    data: dict, known: frozenset[str], fields: tuple[str, ...], prefix: str, errors: list
+    data: dict[str, object],
+    known: frozenset[str],
+    fields: tuple[str, ...],
+    prefix: str,
+    errors: list[FieldError],
 ) -> None:
     for key in data:
         if key in known:
@@ -106,7 +110,7 @@ def _unknown_keys(
         errors.append(FieldError(f"{prefix}{key}", message))
 
 
-def _date(value: object, path: str, label: str, errors: list) -> date | None:
+def _date(value: object, path: str, label: str, errors: list[FieldError]) -> date | None:
     if isinstance(value, str) and len(value) == 10 and _DATE_FORMAT.fullmatch(value):
         try:
             return date(int(value[:4]), int(value[5:7]), int(value[8:]))
@@ -133,7 +137,7 @@ def _choice(
     listed: tuple[str, ...],
     path: str,
     label: str,
-    errors: list,
+    errors: list[FieldError],
 ) -> str | None:
     if isinstance(value, str) and value in options:
         return value
@@ -265,7 +269,7 @@ def validate_case(data: object, *, today: date) -> CaseFacts:
     )
 
 
-def _allergies(value: object, errors: list) -> tuple[str, ...] | None:
+def _allergies(value: object, errors: list[FieldError]) -> tuple[str, ...] | None:
     if not isinstance(value, list | tuple):
         errors.append(
             FieldError(
@@ -294,7 +298,7 @@ def _allergies(value: object, errors: list) -> tuple[str, ...] | None:
 
 
 def _levels(
-    value: object, assessed_on: date | None, reference_text: str, errors: list
+    value: object, assessed_on: date | None, reference_text: str, errors: list[FieldError]
 ) -> tuple[LevelFacts, ...]:
     if value is _ABSENT or (isinstance(value, list | tuple) and not value):
         errors.append(FieldError("levels", "At least one target level is required."))
@@ -326,13 +330,13 @@ def _levels(
 
 
 def _level(
-    raw: dict,
+    raw: dict[str, Any],
     prefix: str,
     index: int,
     first_index: dict[str, int],
     assessed_on: date | None,
     reference_text: str,
-    errors: list,
+    errors: list[FieldError],
 ) -> LevelFacts | None:
     found = len(errors)
     get = raw.get
@@ -492,7 +496,7 @@ class _RepeatedKey(Exception):
     pass
 
 
-def _no_repeated_keys(pairs: list[tuple[str, object]]) -> dict:
+def _no_repeated_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     result = dict(pairs)
     if len(result) != len(pairs):
         seen: set[str] = set()

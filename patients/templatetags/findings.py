@@ -3,10 +3,10 @@
 from itertools import groupby
 
 from django import template
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from eligibility.engine.facts import INPUT_LABELS
-from vpselect.markup import escaper
 
 register = template.Library()
 
@@ -76,72 +76,59 @@ def missing_inputs(result: dict, links: dict | None = None) -> list[dict[str, st
     ]
 
 
-# The level sections of includes/_findings.html, written out here rather than as template
-# loops: a result has some 15 findings per level and the loops' variable lookups were most of
-# the live panel's rendering time. The markup, whitespace included, is what the loops gave
-# (tests/patients/test_findings_panel.py renders the former template beside it).
-_LEVEL_OPEN = (
-    '\n  <section class="mb-3" aria-label="Findings for {level}" data-level="{level}" '
-    'data-level-recommendation="{recommendation}">'
-    '\n    <h3 class="h6 d-flex align-items-center gap-2 border-bottom pb-1 mb-1">'
-    '\n      {level} <span class="badge badge-rec-{recommendation}">{label}</span>'
-    "\n    </h3>"
-    "\n    "
-    "\n    "
-)
-_LEVEL_CLOSE = "\n  </section>\n  "
-_KIND_OPEN = (
-    '\n    <p class="small fw-semibold text-body-secondary mt-2 mb-1">{label}</p>'
-    '\n    <ul class="list-unstyled mb-0">'
-    "\n      "
-)
-_KIND_CLOSE = "\n    </ul>\n    "
-_FINDING = (
-    '\n      <li class="finding finding-{status} small ps-2 py-1 mb-1" data-rule="{rule}" '
-    'data-status="{status}">'
-    '\n        <span class="badge {badge}">{label}</span>'
-    '\n        <span class="fw-semibold" data-finding-text>{text}</span>'
-    '\n        <span class="text-body-secondary text-nowrap">({rule})</span>'
-    "\n        <div data-finding-reason>{reason}</div>"
-    "\n      </li>"
-    "\n      "
-)
+# The level sections of includes/_findings.html. The live panel re-renders them on every
+# answer typed and a result has some 15 findings per level, so they are built here rather
+# than by nested template loops; every value goes through format_html, which escapes it
+# unless it is already safe.
 _STATUS_BADGES = {"met": "text-bg-primary", "unknown": "text-bg-secondary"}
 
 
-def _field(item, key: str, escape) -> str:
-    # As a template variable: a missing key renders as "", any other value as its text.
-    return escape(item[key]) if key in item else ""
+def _finding_item(finding: dict) -> SafeString:
+    status = finding.get("status", "")
+    return format_html(
+        '\n      <li class="finding finding-{status} small ps-2 py-1 mb-1" data-rule="{rule}" '
+        'data-status="{status}">'
+        '\n        <span class="badge {badge}">{label}</span>'
+        '\n        <span class="fw-semibold" data-finding-text>{text}</span>'
+        '\n        <span class="text-body-secondary text-nowrap">({rule})</span>'
+        "\n        <div data-finding-reason>{reason}</div>"
+        "\n      </li>",
+        status=finding.get("status", ""),
+        rule=finding.get("rule", ""),
+        badge=_STATUS_BADGES.get(status, "text-bg-light border"),
+        label=status_label(status),
+        text=finding.get("text", ""),
+        reason=finding.get("reason", ""),
+    )
 
 
-@register.simple_tag(takes_context=True)
-def finding_sections(context, result: dict) -> str:
+def _kind_group(kind: str, findings) -> SafeString:
+    return format_html(
+        '\n    <p class="small fw-semibold text-body-secondary mt-2 mb-1">{label}</p>'
+        '\n    <ul class="list-unstyled mb-0">{items}\n    </ul>',
+        label=kind_label(kind),
+        items=format_html_join("", "{}", ((_finding_item(finding),) for finding in findings)),
+    )
+
+
+def _level_section(level: dict) -> SafeString:
+    recommendation = level.get("recommendation", "")
+    kinds = groupby(level.get("findings") or [], key=lambda finding: finding.get("kind"))
+    return format_html(
+        '\n  <section class="mb-3" aria-label="Findings for {level}" data-level="{level}" '
+        'data-level-recommendation="{recommendation}">'
+        '\n    <h3 class="h6 d-flex align-items-center gap-2 border-bottom pb-1 mb-1">'
+        '\n      {level} <span class="badge badge-rec-{recommendation}">{label}</span>'
+        "\n    </h3>{groups}\n  </section>",
+        level=level.get("level", ""),
+        recommendation=recommendation,
+        label=recommendation_label(recommendation),
+        groups=format_html_join("", "{}", ((_kind_group(k, fs),) for k, fs in kinds)),
+    )
+
+
+@register.simple_tag
+def finding_sections(result: dict) -> SafeString:
     """Each level of the result: its recommendation and its findings grouped by kind."""
-    escape = escaper(context)
-    parts = []
-    for level in result.get("levels") or []:
-        recommendation = level.get("recommendation", "")
-        parts.append(
-            _LEVEL_OPEN.format(
-                level=_field(level, "level", escape),
-                recommendation=_field(level, "recommendation", escape),
-                label=escape(recommendation_label(recommendation)),
-            )
-        )
-        for kind, findings in groupby(level.get("findings") or [], key=lambda f: f.get("kind")):
-            parts.append(_KIND_OPEN.format(label=escape(kind_label(kind))))
-            for finding in findings:
-                status = finding.get("status", "")
-                parts.append(
-                    _FINDING.format(
-                        status=_field(finding, "status", escape),
-                        rule=_field(finding, "rule", escape),
-                        badge=_STATUS_BADGES.get(status, "text-bg-light border"),
-                        label=escape(status_label(status)),
-                        text=_field(finding, "text", escape),
-                        reason=_field(finding, "reason", escape),
-                    )
-                )
-            parts.append(_KIND_CLOSE)
-        parts.append(_LEVEL_CLOSE)
-    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
+    levels = result.get("levels") or []
+    return format_html_join("", "{}", ((_level_section(level),) for level in levels))

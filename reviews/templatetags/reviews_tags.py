@@ -12,7 +12,6 @@ from django.utils.text import capfirst
 from eligibility.models import Recommendation
 from patients.cases import LEVEL_FIELDS, REFERRAL_FIELDS
 from patients.models import Allergy, Referral, TargetLevel
-from vpselect.markup import escaper
 
 from ..assessment import level_recommendations, met_relative_contraindications
 from ..models import Countersignature, ReviewDecision
@@ -51,73 +50,6 @@ def relative_contraindications(result: dict | None) -> str:
     return "; ".join(
         f"{level} {name}" for level, name in met_relative_contraindications(result or {})
     )
-
-
-# A worklist row as the template loop of reviews/_worklist_results.html wrote it, whitespace
-# included (tests/reviews/test_worklist_rows.py renders that loop beside it).
-_WORKLIST_ROW = (
-    '\n    <tr data-testid="worklist-row" data-referral="{pk}">'
-    '\n      <th scope="row" class="fw-normal">'
-    '\n        <a href="{url}">{family_name}, {given_name}</a>'
-    '\n        <div class="small text-body-secondary">MRN {mrn}</div>'
-    "\n      </th>"
-    "\n      <td>{levels}</td>"
-    "\n      <td>{flagged}{badge}</td>"
-    '\n      <td class="small">{relative_contraindications}</td>'
-    "\n      <td>{physician}</td>"
-    '\n      <td><time datetime="{submitted_at}">{waiting}</time></td>'
-    '\n      <td class="small">'
-    "\n        {status}"
-    "\n      </td>"
-    "\n    </tr>"
-    "\n    "
-)
-_WORKLIST_LEVEL = '<span class="me-1" title="{recommendation}">{level}</span>'
-_WORKLIST_FLAGGED = '<span class="badge text-bg-warning me-1" data-testid="flagged">Flagged</span>'
-_WORKLIST_PENDING = (
-    '<span class="badge text-bg-danger">Override pending countersignature</span>\n        '
-)
-
-
-def _worklist_status(row: dict, escape) -> str:
-    radiologist = row["radiologist"]
-    if row["pending_countersignature"]:
-        return _WORKLIST_PENDING
-    if row["status"] == Referral.Status.UNDER_REVIEW:
-        by = f" by {escape(radiologist)}" if radiologist else ""
-        return f"Under review{by}\n        "
-    for_whom = f" (for {escape(radiologist)})" if radiologist else ""
-    return f"{escape(row['status_display'])}{for_whom}"
-
-
-@register.simple_tag(takes_context=True)
-def worklist_table_rows(context, rows: list[dict]) -> str:
-    """The table rows of the worklist (rows: reviews.views.worklist_rows)."""
-    escape = escaper(context)
-    parts = []
-    for row in rows:
-        levels = "".join(
-            _WORKLIST_LEVEL.format(recommendation=escape(recommendation), level=escape(level))
-            for level, recommendation in row["levels"]
-        )
-        parts.append(
-            _WORKLIST_ROW.format(
-                pk=escape(row["pk"]),
-                url=escape(row["url"]),
-                family_name=escape(row["family_name"]),
-                given_name=escape(row["given_name"]),
-                mrn=escape(row["mrn"]),
-                levels=levels,
-                flagged=_WORKLIST_FLAGGED if row["flagged"] else "",
-                badge=escape(row["badge"]),
-                relative_contraindications=escape(row["relative_contraindications"]),
-                physician=escape(row["physician"]),
-                submitted_at=escape(row["submitted_at"]),
-                waiting=escape(row["waiting"]),
-                status=_worklist_status(row, escape),
-            )
-        )
-    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
 
 
 # The worklist's filter fields, unbound, by (language, prefix, auto_id): the same HTML on every
@@ -163,12 +95,16 @@ def _display(model, instance, name: str) -> str:
     return str(value)
 
 
+def _question(model, name: str) -> str:
+    return str(capfirst(getattr(model._meta.get_field(name), "verbose_name", name)))
+
+
 @register.simple_tag
 def referral_answers(referral: Referral) -> list[tuple[str, str]]:
     """(question, answer in words) for the referral-level answers; unknown said as such."""
     return [
         (
-            capfirst(Referral._meta.get_field(name).verbose_name),
+            _question(Referral, name),
             _display(Referral, referral, name),
         )
         for name in REFERRAL_FIELDS
@@ -177,7 +113,7 @@ def referral_answers(referral: Referral) -> list[tuple[str, str]]:
 
 @register.simple_tag
 def level_answer_headers() -> list[str]:
-    return [capfirst(TargetLevel._meta.get_field(name).verbose_name) for name in LEVEL_FIELDS]
+    return [_question(TargetLevel, name) for name in LEVEL_FIELDS]
 
 
 @register.simple_tag

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from accounts.roles import Role
+from tests.eligibility.engine.builders import ELIGIBLE_EXAMPLE, example_case
 
 # The clinical contract lives next to the repository (../shared from the work tree's root).
 SHARED = next(
@@ -113,32 +114,15 @@ def case_form_data(case: dict, *, action: str | None = None, level_ids=None) -> 
     return data
 
 
-COMPLETE_CASE = {
-    "pain_controlled_by_medical_therapy": False,
-    "coagulopathy": False,
-    "coagulopathy_corrected": None,
-    "inr": 1.0,
-    "platelets": 240,
-    "systemic_infection": False,
-    "local_infection": False,
-    "allergies": [],
-    "radicular_pain": False,
-    "radicular_cause": None,
-    "levels": [
-        {
-            "level": "L2",
-            "etiology": "osteoporosis",
-            "pain_nrs": 9,
-            "fracture": True,
-            "fracture_date": None,
-            "imaging_acute": True,
-            "high_fracture_risk": None,
-            "osteomyelitis": False,
-            "canal_compromise_pct": 5,
-            "epidural_extension": None,
-        }
-    ],
-}
+def _complete_case() -> dict:
+    # Example 01 without its assessment date, patient or fracture date: eligible_case dates it.
+    case = example_case(ELIGIBLE_EXAMPLE)
+    del case["assessed_on"], case["patient"]
+    case["levels"][0]["fracture_date"] = None
+    return case
+
+
+COMPLETE_CASE = _complete_case()
 
 
 def eligible_case(today: date) -> dict:

@@ -90,8 +90,8 @@ def test_row_values_bring_the_labels_the_separate_query_reads(physician, make_pa
             "level_labels": [level.level for level in referral.levels.order_by("position")],
         }
     assert {row["pk"]: row["levels"] for row in views._referral_rows(referrals)} == {
-        first.pk: "S1, C2",
-        second.pk: "—",
+        first.pk: ["S1", "C2"],
+        second.pk: [],
     }
 
 

@@ -1,10 +1,8 @@
 """The load benchmark's yardsticks: the floor (login required, one SELECT) and the floor page
 (the same SELECT with a role check, in the layout); routed only for the bench."""
 
-import importlib
-
 import pytest
-from django.urls import NoReverseMatch, clear_url_caches, reverse
+from django.urls import NoReverseMatch, reverse
 
 from accounts.roles import Role
 
@@ -13,16 +11,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def floor_routed(settings):
-    """The URLconf as the bench settings build it (VPSELECT_BENCH_FLOOR on), then as before."""
-    import vpselect.urls
-
-    settings.VPSELECT_BENCH_FLOOR = True
-    importlib.reload(vpselect.urls)
-    clear_url_caches()
-    yield
-    settings.VPSELECT_BENCH_FLOOR = False
-    importlib.reload(vpselect.urls)
-    clear_url_caches()
+    """The bench settings' URLconf (the site's and the floor's routes)."""
+    settings.ROOT_URLCONF = "bench.urls"
 
 
 def test_floor_is_not_routed_outside_the_bench():

@@ -159,3 +159,29 @@ def sent_emails(mail_dir: Path) -> list[tuple[str, str]]:
             elif line.startswith("-" * 79):
                 found.append((to, subject))
     return found
+
+
+def drain(broker_url: str, *, timeout: float = 30) -> None:
+    """Return once every task published so far, duplicates included, has run to its end.
+
+    The in-process publishers finish first; then the broker must hold no queued message and
+    no unacknowledged one (tasks are acknowledged late, once they have run; a retry waiting
+    for its countdown stays unacknowledged too).
+    """
+    from reviews import outbox
+    from summaries import services as summaries
+
+    outbox.publisher_idle()
+    summaries.publisher_idle()
+    client = redis.Redis.from_url(broker_url)
+    deadline = time.monotonic() + timeout
+    while True:
+        queued = sum(
+            client.llen(key) for key in client.scan_iter("celery*") if client.type(key) == b"list"
+        )
+        unacked = client.hlen("unacked")
+        if not queued and not unacked:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"The worker did not drain: {queued} queued, {unacked} unacknowledged.")
+        time.sleep(0.05)

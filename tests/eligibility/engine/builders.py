@@ -1,6 +1,7 @@
 """Cases for the engine's tests: a valid base case, the shared examples, generated cases."""
 
 import copy
+import json
 import os
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,35 +30,19 @@ SHARED_HELP = (
 ASSESSED_ON = date(2026, 11, 20)
 TODAY = date(2026, 11, 24)
 
+ELIGIBLE_EXAMPLE = "01-eligible-osteoporotic-L2.json"
+
+
+def example_case(name: str) -> dict:
+    """The case of one of the shared examples, as a new dict each call."""
+    path = EXAMPLES_DIR / name
+    if not path.is_file():
+        raise FileNotFoundError(SHARED_HELP.format(path=path))
+    return json.loads(path.read_text())["case"]
+
+
 # Example 01 of the shared examples: an eligible osteoporotic L2 with every input known.
-BASE_CASE: dict = {
-    "assessed_on": "2026-11-20",
-    "patient": {"sex": "female", "date_of_birth": "1946-03-14"},
-    "pain_controlled_by_medical_therapy": False,
-    "coagulopathy": False,
-    "coagulopathy_corrected": None,
-    "inr": 1.0,
-    "platelets": 240,
-    "systemic_infection": False,
-    "local_infection": False,
-    "allergies": [],
-    "radicular_pain": False,
-    "radicular_cause": None,
-    "levels": [
-        {
-            "level": "L2",
-            "etiology": "osteoporosis",
-            "pain_nrs": 9,
-            "fracture": True,
-            "fracture_date": "2026-10-02",
-            "imaging_acute": True,
-            "high_fracture_risk": None,
-            "osteomyelitis": False,
-            "canal_compromise_pct": 5,
-            "epidural_extension": None,
-        }
-    ],
-}
+BASE_CASE: dict = example_case(ELIGIBLE_EXAMPLE)
 
 
 def make_case(*, levels: list[dict] | None = None, **fields) -> dict:

@@ -1,5 +1,5 @@
 """The benchmark's yardsticks: the cheapest responses the project can serve, to compare the
-pages with. Routed only when settings.VPSELECT_BENCH_FLOOR is true (bench/load.py).
+pages with. Routed only by the bench's own URLconf (bench/urls.py, the bench settings').
 
 - `floor` goes through the whole middleware stack (session, login required, audit, CSP…) and
   does one indexed SELECT, so the ratio of a page's throughput to the floor's is the cost of
