@@ -2,6 +2,7 @@
 
 import threading
 import time
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -73,7 +74,8 @@ class _Readiness:
             return self.checks
         # One thread probes; the others answer with the last result while it does.
         if not self.lock.acquire(blocking=self.checks is None):
-            return self.checks
+            # Not blocking means an earlier probe exists: its result is what we answer.
+            return cast(dict[str, bool], self.checks)
         try:
             self.checks = {"database": _database_ok(), "broker": _broker_ok()}
             self.probed_at = self.now()

@@ -5,6 +5,7 @@ Each variable is listed in the README's settings table.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -323,7 +324,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # LOGGING: never log request bodies or patient data; a request id ties lines together.
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
