@@ -1,6 +1,8 @@
 """The clinic's roles: one Django group each, with their model permissions.
 
-Superusers are administrators and pass every role check.
+Superusers are administrators: they pass the role checks for reading (`has_role`), but a
+clinical write needs real membership of the clinical group (`is_clinician`). An IT account
+is not a clinician.
 """
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -68,6 +70,17 @@ def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
         return False
     if getattr(user, "is_superuser", False):
         return True
+    return bool(user_roles(user) & set(roles))
+
+
+def is_clinician(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
+    """True when the user is a member of one of the roles' groups, superuser or not.
+
+    The one rule for clinical writes: intake, claims, decisions, countersignatures,
+    procedures and follow-ups.
+    """
+    if not user.is_authenticated:
+        return False
     return bool(user_roles(user) & set(roles))
 
 

@@ -1,12 +1,28 @@
 import django_otp
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 
+from audit.models import AuditEvent
+from audit.services import audit_record
+
 from . import otp
 from .forms import LoginForm, TokenForm
+from .services import device_enrol
+
+
+def _record_failed_code(request, user) -> None:
+    """A wrong code during login: the middleware skips anonymous requests, so write it here."""
+    audit_record(
+        action=AuditEvent.Action.OTP_FAILED,
+        outcome=AuditEvent.Outcome.FAILED,
+        username=user.get_username(),
+        request=request,
+        status_code=400,
+    )
 
 
 class LoginView(auth_views.LoginView):
@@ -52,19 +68,19 @@ class OTPVerifyView(auth_views.TemplateView):
             return _finish(request, user, device)
         if form.is_valid():
             form.add_error("token", otp.INVALID_CODE)
+        _record_failed_code(request, user)
         return render(request, self.template_name, {"form": form}, status=400)
 
 
 @method_decorator(login_not_required, name="dispatch")
 class OTPSetupView(auth_views.TemplateView):
-    """Set up an authenticator app: during login (superusers must), or from a signed-in page."""
+    """Enrol an authenticator app: a user who has none, signed in or half-way through login.
+
+    A user who already has one never gets a new secret here (an administrator resets it), so a
+    password alone can never enrol the attacker's device.
+    """
 
     template_name = "registration/otp_setup.html"
-
-    def _user(self, request):
-        if request.user.is_authenticated:
-            return request.user
-        return otp.pending_user(request)
 
     def _render(self, request, user, form, status=200):
         device = otp.setup_device(request, user)
@@ -75,21 +91,31 @@ class OTPSetupView(auth_views.TemplateView):
         }
         return render(request, self.template_name, context, status=status)
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            user = request.user
+        else:
+            user = otp.pending_user(request)
+            if user is None:
+                return redirect("login")
+        if otp.confirmed_device(user) is not None:
+            if not request.user.is_authenticated:
+                return redirect("accounts:otp-verify")
+            if request.method == "POST":
+                raise PermissionDenied
+            return render(request, "registration/otp_enrolled.html")
+        self.enrolling_user = user
+        return super().dispatch(request, *args, **kwargs)
+
     def get(self, request, *args, **kwargs):
-        user = self._user(request)
-        if user is None:
-            return redirect("login")
-        return self._render(request, user, TokenForm())
+        return self._render(request, self.enrolling_user, TokenForm())
 
     def post(self, request, *args, **kwargs):
-        user = self._user(request)
-        if user is None:
-            return redirect("login")
+        user = self.enrolling_user
         form = TokenForm(request.POST)
         device = otp.setup_device(request, user)
         if form.is_valid() and device.verify_token(form.cleaned_data["token"]):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
+            device_enrol(request=request, user=user, device=device)
             if request.user.is_authenticated:
                 request.session.pop(otp.PENDING_DEVICE_KEY, None)
                 django_otp.login(request, device)
@@ -97,4 +123,6 @@ class OTPSetupView(auth_views.TemplateView):
             return _finish(request, user, device)
         if form.is_valid():
             form.add_error("token", otp.INVALID_CODE)
+        if not request.user.is_authenticated:
+            _record_failed_code(request, user)
         return self._render(request, user, form, status=400)

@@ -21,6 +21,8 @@ class AuditEvent(models.Model):
         LOGIN_FAILED = "login_failed", "Failed login"
         LOCKOUT = "lockout", "Lockout"
         DENIED = "denied", "Permission denied"
+        OTP_ENROL = "otp_enrol", "Second factor enrolled"
+        OTP_FAILED = "otp_failed", "Failed second-factor code"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

@@ -71,6 +71,7 @@ def bench_environ(*, floor: bool = True) -> dict[str, str]:
         "DATABASE_URL": database_url(),
         "REDIS_URL": redis_url(),
         "DJANGO_SECRET_KEY": BENCH_SECRET_KEY,
+        "VPSELECT_PUBLIC_URL": "https://vpselect-bench.invalid",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_SECURE_HSTS_SECONDS": "0",

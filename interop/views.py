@@ -12,7 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.mixins import require_role
+from accounts.mixins import require_clinician
 from accounts.roles import Role
 from audit.models import AuditEvent
 from audit.services import audit_note, audit_record
@@ -230,7 +230,7 @@ def _referral_edit_url(referral: Referral) -> str:
 
 def cds_launch(request: HttpRequest, launch_id) -> HttpResponse:
     """Open a CDS card's link: make (once) the prefilled draft referral and go to it."""
-    require_role(request.user, Role.PHYSICIAN)
+    require_clinician(request.user, Role.PHYSICIAN)
     try:
         referral, created = services.referral_create_from_launch(
             launch_id=launch_id, by=request.user, now=timezone.now()

@@ -9,7 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.safestring import SafeString, mark_safe
 
-from accounts.roles import Role, has_role
+from accounts.roles import Role, has_role, is_clinician
 from patients.models import Referral
 from reviews.models import ReviewDecision
 
@@ -34,8 +34,8 @@ PAGE_SIZE = 25
 
 
 def can_record(user) -> bool:
-    """Radiologists and clinic staff record procedures and follow-ups."""
-    return has_role(user, *RECORDING_ROLES)
+    """Radiologists and clinic staff record procedures and follow-ups (members, not superusers)."""
+    return is_clinician(user, *RECORDING_ROLES)
 
 
 def effective_accept_decision(referral: Referral) -> ReviewDecision | None:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.mixins import require_clinician
 from accounts.roles import Role, group_name
 from patients.models import Referral
 from reviews.models import ReviewDecision
@@ -222,6 +223,7 @@ def procedure_record(
     Raises ValidationError by field (nothing saved) for bad input, for a referral that is not
     accepted (field None) and for one that already has a procedure.
     """
+    require_clinician(by, Role.RADIOLOGIST, Role.STAFF)
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     decision = (
         ReviewDecision.objects.current()
@@ -375,6 +377,7 @@ def follow_up_record(
     Raises ValidationError by field (nothing saved) for bad input and for a follow-up that is
     already recorded.
     """
+    require_clinician(by, Role.RADIOLOGIST, Role.STAFF)
     follow_up = (
         FollowUp.objects.select_for_update().select_related("procedure").get(pk=follow_up.pk)
     )

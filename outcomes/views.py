@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.mixins import require_role
+from accounts.mixins import require_clinician, require_role
 from audit.models import AuditEvent
 from audit.services import audit_note
 
@@ -72,7 +72,7 @@ def referral_outcome(request, referral_id: int):
 @require_http_methods(["GET", "POST"])
 def procedure_create(request, referral_id: int):
     """Record the procedure of an accepted referral."""
-    require_role(request.user, *selectors.RECORDING_ROLES)
+    require_clinician(request.user, *selectors.RECORDING_ROLES)
     referral = selectors.referral_for_outcomes(request.user, referral_id)
     if hasattr(referral, "procedure"):
         return redirect("outcomes:referral-outcome", referral_id=referral.pk)
@@ -103,7 +103,7 @@ def procedure_create(request, referral_id: int):
 @require_http_methods(["GET", "POST"])
 def follow_up_record(request, follow_up_id: int):
     """Record one follow-up of a procedure."""
-    require_role(request.user, *selectors.RECORDING_ROLES)
+    require_clinician(request.user, *selectors.RECORDING_ROLES)
     follow_up = get_object_or_404(
         FollowUp.objects.select_related("procedure__referral__patient"), pk=follow_up_id
     )

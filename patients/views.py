@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.mixins import require_role
+from accounts.mixins import require_clinician, require_role
 from accounts.roles import Role
 from audit.models import AuditEvent
 from audit.services import audit_note
@@ -58,6 +58,17 @@ def physician_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         require_role(request.user, Role.PHYSICIAN)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def clinician_required(view):
+    """Refuse (403) anyone but members of the physicians' group: intake is a clinical write."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        require_clinician(request.user, Role.PHYSICIAN)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -178,7 +189,7 @@ def patient_list(request):
 # --- Patients ---------------------------------------------------------------------------------
 
 
-@physician_required
+@clinician_required
 @require_http_methods(["GET", "POST"])
 def patient_create(request):
     """Register a patient, then go on to their first referral."""
@@ -254,7 +265,7 @@ def _detail_context(referral: Referral) -> dict:
     }
 
 
-@physician_required
+@clinician_required
 @require_http_methods(["GET", "POST"])
 def referral_create(request, patient_pk: int):
     """The intake form for a new referral of the patient."""
@@ -263,7 +274,7 @@ def referral_create(request, patient_pk: int):
     return _intake(request, patient=patient, referral=None)
 
 
-@physician_required
+@clinician_required
 @require_http_methods(["GET", "POST"])
 def referral_edit(request, pk: int):
     """The intake form of a draft, or of a referral the radiologist asked about."""
@@ -277,7 +288,7 @@ def referral_edit(request, pk: int):
     return _intake(request, patient=referral.patient, referral=referral)
 
 
-@physician_required
+@clinician_required
 @require_POST
 def referral_live_new(request, patient_pk: int):
     """The findings panel for the posted, unsaved intake of a new referral."""
@@ -286,7 +297,7 @@ def referral_live_new(request, patient_pk: int):
     return _live(request, patient=patient, referral=None)
 
 
-@physician_required
+@clinician_required
 @require_POST
 def referral_live(request, pk: int):
     """The findings panel for the posted, unsaved intake of a referral."""

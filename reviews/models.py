@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 DECISION_IMMUTABLE = "Review decisions are immutable; record a correction instead."
 COUNTERSIGNATURE_IMMUTABLE = "Countersignatures are immutable."
@@ -28,6 +29,10 @@ class ReasonCode(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     active = models.BooleanField(default=True, help_text="Inactive codes are no longer offered.")
     position = models.PositiveSmallIntegerField(default=0)
+
+    # Every change of a label is kept: what a code said when a decision was signed is on the
+    # decision itself (ReviewDecision.reason_label), and here for the auditor.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["kind", "position", "code"]
@@ -69,11 +74,14 @@ class ReviewDecision(models.Model):
     reason_code = models.ForeignKey(
         ReasonCode, on_delete=models.PROTECT, null=True, blank=True, related_name="decisions"
     )
+    # The codes' wording as signed: a label renamed later in the admin does not change it.
+    reason_label = models.CharField(max_length=200, blank=True)
     comment = models.TextField(blank=True)
     is_override = models.BooleanField(default=False)
     override_reason = models.ForeignKey(
         ReasonCode, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    override_reason_label = models.CharField(max_length=200, blank=True)
     engine_recommendation = models.CharField(max_length=16)
     engine_level_recommendations = models.JSONField(default=dict)
     # Rule ids the radiologist decided against: met contraindications and unknown findings

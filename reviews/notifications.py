@@ -94,7 +94,7 @@ def notification_text(notification: Notification) -> str:
     if kind == K.COUNTERSIGNATURE_NEEDED:
         return f"An override on {who} needs your countersignature."
     if kind == K.INFORMATION_REQUESTED:
-        reason = decision.reason_code.label if decision and decision.reason_code else ""
+        reason = decision.reason_label if decision and decision.reason_code_id else ""
         return f"A radiologist asks for more information on {who}: {reason}".rstrip(": ") + "."
     outcome = OUTCOME_PAST.get(decision.outcome, decision.outcome) if decision else "decided"
     return f"A radiologist {outcome} {who}."

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.mixins import require_clinician
+from accounts.roles import Role
 from eligibility.models import Evaluation
 from patients.models import Referral
 
@@ -84,6 +86,7 @@ def referral_claim(*, referral: Referral, by) -> Referral:
     Raises ReviewError when another radiologist holds it or it is not waiting for review;
     claiming one's own referral again changes nothing.
     """
+    require_clinician(by, Role.RADIOLOGIST)
     referral = _lock(referral)
     if referral.status not in WAITING:
         raise ReviewError(REFERRAL_NOT_WAITING)
@@ -218,6 +221,7 @@ def decision_record(
     in each case nothing is saved. An override of an absolute contraindication leaves the
     referral under review until another radiologist countersigns.
     """
+    require_clinician(by, Role.RADIOLOGIST)
     given = referral
     referral = _lock(referral)
     if referral.version != expected_version:
@@ -257,9 +261,11 @@ def decision_record(
         outcome=outcome,
         levels_to_treat=ordered_levels,
         reason_code=reason_code,
+        reason_label=reason_code.label if reason_code else "",
         comment=comment.strip(),
         is_override=assessment.is_override,
         override_reason=override_reason,
+        override_reason_label=override_reason.label if override_reason else "",
         engine_recommendation=evaluation.recommendation,
         engine_level_recommendations=level_recommendations(evaluation.result),
         overridden_rules=assessment.overridden_rules,
@@ -285,6 +291,7 @@ def decision_countersign(*, decision: ReviewDecision, by, comment: str = "") -> 
     Raises ReviewError for one's own decision, a decision that needs no countersignature, one
     already countersigned, and one a later decision corrects.
     """
+    require_clinician(by, Role.RADIOLOGIST)
     referral = _lock(decision.referral)
     decision = ReviewDecision.objects.select_related("countersignature").get(pk=decision.pk)
     if not decision.requires_countersignature:

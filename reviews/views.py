@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.timezone import template_localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.mixins import require_role
-from accounts.roles import Role
+from accounts.mixins import require_clinician, require_role
+from accounts.roles import Role, is_clinician
 from audit.services import audit_note
 from patients.models import REFERRAL_STATUS_LABELS, Referral
 from vpselect.reversing import url_of
@@ -146,9 +146,18 @@ def _review_page(
         and referral.assigned_radiologist_id == request.user.pk
         and not (current and current.pending_countersignature)
     )
-    needs_form = form is None and may_decide and evaluation is not None
+    unclaimed = (
+        referral.status in {Referral.Status.SUBMITTED, Referral.Status.UNDER_REVIEW}
+        and referral.assigned_radiologist_id is None
+    )
+    # An administrator may read the page; only a member of the radiologists' group acts on it.
+    clinician = is_clinician(request.user, Role.RADIOLOGIST)
+    needs_form = form is None and may_decide and evaluation is not None and clinician
     needs_correction_form = (
-        correction_form is None and correctable(referral, current) and evaluation is not None
+        correction_form is None
+        and correctable(referral, current)
+        and evaluation is not None
+        and clinician
     )
     # The reason codes are read only for a form the page shows.
     reason_codes = (
@@ -180,8 +189,9 @@ def _review_page(
         "form": form,
         "correction_form": correction_form,
         "countersign_form": countersign_form or CountersignForm(),
-        "may_claim": referral.status in {Referral.Status.SUBMITTED, Referral.Status.UNDER_REVIEW}
-        and referral.assigned_radiologist_id is None,
+        "may_claim": clinician and unclaimed,
+        "unclaimed": unclaimed,
+        "is_clinician": clinician,
     }
     return render(request, "reviews/review.html", context, status=status)
 
@@ -198,7 +208,7 @@ def review(request, referral_id: int):
 @require_POST
 def claim(request, referral_id: int):
     """ "Start review": assign the referral to the radiologist."""
-    require_role(request.user, Role.RADIOLOGIST)
+    require_clinician(request.user, Role.RADIOLOGIST)
     referral = _review_referral(referral_id)
     audit_note(request, referral)
     try:
@@ -211,7 +221,7 @@ def claim(request, referral_id: int):
 @require_POST
 def decide(request, referral_id: int):
     """Record a decision (or, with `correction-` fields, a correction of the current one)."""
-    require_role(request.user, Role.RADIOLOGIST)
+    require_clinician(request.user, Role.RADIOLOGIST)
     try:
         referral = selectors.decision_referral(referral_id)
     except Referral.DoesNotExist as exc:
@@ -275,7 +285,7 @@ def _page_with_form(request, referral, form, *, status):
 @require_POST
 def countersign(request, decision_id: int):
     """A second radiologist countersigns an override so that it takes effect."""
-    require_role(request.user, Role.RADIOLOGIST)
+    require_clinician(request.user, Role.RADIOLOGIST)
     decision = get_object_or_404(ReviewDecision.objects.select_related("referral"), pk=decision_id)
     audit_note(request, decision)
     form = CountersignForm(request.POST)

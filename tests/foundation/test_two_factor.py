@@ -80,3 +80,77 @@ def test_physician_logs_in_with_password_only_until_they_turn_on_a_second_factor
     client.post(reverse("logout"))
     response = client.post(reverse("login"), {"username": "doc-otp", "password": PASSWORD})
     assert response["Location"] == reverse("accounts:otp-verify")
+
+
+# --- Finding 1 of issue 17: the second factor could be skipped through the setup page --------
+
+
+@pytest.mark.django_db
+def test_a_pending_login_of_a_user_with_a_device_cannot_enrol_a_new_one(
+    client, superuser_with_device
+):
+    user, _ = superuser_with_device
+    client.post(reverse("login"), {"username": "root-admin", "password": PASSWORD})
+    page = client.get(reverse("accounts:otp-setup"))
+    assert page["Location"] == reverse("accounts:otp-verify")
+    assert b"data:image/svg+xml" not in page.content
+    response = client.post(reverse("accounts:otp-setup"), {"token": "123456"})
+    assert response["Location"] == reverse("accounts:otp-verify")
+    assert TOTPDevice.objects.filter(user=user).count() == 1
+    assert client.get("/admin/").status_code == 302
+    assert client.get(reverse("home")).status_code == 302  # still anonymous
+
+
+@pytest.mark.django_db
+def test_a_signed_in_user_with_a_device_cannot_add_another_without_an_administrator(
+    client, make_user
+):
+    physician = make_user(Role.PHYSICIAN, username="doc-has-otp")
+    TOTPDevice.objects.create(user=physician, name="phone", confirmed=True)
+    client.force_login(physician)
+    page = client.get(reverse("accounts:otp-setup"))
+    assert b"data:image/svg+xml" not in page.content
+    assert "ask an administrator" in page.content.decode()
+    response = client.post(reverse("accounts:otp-setup"), {"token": "123456"})
+    assert response.status_code == 403
+    assert TOTPDevice.objects.filter(user=physician).count() == 1
+
+
+@pytest.mark.django_db
+def test_enrolment_is_its_own_audited_event_and_emails_the_user(
+    client, make_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    from audit.models import AuditEvent
+
+    make_user(None, username="first-admin", superuser=True)
+    client.post(reverse("login"), {"username": "first-admin", "password": PASSWORD})
+    client.get(reverse("accounts:otp-setup"))
+    device = TOTPDevice.objects.get(user__username="first-admin", confirmed=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("accounts:otp-setup"), {"token": code_for(device)})
+    enrolment = AuditEvent.objects.get(action="otp_enrol")
+    assert enrolment.username == "first-admin"
+    assert enrolment.object_id == str(device.pk)
+    assert AuditEvent.objects.filter(action="login", username="first-admin").exists()
+    assert [mail.to for mail in mailoutbox] == [["first-admin@example.org"]]
+    assert "authenticator" in mailoutbox[0].body
+
+
+@pytest.mark.django_db
+def test_setting_up_again_in_the_same_session_keeps_one_unconfirmed_device(client, make_user):
+    make_user(None, username="slow-admin", superuser=True)
+    client.post(reverse("login"), {"username": "slow-admin", "password": PASSWORD})
+    client.get(reverse("accounts:otp-setup"))
+    client.get(reverse("accounts:otp-setup"))
+    client.post(reverse("accounts:otp-setup"), {"token": "000000"})
+    assert TOTPDevice.objects.filter(user__username="slow-admin").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_wrong_second_factor_code_leaves_a_failed_row_in_the_trail(client, superuser_with_device):
+    from audit.models import AuditEvent
+
+    client.post(reverse("login"), {"username": "root-admin", "password": PASSWORD})
+    client.post(reverse("accounts:otp-verify"), {"token": "000000"})
+    failed = AuditEvent.objects.get(action="otp_failed")
+    assert (failed.username, failed.outcome, failed.user_id) == ("root-admin", "failed", None)

@@ -127,11 +127,11 @@ def test_only_accepted_levels_can_be_treated(accepted, record_procedure):
     }
 
 
-def test_at_least_one_level_must_be_treated(accepted, record_procedure, today):
+def test_at_least_one_level_must_be_treated(accepted, record_procedure, today, radiologist):
     with pytest.raises(ValidationError) as excinfo:
         services.procedure_record(
             referral=accepted(),
-            by=None,
+            by=radiologist,
             performed_on=today,
             levels=[],
             guidance="ct",
@@ -181,13 +181,15 @@ def test_leakage_with_symptoms_and_another_complication_are_stored(accepted, rec
     assert procedure.other_complication == "Transient hypotension"
 
 
-def test_a_referral_not_accepted_cannot_have_a_procedure(physician, record_procedure, today):
+def test_a_referral_not_accepted_cannot_have_a_procedure(
+    physician, radiologist, record_procedure, today
+):
     referral = make_referral(physician=physician, submit=True)
 
     with pytest.raises(ValidationError) as excinfo:
         services.procedure_record(
             referral=referral,
-            by=physician,
+            by=radiologist,
             performed_on=today,
             levels=[TreatedLevelInput("L2", Decimal(3), "transpedicular")],
             guidance="ct",
@@ -256,7 +258,7 @@ def test_follow_up_answers_are_checked_with_clear_messages(
 
 
 def test_follow_up_date_cannot_be_before_the_procedure_or_in_the_future(
-    accepted, record_procedure, today
+    accepted, record_procedure, today, radiologist
 ):
     procedure = record_procedure(accepted())
     follow_up = procedure.follow_ups.get(interval="day_1")
@@ -274,7 +276,11 @@ def test_follow_up_date_cannot_be_before_the_procedure_or_in_the_future(
     ]:
         with pytest.raises(ValidationError) as excinfo:
             services.follow_up_record(
-                follow_up=follow_up, by=None, assessed_on=assessed_on, today=today, **answers
+                follow_up=follow_up,
+                by=radiologist,
+                assessed_on=assessed_on,
+                today=today,
+                **answers,
             )
         assert errors_of(excinfo) == {"assessed_on": [message]}
 

@@ -124,6 +124,23 @@ def test_a_physician_cannot_record_procedures_or_follow_ups(client, accepted, tr
     assert not Procedure.objects.filter(referral=untreated).exists()
 
 
+def test_a_superuser_without_a_clinical_role_cannot_record_procedures_or_follow_ups(
+    client, accepted, treated, make_user, today
+):
+    """Issue 17, finding 2: an IT account is not a clinician."""
+    client.force_login(make_user(None, username="it-root", superuser=True))
+    follow_up = treated.procedure.follow_ups.get(interval="week_1")
+    untreated = accepted()
+
+    assert client.get(procedure_url(untreated)).status_code == 403
+    assert client.post(procedure_url(untreated), procedure_post(today)).status_code == 403
+    follow_up_url = reverse("outcomes:follow-up-record", args=[follow_up.pk])
+    assert client.post(follow_up_url, {"pain_nrs": "2"}).status_code == 403
+    assert not Procedure.objects.filter(referral=untreated).exists()
+    follow_up.refresh_from_db()
+    assert follow_up.pain_nrs is None
+
+
 @pytest.mark.parametrize(
     ("who", "dashboard", "due_list"),
     [

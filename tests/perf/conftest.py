@@ -148,6 +148,7 @@ class Rows:
                         [evaluation.case["levels"][0]["level"]] if outcome == "accept" else []
                     ),
                     reason_code=reason,
+                    reason_label=reason.label if reason else "",
                     engine_recommendation=evaluation.recommendation,
                     engine_level_recommendations=level_recommendations(evaluation.result),
                     decided_by=by or self.radiologist,
