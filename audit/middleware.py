@@ -8,7 +8,7 @@ from .services import audit_record
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,36}$")
 # Not patient data, and hit constantly by machines.
-_SKIPPED_PREFIXES = ("/static/", "/healthz", "/favicon.ico")
+_SKIPPED_PREFIXES = ("/static/", "/healthz", "/readyz", "/favicon.ico")
 
 
 def _outcome(status: int) -> str:

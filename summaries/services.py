@@ -201,9 +201,23 @@ def _document_summary(document: SummaryDocument) -> Summary:
 def summary_render(*, document_id: int) -> SummaryDocument:
     """Render the summary's PDF with WeasyPrint, store it with its checksum, mark it ready.
 
-    A summary already rendered is left as it is (a task delivered twice renders once).
+    A summary already rendered is left as it is (a task delivered twice renders once), and one
+    another worker is rendering right now is left to it: the row is locked while rendering.
     """
-    document = SummaryDocument.objects.select_related(
+    with transaction.atomic():
+        document = (
+            _documents_to_render()
+            .select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=document_id)
+            .first()
+        )
+        if document is None:  # locked by the render under way, or gone (raises DoesNotExist)
+            return SummaryDocument.objects.get(pk=document_id)
+        return _render_locked(document)
+
+
+def _documents_to_render():
+    return SummaryDocument.objects.select_related(
         "referral__patient",
         "referral__physician",
         "evaluation",
@@ -211,7 +225,10 @@ def summary_render(*, document_id: int) -> SummaryDocument:
         "decision__override_reason",
         "decision__decided_by",
         "decision__countersignature__signed_by",
-    ).get(pk=document_id)
+    )
+
+
+def _render_locked(document: SummaryDocument) -> SummaryDocument:
     if document.status == SummaryDocument.Status.READY:
         return document
     document.rendered_at = timezone.now()

@@ -1,4 +1,4 @@
-"""Project-level views: the role-aware home page and the health check."""
+"""Project-level views: the role-aware home page, liveness (/healthz) and readiness (/readyz)."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -8,6 +8,13 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
+
+from eligibility.conf import get_thresholds
+from eligibility.engine.version import ruleset_version
+
+# Every health answer names the rules this process evaluates with, so that a load balancer or
+# `kubectl` shows two versions side by side during a rollout.
+RULESET_HEADER = "X-VPSelect-Ruleset"
 
 
 def home(request):
@@ -35,15 +42,33 @@ def _broker_ok() -> bool:
         return False
 
 
+def _health_response(body: dict, *, status: int) -> JsonResponse:
+    response = JsonResponse(body, status=status)
+    response[RULESET_HEADER] = ruleset_version(get_thresholds())
+    return response
+
+
 @login_not_required
 @never_cache
 @require_GET
 def healthz(request):
-    """Report whether the database and the broker answer: 200 when both do, else 503."""
+    """Liveness: 200 whenever this process answers, whatever the database or broker do.
+
+    A liveness probe that followed the database would have every web node restarted during a
+    database outage, which cures nothing; readiness (/readyz) takes the node out instead.
+    """
+    return _health_response({"status": "ok"}, status=200)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def readyz(request):
+    """Readiness: 200 when the database and the broker answer, else 503 naming which is down."""
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     status = 200 if all(checks.values()) else 503
     body = {
         "status": "ok" if status == 200 else "unavailable",
         "checks": {name: "ok" if ok else "down" for name, ok in checks.items()},
     }
-    return JsonResponse(body, status=status)
+    return _health_response(body, status=status)

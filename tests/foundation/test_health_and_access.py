@@ -2,7 +2,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 # Paths anonymous users may reach, and API paths that answer 401 JSON instead of redirecting.
-PUBLIC_NAMES = {"login", "healthz"}
+PUBLIC_NAMES = {"login", "healthz", "readyz"}
 API_PREFIXES = ("api/", "cds-services")
 
 
@@ -58,28 +58,64 @@ def test_login_page_is_public(client):
 
 
 @pytest.mark.django_db
-def test_healthz_reports_ok_when_database_and_redis_answer(client):
-    response = client.get("/healthz")
+def test_readyz_reports_ok_when_database_and_redis_answer(client):
+    response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
 
 
 @pytest.mark.django_db
-def test_healthz_reports_503_naming_the_broker_when_it_is_down(client, settings):
+def test_readyz_reports_503_naming_the_broker_when_it_is_down(client, settings):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    response = client.get("/healthz")
+    response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "ok", "broker": "down"}
 
 
 @pytest.mark.django_db
-def test_healthz_reports_503_naming_the_database_when_it_is_down(client, monkeypatch):
+def test_readyz_reports_503_naming_the_database_when_it_is_down(client, monkeypatch):
     from vpselect import views
 
     monkeypatch.setattr(views, "_database_ok", lambda: False)
-    response = client.get("/healthz")
+    response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["database"] == "down"
+
+
+@pytest.mark.django_db
+def test_healthz_stays_200_while_the_database_and_broker_are_down(
+    client, settings, monkeypatch, django_assert_num_queries
+):
+    """Liveness must not follow the database: restarting web nodes would not bring it back."""
+    from vpselect import views
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    monkeypatch.setattr(views, "_database_ok", lambda: False)
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health_answers_name_the_ruleset_version_in_a_header(client, settings, path):
+    from eligibility.engine.version import RULESET_RELEASE
+
+    default = client.get(path)["X-VPSelect-Ruleset"]
+    assert default.startswith(f"{RULESET_RELEASE}+")
+    settings.VPSELECT_THRESHOLDS = {"SEVERE_PAIN_NRS": 8}
+    changed = client.get(path)["X-VPSelect-Ruleset"]
+    assert changed.startswith(f"{RULESET_RELEASE}+") and changed != default
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health_checks_leave_no_audit_event(client, path):
+    from audit.models import AuditEvent
+
+    client.get(path)
+    assert not AuditEvent.objects.exists()
 
 
 @pytest.mark.django_db

@@ -210,7 +210,7 @@ def test_with_redis_stopped_the_clinic_works_and_queued_work_completes_once_it_r
     worker = None
     try:
         broker.stop()  # the outage
-        health = server.browser().get("/healthz")
+        health = server.browser().get("/readyz")
         assert health.status == 503 and json.loads(health.body)["checks"] == {
             "database": "ok",
             "broker": "down",
@@ -296,7 +296,7 @@ def test_a_hung_broker_delays_no_request_by_more_than_five_seconds(
     server = start_server(tmp_path, artifacts_dir, hung_broker, "hung-broker")
     patient = make_patient(by=people["physician"])
     try:
-        health = server.browser().get("/healthz")
+        health = server.browser().get("/readyz")
         assert health.status == 503 and health.seconds <= MAX_SECONDS
         figures["healthz_seconds"] = round(health.seconds, 2)
         referral = clinical_journey(server, patient, figures=figures)
