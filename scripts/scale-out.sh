@@ -101,6 +101,8 @@ start_nginx() {
 
 write_configs() {
   mkdir -p "$DIR"/{pid,log,media,pgbouncer,nginx/tmp}
+  # PgBouncer (as postgres) and nginx's workers (as nobody) must reach their files in it.
+  [[ $(id -u) -eq 0 ]] && chmod 755 "$DIR"
   local ports
   read -r -a ports <<<"$(free_ports $((WEB_NODES + 2)))"
   local db_parts
@@ -221,12 +223,12 @@ cmd_start() {
   echo "VPSelect scale-out: http://127.0.0.1:$NGINX_PORT/ (run directory $DIR)"
 }
 
-stop_one() {  # stop_one NAME: TERM, then KILL after 30 s
+stop_one() {  # stop_one NAME [SIGNAL]: SIGNAL (TERM), then KILL after 30 s
   local file="$DIR/pid/$1.pid"
   pid_alive "$file" || { rm -f "$file"; return 0; }
   local pid
   pid=$(cat "$file")
-  kill -TERM "$pid" 2>/dev/null || true
+  kill "-${2:-TERM}" "$pid" 2>/dev/null || true
   for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
   rm -f "$file"
@@ -239,7 +241,7 @@ cmd_stop() {
     [[ $file == *.gunicorn.pid || $file == *.celery.pid ]] && continue
     [[ -f $file ]] && stop_one "$(basename "$file" .pid)"
   done
-  stop_one pgbouncer
+  stop_one pgbouncer INT
   echo "stopped"
 }
 
@@ -272,7 +274,8 @@ cmd_restart() {
   local name=${1:-}
   app_env
   case $name in
-    pgbouncer) stop_one pgbouncer; start_pgbouncer ;;
+    # SIGINT is PgBouncer's safe shutdown: transactions under way finish first.
+    pgbouncer) stop_one pgbouncer INT; start_pgbouncer ;;
     beat) stop_one beat; start_beat ;;
     worker[0-9]*) stop_one "$name"; start_worker "${name#worker}" ;;
     web[0-9]*) stop_one "$name"; start_web "${name#web}" ;;

@@ -268,9 +268,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "retry_policy": {"timeout": 2},
     # A task reserved by a worker that died whole (kill -9 of the node) goes back to the queue
     # after this many seconds (Redis holds it as unacknowledged until then; the default is an
-    # hour). It must exceed the longest countdown (render retries: 2, 4, 8 s); a task running
-    # longer may be delivered twice, which the tasks tolerate (summary_render locks its row).
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=90),
+    # hour), looked for every 10 s (throttle 1; the default scans every 100 s). It must exceed
+    # the longest countdown (render retries: 2, 4, 8 s); a task running longer may be delivered
+    # twice, which every task here tolerates (row locks with skip_locked, "already done" checks).
+    # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=30),
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
 }
 CELERY_REDIS_SOCKET_TIMEOUT = 2
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
