@@ -194,18 +194,9 @@ EOF
 
 cmd_release() {
   : "${DATABASE_URL:?Set DATABASE_URL}"
-  (cd "$REPO" && "$PY" manage.py migrate --noinput -v0 && "$PY" manage.py collectstatic --noinput -v0)
-  # What the app would set per session, set on the database: PgBouncer passes no `options`.
-  "$PY" - "$DATABASE_URL" <<'EOF'
-import sys, psycopg2
-from urllib.parse import urlsplit
-name = urlsplit(sys.argv[1]).path.lstrip("/")
-connection = psycopg2.connect(sys.argv[1])
-connection.autocommit = True
-with connection.cursor() as cursor:
-    cursor.execute(f'ALTER DATABASE "{name}" SET jit = off')
-    cursor.execute(f"ALTER DATABASE \"{name}\" SET timezone = 'UTC'")
-EOF
+  # Straight to PostgreSQL, never through PgBouncer; once per release, never at start.
+  (cd "$REPO" && "$PY" manage.py migrate --noinput -v0 &&
+    "$PY" manage.py set_database_defaults && "$PY" manage.py collectstatic --noinput -v0)
 }
 
 cmd_start() {

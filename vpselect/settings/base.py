@@ -56,8 +56,16 @@ def database_settings(url: str) -> dict:
     # https://docs.djangoproject.com/en/5.2/ref/databases/#transaction-pooling-server-side-cursors
     behind_pgbouncer = env.bool("DJANGO_DB_BEHIND_PGBOUNCER", default=False)
     database["DISABLE_SERVER_SIDE_CURSORS"] = behind_pgbouncer
-    if database["ENGINE"] == "django.db.backends.postgresql" and not behind_pgbouncer:
-        database.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        if behind_pgbouncer:
+            # Django's backend, opening a connection again while a restarting PgBouncer
+            # refuses it (vpselect/dbbackend), for up to this many seconds.
+            database["ENGINE"] = "vpselect.dbbackend"
+            database["CONNECT_RETRY_SECONDS"] = env.float(
+                "DJANGO_DB_CONNECT_RETRY_SECONDS", default=5.0
+            )
+        else:
+            database.setdefault("OPTIONS", {})["options"] = "-c jit=off"
     return database
 
 
