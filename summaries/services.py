@@ -201,18 +201,16 @@ def _document_summary(document: SummaryDocument) -> Summary:
 def summary_render(*, document_id: int) -> SummaryDocument:
     """Render the summary's PDF with WeasyPrint, store it with its checksum, mark it ready.
 
-    A summary already rendered is left as it is (a task delivered twice renders once), and one
-    another worker is rendering right now is left to it: the row is locked while rendering.
+    A summary already rendered is left as it is (a task delivered twice renders once). The row
+    is locked while rendering: a second delivery of the task waits for the first render and
+    then finds the summary ready; if the first worker died, its lock went with it.
     """
     with transaction.atomic():
+        # Waits rather than skips: brief writes (the publisher's enqueued_at) lock it too.
+        # NO KEY UPDATE: rows pointing at this one (superseded_by) do not hold the render up.
         document = (
-            _documents_to_render()
-            .select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=document_id)
-            .first()
+            _documents_to_render().select_for_update(no_key=True, of=("self",)).get(pk=document_id)
         )
-        if document is None:  # locked by the render under way, or gone (raises DoesNotExist)
-            return SummaryDocument.objects.get(pk=document_id)
         return _render_locked(document)
 
 

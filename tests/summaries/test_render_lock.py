@@ -1,9 +1,15 @@
 """Two workers given the same summary (a task handed back after a worker died, then delivered
-again) render it once: the render holds the summary's row, a second one leaves it alone."""
+again) render it once: the render holds the summary's row; a second render waits for it, then
+finds the summary ready. If the first worker dies, its lock goes with it and the second renders.
+"""
+
+import threading
+import time
 
 import psycopg2
 import pytest
 from django.db import connection
+from django.utils import timezone
 from psycopg2 import sql
 
 from summaries.models import SummaryDocument
@@ -11,8 +17,10 @@ from summaries.services import summary_render
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+TABLE = sql.Identifier(SummaryDocument._meta.db_table)
 
-def other_connection():
+
+def other_session():
     """A second database session, as another worker's would be."""
     settings = connection.settings_dict
     return psycopg2.connect(
@@ -24,34 +32,84 @@ def other_connection():
     )
 
 
-def test_a_summary_another_worker_is_rendering_is_left_to_it_then_rendered_once(
-    submitted_referral, decide, stub_pdf
-):
+@pytest.fixture
+def pending_summary(submitted_referral, decide, stub_pdf):
     decide(submitted_referral())
     document = SummaryDocument.objects.get()
     SummaryDocument.objects.filter(pk=document.pk).update(
         status=SummaryDocument.Status.PENDING, attempts=0
     )
-    rendering = other_connection()
-    try:
-        with rendering.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("SELECT id FROM {} WHERE id = %s FOR UPDATE").format(
-                    sql.Identifier(SummaryDocument._meta.db_table)
-                ),
-                [document.pk],
-            )
-        left_alone = summary_render(document_id=document.pk)
-    finally:
-        rendering.rollback()  # the other worker died: its lock goes with its session
-        rendering.close()
+    return document
 
-    assert left_alone.status == SummaryDocument.Status.PENDING
-    assert left_alone.attempts == 0
-    rendered = summary_render(document_id=document.pk)
-    again = summary_render(document_id=document.pk)
-    assert rendered.status == again.status == SummaryDocument.Status.READY
-    assert SummaryDocument.objects.get(pk=document.pk).attempts == 1
+
+def render_in_background(document_id: int):
+    outcome = {}
+
+    def run():
+        try:
+            outcome["document"] = summary_render(document_id=document_id)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def lock_as_another_worker(document_id: int):
+    session = other_session()
+    with session.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("SELECT id FROM {} WHERE id = %s FOR NO KEY UPDATE").format(TABLE),
+            [document_id],
+        )
+    return session
+
+
+def test_a_second_render_waits_for_the_first_and_does_not_render_again(pending_summary):
+    first = lock_as_another_worker(pending_summary.pk)
+    try:
+        thread, outcome = render_in_background(pending_summary.pk)
+        time.sleep(0.5)
+        assert thread.is_alive(), "the second render must wait for the first"
+        with first.cursor() as cursor:  # the first worker finishes its render
+            cursor.execute(
+                sql.SQL(
+                    "UPDATE {} SET status = %s, attempts = 1, rendered_at = %s WHERE id = %s"
+                ).format(TABLE),
+                [SummaryDocument.Status.READY, timezone.now(), pending_summary.pk],
+            )
+        first.commit()
+        thread.join(timeout=10)
+    finally:
+        first.close()
+    assert outcome["document"].status == SummaryDocument.Status.READY
+    assert SummaryDocument.objects.get(pk=pending_summary.pk).attempts == 1  # rendered once
+
+
+def test_when_the_first_worker_dies_mid_render_the_second_renders_it(pending_summary):
+    first = lock_as_another_worker(pending_summary.pk)
+    try:
+        thread, outcome = render_in_background(pending_summary.pk)
+        time.sleep(0.5)
+        assert thread.is_alive()
+    finally:
+        first.close()  # killed: its session ends, its transaction rolls back
+    thread.join(timeout=10)
+    rendered = SummaryDocument.objects.get(pk=pending_summary.pk)
+    assert rendered.status == SummaryDocument.Status.READY and rendered.attempts == 1
+    assert rendered.file and rendered.sha256
+
+
+def test_a_short_write_to_the_row_delays_the_render_without_losing_it(pending_summary):
+    """The publisher stamps enqueued_at as the worker starts: the render must not give up."""
+    publisher = lock_as_another_worker(pending_summary.pk)
+    thread, outcome = render_in_background(pending_summary.pk)
+    time.sleep(0.3)
+    publisher.commit()
+    publisher.close()
+    thread.join(timeout=10)
+    assert outcome["document"].status == SummaryDocument.Status.READY
 
 
 def test_rendering_a_summary_that_does_not_exist_still_says_so(db):
