@@ -278,7 +278,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # after this many seconds (Redis holds it as unacknowledged until then; the default is an
     # hour), looked for every 10 s (throttle 1; the default scans every 100 s). It must exceed
     # the longest countdown (render retries: 2, 4, 8 s); a task running longer may be delivered
-    # twice, which every task here tolerates (row locks with skip_locked, "already done" checks).
+    # twice, which every task here tolerates (row locks, "already done" checks: docs/deploy.md).
     # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=30),
     "unacked_restore_interval": 10,
