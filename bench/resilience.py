@@ -14,7 +14,8 @@ queue) drains within 60 s of each fault. Prints a table; exits 1 on a miss, 2 on
     python bench/resilience.py            the documented bench (4 journeys per client a fault)
     python bench/resilience.py --short    what `make test-all` runs (1 journey per client)
 
-It creates (and drops first) its own database and flushes its own Redis database; traffic goes
+It creates (and drops first) its own database and empties its own Redis database (one that
+holds another program's keys only with --flush-redis); traffic goes
 to 127.0.0.1 only; a few clients at a person's pace, bounded in count and time.
 """
 
@@ -35,6 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+REDIS_MARKER = "vpselect-resilience:owned"
 DRAIN_TARGET_SECONDS = 60.0
 DRAIN_GIVE_UP_SECONDS = 180.0
 PAUSE_BETWEEN_REQUESTS = 0.3  # a person's pace, and the machine is shared
@@ -68,6 +70,11 @@ def parse_args(argv):
     )
     parser.add_argument(
         "--redis-url", default=os.environ.get("RESILIENCE_REDIS_URL", "redis://127.0.0.1:6379/10")
+    )
+    parser.add_argument(
+        "--flush-redis",
+        action="store_true",
+        help="empty the Redis database even if it holds keys of another program",
     )
     args = parser.parse_args(argv)
     for url in (args.database_url, args.redis_url):
@@ -349,10 +356,20 @@ def main(argv=None) -> int:
         "PYTHONPATH": str(REPO),
     }
     os.environ.update(env)
-    recreate_database(args.database_url)
     import redis
 
-    redis.Redis.from_url(args.redis_url).flushdb()
+    broker = redis.Redis.from_url(args.redis_url)
+    # Another session's Redis database is never emptied by mistake: only one this run marked.
+    if broker.dbsize() and not broker.exists(REDIS_MARKER) and not args.flush_redis:
+        print(
+            f"{args.redis_url} holds keys of another program: give --redis-url a database of "
+            "its own, or --flush-redis to empty it.",
+            file=sys.stderr,
+        )
+        return 2
+    recreate_database(args.database_url)
+    broker.flushdb()  # tasks left by an earlier run would name ids of the dropped database
+    broker.set(REDIS_MARKER, "1")
     topology = Topology(env, run_dir)
     topology.killed = None
     print(f"Run directory {run_dir}; load average {os.getloadavg()[0]:.1f}", flush=True)
