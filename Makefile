@@ -10,12 +10,12 @@ RUN_SETTINGS ?= vpselect.settings.local
 TEST_SETTINGS ?= vpselect.settings.test
 PYTEST_ARGS ?=
 
-.PHONY: run setup-run demo-totp system-deps-run test test-all lint format bench system-deps venv docs docs-images clean help
+.PHONY: run setup-run demo-totp system-deps-run system-deps-scale test test-all lint format bench system-deps venv docs docs-images clean help
 
 help:
 	@echo "make run       set up and start VPSelect with demo users and patients on http://$(HOST):$(PORT)"
 	@echo "make test      set up and run ruff and the test suite (real PostgreSQL and Redis)"
-	@echo "make test-all  the above plus the slow fuzz, chaos and outage tests"
+	@echo "make test-all  the above plus the slow fuzz, chaos, outage and resilience tests"
 	@echo "make bench     run the benchmarks in bench/ and print their figures"
 
 # The virtualenv is rebuilt only when a requirements file changes.
@@ -36,6 +36,10 @@ system-deps:
 
 system-deps-run:
 	@bash scripts/system-deps.sh run
+
+# nginx and PgBouncer too: the slow resilience run starts the scale-out topology.
+system-deps-scale:
+	@bash scripts/system-deps.sh scale
 
 setup-run: system-deps-run $(VENV)/.installed-run
 	@echo "Setting up the database and the demo data…"
@@ -71,7 +75,7 @@ test: system-deps $(VENV)/.installed-dev lint
 	@bash scripts/check-services.sh
 	DJANGO_SETTINGS_MODULE=$(TEST_SETTINGS) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test-all: system-deps $(VENV)/.installed-dev lint
+test-all: system-deps-scale $(VENV)/.installed-dev lint
 	@bash scripts/check-services.sh
 	DJANGO_SETTINGS_MODULE=$(TEST_SETTINGS) $(VENV)/bin/pytest -m "" $(PYTEST_ARGS)
 

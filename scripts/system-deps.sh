@@ -2,10 +2,14 @@
 # Install the Debian packages VPSelect needs, when any is missing.
 #   system-deps.sh run    what the app needs to run (WeasyPrint's libraries and a font)
 #   system-deps.sh test   that plus what the tests need (Chromium, pdftoppm)
+#   system-deps.sh scale  that plus nginx and PgBouncer for scripts/scale-out.sh
 set -euo pipefail
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
-if [[ ${1:-test} == test ]]; then
+if [[ ${1:-test} == test || ${1:-test} == scale ]]; then
   packages+=(chromium poppler-utils)
+fi
+if [[ ${1:-test} == scale ]]; then
+  packages+=(nginx-light pgbouncer)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -201,9 +201,21 @@ def _document_summary(document: SummaryDocument) -> Summary:
 def summary_render(*, document_id: int) -> SummaryDocument:
     """Render the summary's PDF with WeasyPrint, store it with its checksum, mark it ready.
 
-    A summary already rendered is left as it is (a task delivered twice renders once).
+    A summary already rendered is left as it is (a task delivered twice renders once). The row
+    is locked while rendering: a second delivery of the task waits for the first render and
+    then finds the summary ready; if the first worker died, its lock went with it.
     """
-    document = SummaryDocument.objects.select_related(
+    with transaction.atomic():
+        # Waits rather than skips: brief writes (the publisher's enqueued_at) lock it too.
+        # NO KEY UPDATE: rows pointing at this one (superseded_by) do not hold the render up.
+        document = (
+            _documents_to_render().select_for_update(no_key=True, of=("self",)).get(pk=document_id)
+        )
+        return _render_locked(document)
+
+
+def _documents_to_render():
+    return SummaryDocument.objects.select_related(
         "referral__patient",
         "referral__physician",
         "evaluation",
@@ -211,7 +223,10 @@ def summary_render(*, document_id: int) -> SummaryDocument:
         "decision__override_reason",
         "decision__decided_by",
         "decision__countersignature__signed_by",
-    ).get(pk=document_id)
+    )
+
+
+def _render_locked(document: SummaryDocument) -> SummaryDocument:
     if document.status == SummaryDocument.Status.READY:
         return document
     document.rendered_at = timezone.now()

@@ -101,7 +101,11 @@ def _with_ruleset(response):
 @never_cache
 @require_GET
 def healthz(request):
-    """Liveness: the process answers. Touches neither the database nor the broker."""
+    """Liveness: 200 whenever this process answers, whatever the database or broker do.
+
+    A liveness probe that followed the database would have every web node restarted during a
+    database outage, which cures nothing; readiness (/readyz) takes the node out instead.
+    """
     return _with_ruleset(JsonResponse({"status": "ok"}))
 
 

@@ -133,3 +133,99 @@ def test_production_settings_refuse_the_development_cds_shared_secret():
     result = run_manage("check", env_extra=env)
     assert result.returncode != 0
     assert "VPSELECT_CDS_HOOKS_TOKEN is for development only" in result.stderr
+
+
+# --- Issue 25, part 2: the scale-out profile ----------------------------------------------------
+
+APP_SERVICES = ("web", "worker", "beat", "web-2", "worker-2")
+
+
+def compose_services() -> dict:
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+
+
+def test_docker_compose_scale_profile_adds_a_web_node_a_worker_and_nginx_in_front():
+    services = compose_services()
+    scale = {name for name, service in services.items() if "scale" in service.get("profiles", [])}
+    assert scale == {"web-2", "worker-2", "nginx"}
+    assert services["web-2"]["command"] == services["web"]["command"]
+    assert "gunicorn" in " ".join(services["web-2"]["command"])
+    assert services["worker-2"]["command"] == services["worker"]["command"]
+    nginx = services["nginx"]
+    assert nginx["depends_on"] == {
+        "web": {"condition": "service_healthy"},
+        "web-2": {"condition": "service_healthy"},
+    }
+    config_path = next(v.split(":")[0] for v in nginx["volumes"] if "nginx" in v)
+    config = (REPO / config_path).read_text()
+    assert "server web:8000" in config and "server web-2:8000" in config
+    assert "proxy_next_upstream error timeout;" in config
+
+
+def test_docker_compose_has_exactly_one_beat_whatever_the_profile():
+    services = compose_services()
+    beats = [name for name, service in services.items() if "beat" in service.get("command", [])]
+    assert beats == ["beat"]
+    assert "profiles" not in services["beat"]
+    assert services["beat"]["deploy"]["replicas"] == 1
+    assert all("--beat" not in services[name]["command"] for name in ("worker", "worker-2"))
+
+
+def test_docker_compose_workers_take_one_task_at_a_time():
+    services = compose_services()
+    for name in ("worker", "worker-2"):
+        assert "--prefetch-multiplier=1" in services[name]["command"], name
+
+
+def test_docker_compose_app_reaches_postgres_through_pgbouncer_in_transaction_mode():
+    services = compose_services()
+    pgbouncer = services["pgbouncer"]["environment"]
+    assert pgbouncer["POOL_MODE"] == "transaction"
+    assert pgbouncer["DATABASE_URL"].startswith("postgres://vpselect_app:")
+    assert "@db:5432/" in pgbouncer["DATABASE_URL"]
+    assert "options" in pgbouncer["IGNORE_STARTUP_PARAMETERS"]
+    for name in APP_SERVICES:
+        env = services[name]["environment"]
+        assert "@pgbouncer:5432/" in env["DATABASE_URL"], name
+        assert env["DJANGO_DB_BEHIND_PGBOUNCER"] == "true", name
+        assert services[name]["depends_on"]["pgbouncer"]["condition"] == "service_healthy", name
+    migrate = services["migrate"]
+    assert "@db:5432/" in migrate["environment"]["DATABASE_URL"]  # straight, as the owner
+    assert "set_database_defaults" in " ".join(migrate["command"])
+
+
+def test_docker_compose_web_nodes_are_ready_only_when_readyz_says_so():
+    services = compose_services()
+    for name in ("web", "web-2"):
+        assert "/readyz" in " ".join(services[name]["healthcheck"]["test"]), name
+
+
+def test_docker_compose_publishes_ports_on_127_0_0_1_only():
+    published = [
+        port for service in compose_services().values() for port in service.get("ports", [])
+    ]
+    assert published and all(port.startswith("127.0.0.1:") for port in published)
+
+
+def test_behind_pgbouncer_django_uses_no_server_side_cursors_and_no_startup_options():
+    code = (
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['DISABLE_SERVER_SIDE_CURSORS'], d.get('OPTIONS', {}).get('options'))"
+    )
+    behind = run_manage(
+        "shell", "-c", code, env_extra={**PRODUCTION_ENV, "DJANGO_DB_BEHIND_PGBOUNCER": "true"}
+    )
+    direct = run_manage("shell", "-c", code, env_extra=PRODUCTION_ENV)
+    assert behind.stdout.splitlines()[-1].split() == ["True", "None"], behind.stderr
+    assert direct.stdout.splitlines()[-1].split() == ["False", "-c", "jit=off"], direct.stderr
+
+
+def test_scale_out_script_refuses_an_unknown_command_with_exit_2():
+    result = subprocess.run(
+        ["bash", str(REPO / "scripts" / "scale-out.sh"), "scale-to-the-moon"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "usage: scale-out.sh" in result.stderr

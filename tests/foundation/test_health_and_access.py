@@ -131,6 +131,42 @@ def test_readyz_probes_a_hung_broker_once_per_window_not_once_per_call(
 
 
 @pytest.mark.django_db
+def test_healthz_stays_200_while_the_database_and_broker_are_down(
+    client, settings, monkeypatch, django_assert_num_queries
+):
+    """Liveness must not follow the database: restarting web nodes would not bring it back."""
+    from vpselect import views
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    monkeypatch.setattr(views, "_database_ok", lambda: False)
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health_answers_name_the_ruleset_version_in_a_header(client, settings, path, readiness):
+    from eligibility.engine.version import RULESET_RELEASE
+
+    default = client.get(path)["X-VPSelect-Ruleset"]
+    assert default.startswith(f"{RULESET_RELEASE}+")
+    settings.VPSELECT_THRESHOLDS = {"SEVERE_PAIN_NRS": 8}
+    changed = client.get(path)["X-VPSelect-Ruleset"]
+    assert changed.startswith(f"{RULESET_RELEASE}+") and changed != default
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health_checks_leave_no_audit_event(client, path, readiness):
+    from audit.models import AuditEvent
+
+    client.get(path)
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.django_db
 def test_authenticated_pages_are_not_cached(client, physician):
     client.force_login(physician)
     response = client.get(reverse("home"))

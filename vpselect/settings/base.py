@@ -60,8 +60,22 @@ def database_settings(url: str) -> dict:
     database = env.db_url_config(url)
     database["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     database["CONN_HEALTH_CHECKS"] = True
+    # Behind PgBouncer in transaction mode (docs/deploy.md) a server-side cursor would outlive
+    # the transaction's server connection, and PgBouncer refuses the `options` startup
+    # parameter: jit=off is then set on the database (ALTER DATABASE … SET jit = off).
+    # https://docs.djangoproject.com/en/5.2/ref/databases/#transaction-pooling-server-side-cursors
+    behind_pgbouncer = env.bool("DJANGO_DB_BEHIND_PGBOUNCER", default=False)
+    database["DISABLE_SERVER_SIDE_CURSORS"] = behind_pgbouncer
     if database["ENGINE"] == "django.db.backends.postgresql":
-        database.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+        if behind_pgbouncer:
+            # Django's backend, opening a connection again while a restarting PgBouncer
+            # refuses it (vpselect/dbbackend), for up to this many seconds.
+            database["ENGINE"] = "vpselect.dbbackend"
+            database["CONNECT_RETRY_SECONDS"] = env.float(
+                "DJANGO_DB_CONNECT_RETRY_SECONDS", default=5.0
+            )
+        else:
+            database.setdefault("OPTIONS", {})["options"] = "-c jit=off"
     return database
 
 
@@ -282,7 +296,12 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 60
+# A task is acknowledged when it has run, and handed back to the queue when its worker process
+# dies under it (kill -9, out of memory): every task here is idempotent, so a second run is
+# harmless and a lost one is not. One task reserved at a time per process: a PDF waits for a
+# free process, not behind a long render on a busy one.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXPIRES = 24 * 60 * 60
 # A hung or absent broker must not hang a web request.
@@ -293,6 +312,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "max_retries": 1,
     "retry_policy": {"timeout": 2},
+    # A task reserved by a worker that died whole (kill -9 of the node) goes back to the queue
+    # after this many seconds (Redis holds it as unacknowledged until then; the default is an
+    # hour), looked for every 10 s (throttle 1; the default scans every 100 s). It must exceed
+    # the longest countdown (render retries: 2, 4, 8 s); a task running longer may be delivered
+    # twice, which every task here tolerates (row locks, "already done" checks: docs/deploy.md).
+    # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=30),
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
 }
 CELERY_REDIS_SOCKET_TIMEOUT = 2
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
@@ -304,7 +332,9 @@ CELERY_TASK_PUBLISH_RETRY = False
 # Re-publish outbox notifications a broker outage kept from being queued (reviews.outbox).
 # https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
 CELERY_BEAT_SCHEDULE = {
-    "reviews-outbox-republish": {"task": "reviews.outbox_republish", "schedule": 60.0},
+    # Every 30 s: a message stranded by a fault (a worker killed holding it) is published
+    # again 30-60 s after it was written, so the outbox drains within a minute of the fault.
+    "reviews-outbox-republish": {"task": "reviews.outbox_republish", "schedule": 30.0},
     # Daily, early: mark follow-ups due / overdue and e-mail the reminders (outcomes.tasks).
     # Hourly: the MRN, names and answers of expired CDS launch links are erased (interop).
     "interop-purge-expired-launches": {

@@ -1,0 +1,1 @@
+"""PostgreSQL as Django's own backend, waiting briefly for a pooler that is restarting."""
