@@ -21,6 +21,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vpselect.settings.local")
+# The summary is built from unsaved rows; it only reads which ruleset version is governed, so
+# a migrated in-memory database (empty) serves, whatever database the environment names.
+os.environ["DATABASE_URL"] = "sqlite://:memory:"
 
 import django  # noqa: E402
 
@@ -157,6 +160,9 @@ def main() -> int:
     parser.add_argument("--throughput-seconds", type=float, default=10.0)
     parser.add_argument("--out", type=Path, default=REPO / "artifacts" / "bench-summary.pdf")
     args = parser.parse_args()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
 
     summary = three_level_summary()
     cold_start = time.perf_counter()

@@ -3,10 +3,12 @@
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request
+from playwright.sync_api import Error as PlaywrightError
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
 # itself (fixtures creating data) are still synchronous and safe.
@@ -159,8 +161,54 @@ class BrowserProblems:
                 continue
             self.problems.extend(f"axe on {page.url}: {v}" for v in axe_violations(page))
 
+    def settle(self) -> None:
+        """Leave every page, then wait until the live server has finished what that sent.
+
+        Leaving an intake sends its last autosave; a test whose database is flushed while that
+        request still writes deadlocks the flush and leaves rows for the next test.
+        """
+        open_pages = [page for page in self.pages if not page.is_closed()]
+        for page in open_pages:
+            page.on("dialog", lambda dialog: dialog.accept())  # "leave with unsaved changes?"
+            try:
+                page.goto("about:blank")
+            except PlaywrightError:
+                page.close(run_before_unload=False)
+        if open_pages:
+            _wait_until_database_idle()
+
     def unexpected(self) -> list[str]:
         return [p for p in self.problems if not any(a.search(p) for a in self.allowed)]
+
+
+def _wait_until_database_idle(seconds: float = 3.0) -> None:
+    """Until no other session of the test database is running a statement (or time is up)."""
+    from django.db import connection
+
+    time.sleep(0.2)  # a request sent while leaving the page reaches the server first
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state NOT IN ('idle')"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """After the test's own steps, while its pages are still open: axe-core on the screen each
+    ends on, then leave them and let the server finish (fixtures are torn down after this)."""
+    outcome = yield
+    problems = item.funcargs.get("browser_problems")
+    if problems is None:
+        return
+    if outcome.excinfo is None:
+        problems.check_accessibility()
+    problems.settle()
 
 
 @pytest.fixture(autouse=True)
@@ -186,7 +234,6 @@ def browser_problems(request, monkeypatch):
     monkeypatch.setattr(Browser, "new_context", watched_new_context)
     monkeypatch.setattr(Browser, "new_page", watched_new_page)
     yield problems
-    problems.check_accessibility()
     unexpected = problems.unexpected()
     if unexpected:
         pytest.fail("The browser met problems a user would see:\n" + "\n".join(unexpected))

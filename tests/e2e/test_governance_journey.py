@@ -42,7 +42,15 @@ def watched(page):
 
     page.on("console", on_console)
     page.on("response", on_response)
-    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
+    # A request cut short because the page moved on (a poll in flight) is not a failure.
+    page.on(
+        "requestfailed",
+        lambda request: (
+            None
+            if "ERR_ABORTED" in (request.failure or "")
+            else problems.append(f"failed: {request.url}")
+        ),
+    )
     page.problems = problems
     return page
 

@@ -17,6 +17,14 @@ pytestmark = pytest.mark.django_db
 
 # The pages a half-logged-in session may see: none shows or changes anything of the user's.
 MAY_ANSWER = {"login", "logout", "accounts:otp-verify", "healthz", "readyz"}
+# The patient's questionnaire pages need no account at all: a personal link opens them (or they
+# answer that no link was opened). A half-logged-in session gains nothing there.
+MAY_ANSWER |= {
+    "outcomes:questionnaire",
+    "outcomes:questionnaire-start",
+    "outcomes:questionnaire-thanks",
+    "outcomes:questionnaire-opt-out",
+}
 SENT_BACK_TO = ("/accounts/login/", "/admin/login/", "/accounts/two-factor/verify/")
 REFUSED = {400, 401, 403, 404, 405}
 
