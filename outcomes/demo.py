@@ -18,6 +18,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from patients.cases import case_referral_answers
+from patients.demo import demo_case
 from patients.models import Patient, Referral
 from patients.services import LevelAnswers, default_clinic, patient_create, referral_save_and_submit
 from reviews.models import ReviewDecision
@@ -107,34 +108,8 @@ DEMO_TREATED = (
 
 
 def _case(assessed_on: date) -> dict:
-    """An eligible case: an acute, severely painful osteoporotic fracture at L1."""
-    return {
-        "assessed_on": assessed_on.isoformat(),
-        "pain_controlled_by_medical_therapy": False,
-        "coagulopathy": False,
-        "coagulopathy_corrected": None,
-        "inr": 1.0,
-        "platelets": 230,
-        "systemic_infection": False,
-        "local_infection": False,
-        "allergies": [],
-        "radicular_pain": False,
-        "radicular_cause": None,
-        "levels": [
-            {
-                "level": "L1",
-                "etiology": "osteoporosis",
-                "pain_nrs": 8,
-                "fracture": True,
-                "fracture_date": (assessed_on - timedelta(days=30)).isoformat(),
-                "imaging_acute": True,
-                "high_fracture_risk": None,
-                "osteomyelitis": False,
-                "canal_compromise_pct": 5,
-                "epidural_extension": None,
-            }
-        ],
-    }
+    """The demo's eligible case (an acute, severely painful osteoporotic fracture at L1)."""
+    return {**demo_case(assessed_on, {}, ({},)), "assessed_on": assessed_on.isoformat()}
 
 
 @contextmanager
