@@ -17,6 +17,7 @@ from django.db.models.signals import pre_save
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from eligibility.models import Evaluation
 from patients.cases import case_referral_answers
 from patients.demo import demo_case
 from patients.models import Patient, Referral
@@ -112,21 +113,32 @@ def _case(assessed_on: date) -> dict:
     return {**demo_case(assessed_on, {}, ({},)), "assessed_on": assessed_on.isoformat()}
 
 
+# The column each model's service stamps with "now" (submitting, evaluating, deciding).
+_CLOCK_FIELDS = {Referral: "submitted_at", Evaluation: "created_at", ReviewDecision: "decided_at"}
+
+
 @contextmanager
-def _decisions_dated(moment: datetime):
-    """Demo only: decisions made in the past. Decisions are immutable and the review service
-    dates them "now", so the date is given to each new row as it is first saved (Django's
-    pre_save signal, connected only here), never changed afterwards."""
+def dated(moment: datetime, *models):
+    """Demo only: what the services record as happening "now" happens at `moment`.
 
-    def date_new_decision(sender, instance, **kwargs):
-        if instance._state.adding:
-            instance.decided_at = moment
+    Evaluations and decisions are immutable and the services date them (and a submission)
+    "now", so the demo's past is given to each row as it is saved with that column (Django's
+    pre_save signal, connected only here), never written afterwards.
+    """
 
-    pre_save.connect(date_new_decision, sender=ReviewDecision, weak=False)
+    def stamp(sender, instance, update_fields=None, **kwargs):
+        field = _CLOCK_FIELDS[sender]
+        stamping = instance._state.adding or field in (update_fields or ())
+        if stamping and getattr(instance, field) is not None:
+            setattr(instance, field, moment)
+
+    for model in models:
+        pre_save.connect(stamp, sender=model, weak=False)
     try:
         yield
     finally:
-        pre_save.disconnect(date_new_decision, sender=ReviewDecision)
+        for model in models:
+            pre_save.disconnect(stamp, sender=model)
 
 
 def _treat(demo: DemoTreated, physician, radiologist, staff, today: date) -> Patient:
@@ -153,7 +165,7 @@ def _treat(demo: DemoTreated, physician, radiologist, staff, today: date) -> Pat
     referral = Referral.objects.get(patient=patient)
     referral = referral_claim(referral=referral, by=radiologist)
     referral.refresh_from_db()
-    with _decisions_dated(timezone.make_aware(datetime.combine(decided_on, time(10)))):
+    with dated(timezone.make_aware(datetime.combine(decided_on, time(10))), ReviewDecision):
         decision_record(
             referral=referral,
             by=radiologist,

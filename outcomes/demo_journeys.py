@@ -1,9 +1,9 @@
 """Demo decisions, procedures and follow-ups for `make run`, so every screen has something in it.
 
-Each journey goes through the real services (submit, claim, decide, countersign, record a
-procedure, record follow-ups) on its own dates in the past; only the clock-stamped columns
-the services set to "now" (submitted, evaluated, decided) are moved back to those dates, so
-the follow-up schedule, the due and overdue lists and the charts read as a clinic's months.
+Each journey goes through the real services (submit, claim, decide, record a procedure,
+record follow-ups) on its own dates in the past: the columns the services stamp with "now"
+(submitted, evaluated, decided) get those dates as the rows are saved (`outcomes.demo.dated`),
+so the follow-up schedule, the due and overdue lists and the charts read as a clinic's months.
 Names and MRNs are invented. Never used in production.
 """
 
@@ -23,6 +23,7 @@ from patients.services import LevelAnswers, default_clinic, patient_create, refe
 from reviews.models import ReasonCode, ReviewDecision
 from reviews.services import decision_record, referral_claim
 
+from .demo import dated
 from .models import FollowUp
 from .schedule import INTERVALS
 from .services import TreatedLevelInput, follow_up_record, follow_ups_mark, procedure_record
@@ -214,20 +215,18 @@ def _store(journey: DemoJourney, users: dict, today: date) -> None:
     answers, levels = case_referral_answers(
         demo_case(submitted_on, journey.answers, (journey.level,))
     )
-    evaluation = referral_save_and_submit(
-        patient=patient,
-        referral=None,
-        by=physician,
-        answers=answers,
-        levels=[LevelAnswers(id=None, answers=level) for level in levels],
-        today=submitted_on,
-    )
+    with dated(_at(submitted_on), Referral, Evaluation):
+        evaluation = referral_save_and_submit(
+            patient=patient,
+            referral=None,
+            by=physician,
+            answers=answers,
+            levels=[LevelAnswers(id=None, answers=level) for level in levels],
+            today=submitted_on,
+        )
     referral = Referral.objects.get(pk=evaluation.referral_id)
-    Referral.objects.filter(pk=referral.pk).update(submitted_at=_at(submitted_on))
-    Evaluation.objects.filter(pk=evaluation.pk).update(created_at=_at(submitted_on))
-    decision = _decide(journey, referral, users["radiologist"])
-    decided_on = submitted_on + timedelta(days=1)
-    ReviewDecision.objects.filter(pk=decision.pk).update(decided_at=_at(decided_on))
+    with dated(_at(submitted_on + timedelta(days=1)), ReviewDecision):
+        _decide(journey, referral, users["radiologist"])
     if journey.performed_days_ago is not None:
         _treat(journey, referral, users["radiologist"], today)
 

@@ -71,3 +71,16 @@ def test_seeding_the_demo_twice_adds_no_decision_procedure_or_follow_up(seeded):
         Procedure.objects.count(),
         FollowUp.objects.count(),
     )
+
+
+def test_journeys_are_submitted_evaluated_and_decided_on_their_own_past_dates(seeded):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    referral = Referral.objects.get(patient__mrn="DEMO-1021")
+    submitted_on = timezone.localdate() - timedelta(days=214)
+    assert timezone.localdate(referral.submitted_at) == submitted_on
+    assert timezone.localdate(referral.latest_evaluation.created_at) == submitted_on
+    decision = ReviewDecision.objects.get(referral=referral)
+    assert timezone.localdate(decision.decided_at) == submitted_on + timedelta(days=1)
