@@ -9,10 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Recommendation(models.TextChoices):
-    ELIGIBLE = "eligible", "Eligible"
-    REVIEW = "review", "Review"
-    INCOMPLETE = "incomplete", "Incomplete"
-    NOT_ELIGIBLE = "not_eligible", "Not eligible"
+    ELIGIBLE = "eligible", _("Eligible")
+    REVIEW = "review", _("Review")
+    INCOMPLETE = "incomplete", _("Incomplete")
+    NOT_ELIGIBLE = "not_eligible", _("Not eligible")
 
 
 class Evaluation(models.Model):

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Clinic, Patient, Referral, TargetLevel
+from .vocabulary import LEVEL_FIELDS
 
 
 @admin.register(Clinic)
@@ -31,19 +32,7 @@ class TargetLevelInline(admin.TabularInline):
     model = TargetLevel
     extra = 0
     can_delete = False
-    fields = [
-        "position",
-        "level",
-        "etiology",
-        "pain_nrs",
-        "fracture",
-        "fracture_date",
-        "imaging_acute",
-        "high_fracture_risk",
-        "osteomyelitis",
-        "canal_compromise_pct",
-        "epidural_extension",
-    ]
+    fields = ["position", *LEVEL_FIELDS]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:

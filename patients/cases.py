@@ -4,31 +4,8 @@ from datetime import date
 from decimal import Decimal
 
 from .models import Referral, TargetLevel
+from .vocabulary import LEVEL_FIELDS, REFERRAL_FIELDS
 
-REFERRAL_FIELDS: tuple[str, ...] = (
-    "pain_controlled_by_medical_therapy",
-    "coagulopathy",
-    "coagulopathy_corrected",
-    "inr",
-    "platelets",
-    "systemic_infection",
-    "local_infection",
-    "allergies",
-    "radicular_pain",
-    "radicular_cause",
-)
-LEVEL_FIELDS: tuple[str, ...] = (
-    "level",
-    "etiology",
-    "pain_nrs",
-    "fracture",
-    "fracture_date",
-    "imaging_acute",
-    "high_fracture_risk",
-    "osteomyelitis",
-    "canal_compromise_pct",
-    "epidural_extension",
-)
 _CHOICE_FIELDS = frozenset({"radicular_cause", "etiology"})
 # An INR is written with its decimal (1.0, not 1) in the clinic and in the engine's reasons.
 _ALWAYS_DECIMAL_FIELDS = frozenset({"inr"})

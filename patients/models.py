@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .history import history_records
 
@@ -24,33 +25,33 @@ LEVEL_LABELS: tuple[str, ...] = (
 
 
 class Sex(models.TextChoices):
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    OTHER = "other", "Other"
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
 
 
 class Etiology(models.TextChoices):
-    OSTEOPOROSIS = "osteoporosis", "Osteoporosis"
-    METASTASIS = "metastasis", "Metastasis"
-    MYELOMA = "myeloma", "Myeloma"
-    HEMANGIOMA = "hemangioma", "Haemangioma (vertebral angioma)"
-    TRAUMATIC = "traumatic", "Traumatic (non-osteoporotic)"
-    OTHER = "other", "Other"
+    OSTEOPOROSIS = "osteoporosis", _("Osteoporosis")
+    METASTASIS = "metastasis", _("Metastasis")
+    MYELOMA = "myeloma", _("Myeloma")
+    HEMANGIOMA = "hemangioma", _("Haemangioma (vertebral angioma)")
+    TRAUMATIC = "traumatic", _("Traumatic (non-osteoporotic)")
+    OTHER = "other", _("Other")
 
 
 TUMOUR_ETIOLOGIES = frozenset({Etiology.METASTASIS, Etiology.MYELOMA, Etiology.HEMANGIOMA})
 
 
 class RadicularCause(models.TextChoices):
-    VERTEBRAL_COLLAPSE = "vertebral_collapse", "Caused by the vertebral body collapse"
-    UNRELATED_COMPRESSION = "unrelated_compression", "Compression unrelated to the collapse"
+    VERTEBRAL_COLLAPSE = "vertebral_collapse", _("Caused by the vertebral body collapse")
+    UNRELATED_COMPRESSION = "unrelated_compression", _("Compression unrelated to the collapse")
 
 
 class Allergy(models.TextChoices):
-    CEMENT = "cement", "Bone cement (PMMA)"
-    CONTRAST = "contrast", "Contrast medium"
-    ANESTHETIC = "anesthetic", "Local anaesthetic"
-    OTHER = "other", "Other required component"
+    CEMENT = "cement", _("Bone cement (PMMA)")
+    CONTRAST = "contrast", _("Contrast medium")
+    ANESTHETIC = "anesthetic", _("Local anaesthetic")
+    OTHER = "other", _("Other required component")
 
 
 class Clinic(models.Model):
@@ -112,12 +113,12 @@ WAITING_STATUSES = ("submitted", "under_review")
 
 class Referral(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted"
-        UNDER_REVIEW = "under_review", "Under review"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-        INFORMATION_REQUESTED = "information_requested", "Information requested"
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        UNDER_REVIEW = "under_review", _("Under review")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        INFORMATION_REQUESTED = "information_requested", _("Information requested")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="referrals")
     physician = models.ForeignKey(

@@ -6,22 +6,27 @@ Object-level permission lives here: a physician sees only their own patients and
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 
 from eligibility.conf import get_thresholds
 from eligibility.engine import evaluate
-from eligibility.engine.facts import INPUT_LABELS
 from eligibility.models import Evaluation
 
 from .cases import referral_case
-from .models import Allergy, Etiology, Patient, RadicularCause, Referral, TargetLevel
-from .questions import level_questions, referral_questions
+from .models import Patient, Referral, TargetLevel
+from .vocabulary import (
+    LEVEL_FIELDS,
+    NO_VALUE,
+    REFERRAL_FIELDS,
+    answer_text,
+    label,
+)
 
 MAX_SEARCH_TERMS = 5
 # Tries at registering an MRN another physician holds, per user and window, before 429.
@@ -243,57 +248,6 @@ def referral_preview(*, referral: Referral, levels: list[TargetLevel], today: da
 
 # --- Answers, diffs and history as text -------------------------------------------------------
 
-_CHOICE_LABELS = {
-    "etiology": dict(Etiology.choices),
-    "radicular_cause": dict(RadicularCause.choices),
-    "allergies": dict(Allergy.choices),
-    "status": dict(Referral.Status.choices),
-    "sex": {"female": "Female", "male": "Male", "other": "Other"},
-}
-
-
-def answer_text(name: str, value) -> str:
-    """An answer as a physician reads it: yes / no / unknown, labels of choices, units."""
-    if value is None or value == "":
-        return "unknown" if name != "allergies" else "not asked / unknown"
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    if name == "allergies":
-        if not value:
-            return "none known"
-        labels = _CHOICE_LABELS["allergies"]
-        return ", ".join(labels.get(item, str(item)) for item in value)
-    if name in _CHOICE_LABELS:
-        return _CHOICE_LABELS[name].get(value, str(value))
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        # As entered: 1.1 not 1.10, 210 not 210.0 (never in exponent form).
-        return f"{value.normalize():f}"
-    return str(value)
-
-
-def referral_answer_rows(referral: Referral) -> list[tuple[str, str]]:
-    """The referral-level answers as (question, answer) in the clinic's order."""
-    return [
-        ("Assessment date", answer_text("assessed_on", referral.assessed_on)),
-        *(
-            (question.label, answer_text(name, getattr(referral, name)))
-            for name, question in referral_questions().items()
-        ),
-    ]
-
-
-def level_answer_rows(target_level: TargetLevel) -> list[tuple[str, str]]:
-    """A level's answers as (question, answer), the level label left out."""
-    return [
-        (question.label, answer_text(name, getattr(target_level, name)))
-        for name, question in level_questions().items()
-        if name != "level"
-    ]
-
 
 @dataclass(frozen=True, slots=True)
 class Change:
@@ -304,31 +258,35 @@ class Change:
     after: str
 
 
-def _case_label(path: str) -> str:
-    return INPUT_LABELS.get(path, path)
-
-
 def _flatten_case(case: dict) -> dict[str, tuple[str, object]]:
-    """path → (label, value); levels are keyed by their label so reordering is no change."""
+    """path → (label, (name, value)); levels are keyed by their label so reordering is no
+    change."""
     flat: dict[str, tuple[str, object]] = {}
     for key, value in case.items():
         if key == "levels":
             continue
         if key == "patient" and isinstance(value, dict):
             for name, item in value.items():
-                flat[f"patient.{name}"] = (_case_label(f"patient.{name}"), (name, item))
+                flat[f"patient.{name}"] = (label(name), (name, item))
             continue
-        flat[key] = (_case_label(key), (key, value))
+        flat[key] = (label(key), (key, value))
     for level in case.get("levels") or []:
-        label = level.get("level")
-        flat[f"{label}"] = (f"level {label}", ("level", "listed"))
+        level_label = level.get("level")
+        flat[f"{level_label}"] = (
+            gettext("Level %(level)s") % {"level": level_label},
+            ("level", gettext("listed")),
+        )
         for name, item in level.items():
             if name != "level":
-                flat[f"{label}.{name}"] = (
-                    f"{label} {INPUT_LABELS.get(f'levels[].{name}', name)}",
-                    (name, item),
-                )
+                flat[f"{level_label}.{name}"] = (f"{level_label} · {label(name)}", (name, item))
     return flat
+
+
+def _change_text(entry) -> str:
+    if not entry:
+        return NO_VALUE
+    name, value = entry
+    return value if name == "level" else answer_text(name, value)
 
 
 def case_changes(before: dict, after: dict) -> list[Change]:
@@ -345,8 +303,8 @@ def case_changes(before: dict, after: dict) -> list[Change]:
         changes.append(
             Change(
                 label=label,
-                before=answer_text(*old_value) if old_value else "—",
-                after=answer_text(*new_value) if new_value else "—",
+                before=_change_text(old_value),
+                after=_change_text(new_value),
             )
         )
     return changes
@@ -403,12 +361,7 @@ class HistoryEntry:
     changes: list[Change]
 
 
-def _referral_tracked() -> tuple[str, ...]:
-    return ("status", "assessed_on", *referral_questions())
-
-
-def _level_tracked() -> tuple[str, ...]:
-    return tuple(level_questions())
+_REFERRAL_TRACKED = ("status", "assessed_on", *REFERRAL_FIELDS)
 
 
 def _history_diff(previous, record, fields: tuple[str, ...]) -> list[Change]:
@@ -420,11 +373,10 @@ def _history_diff(previous, record, fields: tuple[str, ...]) -> list[Change]:
             continue
         if previous is None and new in (None, ""):
             continue
-        label = INPUT_LABELS.get(name) or INPUT_LABELS.get(f"levels[].{name}") or name
         changes.append(
             Change(
-                label=label,
-                before=answer_text(name, old) if previous is not None else "—",
+                label=label(name),
+                before=answer_text(name, old) if previous is not None else NO_VALUE,
                 after=answer_text(name, new),
             )
         )
@@ -434,7 +386,7 @@ def _history_diff(previous, record, fields: tuple[str, ...]) -> list[Change]:
 def _who(record) -> str:
     user = record.history_user
     if user is None:
-        return "system"
+        return gettext("system")
     return user.get_full_name() or user.get_username()
 
 
@@ -453,8 +405,12 @@ def referral_change_history(*, referral: Referral) -> list[HistoryEntry]:
     entries = []
     previous = None
     for record in referral_records:
-        changes = _history_diff(previous, record, _referral_tracked())
-        what = "Referral created" if record.history_type == "+" else "Referral changed"
+        changes = _history_diff(previous, record, _REFERRAL_TRACKED)
+        what = (
+            gettext("Referral created")
+            if record.history_type == "+"
+            else gettext("Referral changed")
+        )
         if changes or record.history_type == "+":
             entries.append(HistoryEntry(record.history_date, _who(record), what, changes))
         previous = record
@@ -462,11 +418,14 @@ def referral_change_history(*, referral: Referral) -> list[HistoryEntry]:
     for record in level_records:
         before = last_by_level.get(record.id)
         if record.history_type == "-":
-            what, changes = f"Level {record.level} removed", []
+            what, changes = gettext("Level %(level)s removed") % {"level": record.level}, []
         else:
-            changes = _history_diff(before, record, _level_tracked())
-            verb = "added" if record.history_type == "+" or before is None else "changed"
-            what = f"Level {record.level} {verb}"
+            changes = _history_diff(before, record, LEVEL_FIELDS)
+            what = (
+                gettext("Level %(level)s added")
+                if record.history_type == "+" or before is None
+                else gettext("Level %(level)s changed")
+            ) % {"level": record.level}
         last_by_level[record.id] = record
         if changes or record.history_type in {"+", "-"}:
             entries.append(HistoryEntry(record.history_date, _who(record), what, changes))

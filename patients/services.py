@@ -16,6 +16,7 @@ from reviews.services import submission_notify
 
 from .models import Clinic, Patient, Referral, TargetLevel
 from .selectors import may_edit_identification
+from .vocabulary import LEVEL_FIELDS, REFERRAL_FIELDS
 
 REFERRAL_NOT_SUBMITTABLE = (
     "Only a draft or a referral with an information request can be submitted."
@@ -34,35 +35,8 @@ IDENTIFICATION_NOT_YOURS = _(
 MRN_ALREADY_REGISTERED = "A patient with this MRN is already registered in this clinic."
 
 # Answers of a referral that `referral_save_draft` and `referral_save_and_submit` may write.
-REFERRAL_ANSWER_FIELDS = frozenset(
-    {
-        "assessed_on",
-        "pain_controlled_by_medical_therapy",
-        "coagulopathy",
-        "coagulopathy_corrected",
-        "inr",
-        "platelets",
-        "systemic_infection",
-        "local_infection",
-        "allergies",
-        "radicular_pain",
-        "radicular_cause",
-    }
-)
-LEVEL_ANSWER_FIELDS = frozenset(
-    {
-        "level",
-        "etiology",
-        "pain_nrs",
-        "fracture",
-        "fracture_date",
-        "imaging_acute",
-        "high_fracture_risk",
-        "osteomyelitis",
-        "canal_compromise_pct",
-        "epidural_extension",
-    }
-)
+REFERRAL_ANSWER_FIELDS = frozenset({"assessed_on", *REFERRAL_FIELDS})
+LEVEL_ANSWER_FIELDS = frozenset(LEVEL_FIELDS)
 _FOREIGN_KEYS = ["patient", "physician", "assigned_radiologist", "latest_evaluation"]
 
 

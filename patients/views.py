@@ -27,7 +27,7 @@ from audit.services import audit_note, audit_record, mrn_digest
 from eligibility.engine import CaseValidationError
 from vpselect.reversing import url_of
 
-from . import selectors, services
+from . import selectors, services, vocabulary
 from .forms import (
     MAX_LEVELS,
     MRN_TAKEN,
@@ -287,8 +287,8 @@ def _detail_context(referral: Referral) -> dict:
     return {
         "referral": referral,
         "patient": referral.patient,
-        "answers": selectors.referral_answer_rows(referral),
-        "levels": [(level, selectors.level_answer_rows(level)) for level in levels],
+        "answers": vocabulary.answers(referral, ("assessed_on", *vocabulary.REFERRAL_FIELDS)),
+        "levels": [(level, vocabulary.level_answers(level)) for level in levels],
         "latest": referral.latest_evaluation,
         "latest_assessed_on": selectors.evaluation_assessed_on(referral.latest_evaluation),
         "evaluations": selectors.referral_evaluations(referral=referral),

@@ -3,7 +3,6 @@
 import functools
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -13,6 +12,15 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from eligibility.engine import RULES, RULES_BY_ID
 from eligibility.models import Evaluation
 from patients.models import WAITING_STATUSES, WORKLIST_RANK, Referral, TargetLevel
+from patients.selectors import Change, case_changes
+from patients.vocabulary import (
+    LEVEL_FIELDS,
+    NO_VALUE,
+    REFERRAL_FIELDS,
+    answer_text,
+    label,
+    recommendation_label,
+)
 
 from .models import Notification, ReviewDecision
 
@@ -258,26 +266,10 @@ def current_decision(decisions: list[ReviewDecision]) -> ReviewDecision | None:
     return next((d for d in decisions if not d.correction_count), None)
 
 
-def _flatten_case(case: dict) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in case.items():
-        if key == "levels":
-            for level in value:
-                for name, answer in level.items():
-                    if name != "level":
-                        flat[f"{level['level']} · {name}"] = answer
-        elif key == "patient":
-            for name, answer in (value or {}).items():
-                flat[f"patient · {name}"] = answer
-        else:
-            flat[key] = value
-    return flat
-
-
 @dataclass(frozen=True)
 class EvaluationChange:
     evaluation: Evaluation
-    answers: list[tuple[str, Any, Any]]
+    answers: list[Change]
     recommendations: list[tuple[str, str, str]]
 
 
@@ -285,16 +277,15 @@ def evaluation_changes(evaluations: list[Evaluation]) -> list[EvaluationChange]:
     """For each evaluation (newest first), what changed since the one before it."""
     changes = []
     for newer, older in zip(evaluations, evaluations[1:], strict=False):
-        before, after = _flatten_case(older.case), _flatten_case(newer.case)
-        answers = [
-            (name, before.get(name), after.get(name))
-            for name in dict.fromkeys([*before, *after])
-            if before.get(name) != after.get(name) and name != "assessed_on"
-        ]
+        answers = case_changes(older.case, newer.case)
         old_recs = {lv["level"]: lv["recommendation"] for lv in older.result.get("levels", [])}
         new_recs = {lv["level"]: lv["recommendation"] for lv in newer.result.get("levels", [])}
         recommendations = [
-            (level, old_recs.get(level, "—"), new_recs.get(level, "—"))
+            (
+                level,
+                recommendation_label(old_recs.get(level, "")),
+                recommendation_label(new_recs.get(level, "")),
+            )
             for level in dict.fromkeys([*old_recs, *new_recs])
             if old_recs.get(level) != new_recs.get(level)
         ]
@@ -302,14 +293,9 @@ def evaluation_changes(evaluations: list[Evaluation]) -> list[EvaluationChange]:
     return changes
 
 
-def _field_label(name: str) -> str:
-    try:
-        return str(getattr(Referral._meta.get_field(name), "verbose_name", name))
-    except Exception:  # noqa: BLE001 - a field since removed from the model
-        return name
-
-
 USER_FIELDS = frozenset({"physician", "assigned_radiologist"})
+# Recorded fields worded as answers: an empty one reads "Unknown", not "—".
+ANSWER_FIELDS = frozenset({"assessed_on", *REFERRAL_FIELDS, *LEVEL_FIELDS})
 
 
 def referral_history(referral: Referral, *, limit: int = 50) -> list[dict]:
@@ -350,14 +336,22 @@ def referral_history(referral: Referral, *, limit: int = 50) -> list[dict]:
             for user in get_user_model().objects.filter(pk__in=missing)
         )
 
-    def shown(field: str, value):
-        return names.get(value, value) if field in USER_FIELDS else value
+    def shown(field: str, value) -> str:
+        if field in USER_FIELDS:
+            return names.get(value, NO_VALUE) if value else NO_VALUE
+        if field == "latest_evaluation":
+            return f"#{value}" if value else NO_VALUE
+        if field == "recommendation":
+            return recommendation_label(value)
+        if value is None or value == "":
+            return NO_VALUE if field not in ANSWER_FIELDS else answer_text(field, value)
+        return answer_text(field, value)
 
     return [
         {
             "record": record,
             "changed": [
-                (_field_label(c.field), shown(c.field, c.old), shown(c.field, c.new))
+                Change(label(c.field), shown(c.field, c.old), shown(c.field, c.new))
                 for c in changes
             ],
         }

@@ -12,6 +12,7 @@ from accounts.mixins import require_clinician, require_role
 from accounts.roles import Role, is_clinician
 from audit.services import audit_note
 from eligibility.selectors import open_impact
+from patients import vocabulary
 from patients.models import REFERRAL_STATUS_LABELS, Referral
 from vpselect.reversing import url_of
 
@@ -181,7 +182,9 @@ def _review_page(
     context = {
         "referral": referral,
         "patient": referral.patient,
-        "levels": list(referral.levels.all()),
+        "answers": vocabulary.referral_answers(referral),
+        "level_headers": [vocabulary.label(name) for name in vocabulary.LEVEL_FIELDS],
+        "levels": [(level, vocabulary.level_answers(level)) for level in referral.levels.all()],
         "evaluation": evaluation,
         "evaluations": evaluations,
         "evaluation_changes": selectors.evaluation_changes(evaluations),

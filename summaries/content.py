@@ -4,7 +4,6 @@ Everything clinical comes from the evaluation's snapshot (its case and result), 
 summary shows exactly what the engine was given and said, even after the referral changed.
 """
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -14,87 +13,16 @@ from django.utils import timezone
 
 from eligibility.conf import active_ruleset
 from eligibility.engine import RULES, RULES_BY_ID
-from eligibility.engine.facts import INPUT_LABELS
-from eligibility.models import Evaluation, Recommendation
+from eligibility.models import Evaluation
 from eligibility.selectors import version_by_ruleset
-from patients.models import Allergy, Etiology, RadicularCause, Referral, Sex
+from patients import vocabulary
+from patients.models import Referral
+from patients.vocabulary import Answer
 
-KIND_LABELS = {
-    "indication": "Indication",
-    "absolute": "Absolute contraindication",
-    "relative": "Relative contraindication",
-}
-STATUS_LABELS = {"met": "Met", "not_met": "Not met", "unknown": "Unknown"}
 # Rules that read only patient-level answers: the same finding at every level.
 PATIENT_RULES = frozenset(
     rule.id for rule in RULES if not any(name.startswith("levels[]") for name in rule.inputs)
 )
-UNKNOWN_ANSWER = "Unknown"
-
-# The referral-level answers in the order of the intake form; every level answer follows.
-REFERRAL_ANSWERS: tuple[str, ...] = (
-    "pain_controlled_by_medical_therapy",
-    "coagulopathy",
-    "coagulopathy_corrected",
-    "inr",
-    "platelets",
-    "systemic_infection",
-    "local_infection",
-    "allergies",
-    "radicular_pain",
-    "radicular_cause",
-)
-LEVEL_ANSWERS: tuple[str, ...] = (
-    "etiology",
-    "pain_nrs",
-    "fracture",
-    "fracture_date",
-    "imaging_acute",
-    "high_fracture_risk",
-    "osteomyelitis",
-    "canal_compromise_pct",
-    "epidural_extension",
-)
-_CHOICE_LABELS: dict[str, dict[str, str]] = {
-    "etiology": dict(Etiology.choices),
-    "radicular_cause": dict(RadicularCause.choices),
-    "allergies": dict(Allergy.choices),
-}
-# Follow-up questions that do not apply when the question they follow was answered "No".
-_FOLLOW_UPS = {"coagulopathy_corrected": "coagulopathy", "radicular_cause": "radicular_pain"}
-NOT_APPLICABLE = "Not applicable"
-_UNITS = {"platelets": " ×10⁹/L", "canal_compromise_pct": " %", "pain_nrs": " / 10"}
-_MISSING_PATH = re.compile(r"^levels\[(\d+)\]\.(\w+)$")
-
-
-def answer_label(name: str) -> str:
-    """The engine's own label of an input, as a heading ("Pain NRS")."""
-    label = INPUT_LABELS.get(name) or INPUT_LABELS.get(f"levels[].{name}") or name
-    return label[0].upper() + label[1:]
-
-
-def format_answer(name: str, value) -> str:
-    """An answer as the clinic reads it: Yes/No, labels for codes, units, Unknown for absent."""
-    if value is None:
-        return UNKNOWN_ANSWER
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if name == "allergies":
-        labels = _CHOICE_LABELS["allergies"]
-        return ", ".join(labels.get(item, item) for item in value) if value else "None known"
-    if name in _CHOICE_LABELS:
-        return _CHOICE_LABELS[name].get(value, value)
-    if name == "fracture_date":
-        return date.fromisoformat(value).strftime("%d %b %Y")
-    return f"{value}{_UNITS.get(name, '')}"
-
-
-@dataclass(frozen=True)
-class Answer:
-    name: str
-    label: str
-    value: str
-    is_unknown: bool
 
 
 @dataclass(frozen=True)
@@ -221,15 +149,6 @@ def _age(born: date, on: date | None) -> int | None:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def _missing_label(path: str, levels: list[dict]) -> str:
-    match = _MISSING_PATH.match(path)
-    if match is None:
-        return answer_label(path)
-    index, name = int(match.group(1)), match.group(2)
-    level = levels[index]["level"] if index < len(levels) else f"Level {index + 1}"
-    return f"{level}: {answer_label(name)}"
-
-
 def _decisive_inputs(findings: list[dict]) -> set[str]:
     """The level's inputs read by its met or unknown findings (its indications' if none)."""
     chosen = [f for f in findings if f["status"] in {"met", "unknown"}]
@@ -247,42 +166,22 @@ def _decisive_inputs(findings: list[dict]) -> set[str]:
     return names
 
 
-def _referral_answers(case: dict) -> tuple[Answer, ...]:
-    answers = []
-    for name in REFERRAL_ANSWERS:
-        value = case.get(name)
-        if value is None and case.get(_FOLLOW_UPS.get(name, "")) is False:
-            answers.append(Answer(name, answer_label(name), NOT_APPLICABLE, is_unknown=False))
-            continue
-        answers.append(
-            Answer(name, answer_label(name), format_answer(name, value), is_unknown=value is None)
-        )
-    return tuple(answers)
-
-
 def _level_summaries(evaluation: Evaluation, to_treat: set[str]) -> tuple[LevelSummary, ...]:
     case_levels = {level["level"]: level for level in evaluation.case.get("levels", [])}
     summaries = []
     for level in evaluation.result["levels"]:
         answers_given = case_levels.get(level["level"], {})
         decisive = _decisive_inputs(level["findings"])
-        answers = tuple(
-            Answer(
-                name=name,
-                label=answer_label(name),
-                value=format_answer(name, answers_given.get(name)),
-                is_unknown=answers_given.get(name) is None,
-            )
-            for name in LEVEL_ANSWERS
-            if name in decisive
+        answers = vocabulary.answers(
+            answers_given, (name for name in vocabulary.LEVEL_ANSWER_FIELDS if name in decisive)
         )
         findings = tuple(
             Finding(
                 rule=f["rule"],
                 kind=f["kind"],
-                kind_label=KIND_LABELS.get(f["kind"], f["kind"]),
+                kind_label=vocabulary.rule_kind_label(f["kind"]),
                 status=f["status"],
-                status_label=STATUS_LABELS.get(f["status"], f["status"]),
+                status_label=vocabulary.finding_status_label(f["status"]),
                 text=f["text"],
                 reason=f["reason"],
             )
@@ -295,7 +194,7 @@ def _level_summaries(evaluation: Evaluation, to_treat: set[str]) -> tuple[LevelS
             LevelSummary(
                 level=level["level"],
                 recommendation=level["recommendation"],
-                recommendation_label=Recommendation(level["recommendation"]).label,
+                recommendation_label=vocabulary.recommendation_label(level["recommendation"]),
                 answers=answers,
                 findings=findings,
                 met=tuple(f for f in findings if f.status == "met"),
@@ -307,10 +206,6 @@ def _level_summaries(evaluation: Evaluation, to_treat: set[str]) -> tuple[LevelS
             )
         )
     return tuple(summaries)
-
-
-def _recommendation_label(value: str) -> str:
-    return Recommendation(value).label if value in Recommendation.values else value
 
 
 def _countersignature(decision):
@@ -332,7 +227,7 @@ def _decision_summary(decision) -> DecisionSummary:
         comment=decision.comment,
         is_override=decision.is_override,
         override_reason=decision.override_reason_label if decision.override_reason_id else "",
-        engine_recommendation=_recommendation_label(decision.engine_recommendation),
+        engine_recommendation=vocabulary.recommendation_label(decision.engine_recommendation),
         overridden_rules=tuple(decision.overridden_rules or ()),
         requires_countersignature=decision.requires_countersignature,
         countersigned_by=_person(countersignature.signed_by) if countersignature else "",
@@ -433,7 +328,7 @@ def build_summary(
     )
     physician_name = _person(referral.physician)
     levels = _level_summaries(evaluation, to_treat)
-    referral_answers = _referral_answers(case)
+    referral_answers = vocabulary.referral_answers(case)
     patient_not_met = (
         tuple(f for f in levels[0].findings if f.status == "not_met" and f.rule in PATIENT_RULES)
         if levels
@@ -448,17 +343,20 @@ def build_summary(
         mrn=patient.mrn,
         date_of_birth=patient.date_of_birth,
         age=_age(patient.date_of_birth, assessed_on),
-        sex=Sex(patient.sex).label if patient.sex in Sex.values else UNKNOWN_ANSWER,
+        sex=vocabulary.answer_text("sex", patient.sex),
         physician_name=physician_name,
         physician_email=referral.physician.email,
         assessed_on=assessed_on,
         recommendation=evaluation.recommendation,
-        recommendation_label=Recommendation(evaluation.recommendation).label,
+        recommendation_label=vocabulary.recommendation_label(evaluation.recommendation),
         flagged=evaluation.flagged,
         ruleset_version=evaluation.ruleset_version,
         referral_answers=referral_answers,
         levels=levels,
-        missing=tuple(_missing_label(path, case.get("levels", [])) for path in result["missing"]),
+        missing=tuple(
+            vocabulary.case_path_label(path, [level["level"] for level in case.get("levels", [])])
+            for path in result["missing"]
+        ),
         decision=decision_summary,
         patient_copy=_patient_copy(decision_summary, physician_name),
         document_id=document.pk if document is not None else None,

@@ -6,23 +6,16 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from eligibility.engine.facts import INPUT_LABELS
+from patients import vocabulary
 
 register = template.Library()
 
-RECOMMENDATION_LABELS = {
-    "eligible": "Eligible",
-    "review": "Review",
-    "incomplete": "Incomplete",
-    "not_eligible": "Not eligible",
-}
 RECOMMENDATION_MEANINGS = {
     "eligible": "An indication is met and no contraindication applies.",
     "review": "A relative contraindication applies: an interventional radiologist decides.",
     "incomplete": "Answers are missing: no recommendation can be made on missing data.",
     "not_eligible": "An absolute contraindication applies, or no indication is met.",
 }
-STATUS_LABELS = {"met": "Met", "not_met": "Not met", "unknown": "Unknown"}
 KIND_LABELS = {
     "indication": "Indications (at least one must be met)",
     "absolute": "Absolute contraindications (any met: not a candidate)",
@@ -33,7 +26,7 @@ KIND_LABELS = {
 @register.filter
 def recommendation_label(value: str) -> str:
     """'not_eligible' → 'Not eligible'."""
-    return RECOMMENDATION_LABELS.get(value, str(value or "—"))
+    return vocabulary.recommendation_label(value)
 
 
 @register.filter
@@ -45,7 +38,7 @@ def recommendation_meaning(value: str) -> str:
 @register.filter
 def status_label(value: str) -> str:
     """'not_met' → 'Not met'."""
-    return STATUS_LABELS.get(value, str(value))
+    return vocabulary.finding_status_label(value)
 
 
 @register.filter
@@ -55,15 +48,9 @@ def kind_label(value: str) -> str:
 
 
 def input_label(path: str, result: dict) -> str:
-    """A case path as a physician reads it: `levels[0].pain_nrs` → 'L2: pain NRS'."""
-    if path.startswith("levels[") and "]." in path:
-        index_text, _, name = path[len("levels[") :].partition("].")
-        label = INPUT_LABELS.get(f"levels[].{name}", name)
-        levels = result.get("levels") or []
-        if index_text.isdigit() and int(index_text) < len(levels):
-            return f"{levels[int(index_text)]['level']}: {label}"
-        return label
-    return INPUT_LABELS.get(path, path)
+    """A case path as a physician reads it: `levels[0].pain_nrs` → 'L2: Pain at this level …'."""
+    levels = result.get("levels") or []
+    return vocabulary.case_path_label(path, [level.get("level", "") for level in levels])
 
 
 @register.simple_tag

@@ -7,18 +7,14 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import capfirst
 
-from eligibility.models import Recommendation
-from patients.cases import LEVEL_FIELDS, REFERRAL_FIELDS
-from patients.models import Allergy, Referral, TargetLevel
+from patients.models import Referral
+from patients.vocabulary import recommendation_label
 
 from ..assessment import level_recommendations, met_relative_contraindications
 from ..models import Countersignature, ReviewDecision
 
 register = template.Library()
-
-UNKNOWN = "Unknown"
 
 
 @register.simple_tag
@@ -26,15 +22,11 @@ def recommendation_badge(recommendation: str):
     """A coloured badge for a recommendation, its label in words."""
     if not recommendation:
         return ""
-    try:
-        label = Recommendation(recommendation).label
-    except ValueError:
-        label = recommendation
     return format_html(
         '<span class="badge badge-rec-{}" data-recommendation="{}">{}</span>',
         recommendation,
         recommendation,
-        label,
+        recommendation_label(recommendation),
     )
 
 
@@ -76,49 +68,6 @@ def worklist_filter_fields(form) -> SafeString:
 def _render_filter_fields(form) -> SafeString:
     html = render_to_string("reviews/_worklist_filters.html", {"form": form})
     return mark_safe(html.strip())  # noqa: S308 - a rendered (escaped) template
-
-
-def _display(model, instance, name: str) -> str:
-    value = getattr(instance, name)
-    field = model._meta.get_field(name)
-    if name == "allergies":
-        if value is None:
-            return UNKNOWN
-        labels = dict(Allergy.choices)
-        return ", ".join(str(labels.get(item, item)) for item in value) or "None known"
-    if value is None or value == "":
-        return UNKNOWN
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if field.choices:
-        return str(dict(field.choices).get(value, value))
-    return str(value)
-
-
-def _question(model, name: str) -> str:
-    return str(capfirst(getattr(model._meta.get_field(name), "verbose_name", name)))
-
-
-@register.simple_tag
-def referral_answers(referral: Referral) -> list[tuple[str, str]]:
-    """(question, answer in words) for the referral-level answers; unknown said as such."""
-    return [
-        (
-            _question(Referral, name),
-            _display(Referral, referral, name),
-        )
-        for name in REFERRAL_FIELDS
-    ]
-
-
-@register.simple_tag
-def level_answer_headers() -> list[str]:
-    return [_question(TargetLevel, name) for name in LEVEL_FIELDS]
-
-
-@register.simple_tag
-def level_answers(level: TargetLevel) -> list[str]:
-    return [_display(TargetLevel, level, name) for name in LEVEL_FIELDS]
 
 
 @register.simple_tag

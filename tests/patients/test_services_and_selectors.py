@@ -107,12 +107,12 @@ def test_case_changes_name_each_changed_answer_by_level():
     }
     changes = [(c.label, c.before, c.after) for c in case_changes(before, after)]
     assert changes == [
-        ("coagulopathy", "unknown", "no"),
-        ("allergy status", "not asked / unknown", "none known"),
-        ("level L3", "—", "listed"),
-        ("L3 pain NRS", "—", "4"),
-        ("L3 fracture status", "—", "yes"),
-        ("L2 pain NRS", "6", "8"),
+        ("Coagulopathy or anticoagulant / antiplatelet drug", "Unknown", "No"),
+        ("Allergy to a required component", "Unknown", "None known"),
+        ("Level L3", "—", "listed"),
+        ("L3 · Pain at this level (NRS 0–10)", "—", "4"),
+        ("L3 · Fracture or collapse", "—", "Yes"),
+        ("L2 · Pain at this level (NRS 0–10)", "6", "8"),
     ]
 
 
@@ -131,8 +131,12 @@ def test_change_history_records_who_changed_what(physician, make_patient, make_r
         (entry.what, entry.who, [(c.label, c.before, c.after) for c in entry.changes])
         for entry in history
     ]
-    assert ("Referral changed", "Dr-A Tester", [("systemic infection", "no", "yes")]) in described
-    assert ("Level L2 changed", "Dr-A Tester", [("pain NRS", "9", "3")]) in described
+    assert ("Referral changed", "Dr-A Tester", [("Systemic infection", "No", "Yes")]) in described
+    assert (
+        "Level L2 changed",
+        "Dr-A Tester",
+        [("Pain at this level (NRS 0–10)", "9", "3")],
+    ) in described
     assert described[-1][0] in {"Referral created", "Level L2 added"}
 
 

@@ -446,12 +446,14 @@ def test_the_review_page_shows_answers_findings_evaluations_and_history(
     html = response.content.decode()
     assert response.status_code == 200
     assert "Deramond" in html and referral.patient.mrn in html
-    assert "Canal compromise (%)" in html and "35" in html
+    assert "Spinal canal compromise (%)" in html and "35" in html
     assert "Retropulsed fragment with &gt; 20% spinal canal compromise" in html
     assert "first evaluation" in html
     assert 'data-testid="change-history"' in html
-    assert "assigned radiologist: — → Ir-A Tester" in html  # a name, not a user id
-    assert "status: submitted → under_review" in html
+    assert "Assigned radiologist: — → Ir-A Tester" in html  # a name, not a user id
+    assert "Status: Submitted → Under review" in html  # labels, not field names and codes
+    assert "Version: 2 → 3" in html
+    assert "Recommendation: — → Review" in html and "Flagged for review: No → Yes" in html
 
 
 def test_drafts_and_unknown_referrals_answer_404_on_the_review_page(radiologist_client, physician):

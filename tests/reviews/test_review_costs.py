@@ -85,7 +85,9 @@ def test_history_names_people_already_loaded_without_a_query(radiologist, submit
         history = selectors.referral_history(referral)
     assert len(queries) == 1  # the history rows with their authors
     name = radiologist.get_full_name() or radiologist.username
-    assert any(new == name for entry in history for _label, _old, new in entry["changed"]), history
+    assert any(new == name for entry in history for new in (c.after for c in entry["changed"])), (
+        history
+    )
 
 
 def test_history_reads_people_not_loaded(radiologist, radiologist2, submitted):
@@ -98,7 +100,7 @@ def test_history_reads_people_not_loaded(radiologist, radiologist2, submitted):
     referral.save()
     plain = Referral.objects.get(pk=referral.pk)  # nothing joined
     history = selectors.referral_history(plain)
-    names = {new for entry in history for _label, _old, new in entry["changed"]}
+    names = {new for entry in history for new in (c.after for c in entry["changed"])}
     assert (radiologist.get_full_name() or radiologist.username) in names
     assert (radiologist2.get_full_name() or radiologist2.username) in names
 

@@ -31,7 +31,7 @@ def test_an_undecided_incomplete_referral_lists_its_missing_answers(
     client.force_login(radiologist)
     page = _page(client, referral)
     assert "Incomplete" in page
-    assert "<li>Coagulopathy</li>" in page
+    assert "<li>Coagulopathy or anticoagulant / antiplatelet drug</li>" in page
     assert "<li>T12: Fracture date</li>" in page
     assert "No decision yet" in page
     assert "Your referral is waiting for review" in _patient_copy(page)
@@ -44,13 +44,13 @@ def test_a_level_shows_the_answers_that_decided_it(client, submitted_referral, r
     level = page[page.index('data-testid="level"') : page.index("vs-missing-title")]
     for label, value in [
         ("Etiology", "Osteoporosis"),
-        ("Pain NRS", "9 / 10"),
-        ("Fracture status", "Yes"),
+        ("Pain at this level (NRS 0–10)", "9"),
+        ("Fracture or collapse", "Yes"),
     ]:
         assert f'<th scope="row">{label}</th><td>{value}</td>' in level
     assert "Epidural extension" not in level
     # A follow-up question that does not apply is not shown as unknown.
-    assert "Whether the coagulopathy is corrected</th><td>Not applicable</td>" in page
+    assert "Coagulopathy corrected for the procedure</th><td>Not applicable</td>" in page
 
 
 def test_a_decline_tells_the_patient_the_coded_reason_but_not_the_comment(
