@@ -8,7 +8,7 @@ questions in its own words (`patients.questions`); the engine names inputs in it
 (`eligibility.engine.facts.INPUT_LABELS`).
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -182,7 +182,7 @@ class Answer:
     is_unknown: bool
 
 
-def _not_asked(name: str, get) -> bool:
+def _not_asked(name: str, get: Callable[[str], object]) -> bool:
     """The question was not asked: it follows a "no", or its level's etiology skips it."""
     if name in _FOLLOWS:
         return get(_FOLLOWS[name]) is False
@@ -197,12 +197,11 @@ def answers(source: object, names: Iterable[str]) -> tuple[Answer, ...]:
 
     A follow-up question that was not asked (its lead answered "no", or the level's
     etiology skips it) reads "Not applicable" when unanswered, not "Unknown"."""
-    if isinstance(source, Mapping):
-        get = source.get
-    else:
 
-        def get(name: str) -> object:
-            return getattr(source, name, None)
+    def get(name: str) -> object:
+        if isinstance(source, Mapping):
+            return source.get(name)
+        return getattr(source, name, None)
 
     shown = []
     for name in names:

@@ -11,4 +11,4 @@ _LABELS = dict(Recommendation.choices)
 @register.filter
 def recommendation_label(value: str) -> str:
     """ "not_eligible" → "Not eligible"; an unknown value as it is."""
-    return _LABELS.get(value, value)
+    return str(_LABELS.get(value, value))

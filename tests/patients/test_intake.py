@@ -386,7 +386,7 @@ def test_resubmission_after_an_information_request_creates_a_new_evaluation(
     evaluations = list(referral.evaluations.order_by("created_at", "id"))
     assert [e.recommendation for e in evaluations] == ["incomplete", "eligible"]
     html = page(physician_client.get(referral.get_absolute_url()))
-    assert "coagulopathy</span>: unknown → no" in html
+    assert "Coagulopathy or anticoagulant / antiplatelet drug</span>: Unknown → No" in html
 
 
 def test_a_submitted_referral_cannot_be_edited(physician_client, physician, make_patient):

@@ -85,7 +85,7 @@ def test_information_request_goes_to_the_physician_and_the_resubmission_comes_ba
     worklist = client.get(reverse("reviews:worklist"))
     assert referral.pk in [row["pk"] for row in worklist.context["rows"]]
     page = client.get(reverse("reviews:review", args=[referral.pk])).content.decode()
-    assert "coagulopathy: unknown → False" in page
+    assert "Coagulopathy or anticoagulant / antiplatelet drug: Unknown → No" in page
 
     response = client.post(
         reverse("reviews:decide", args=[referral.pk]),
