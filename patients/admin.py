@@ -8,8 +8,8 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import vocabulary
 from .models import Clinic, Patient, Referral, TargetLevel
-from .vocabulary import LEVEL_FIELDS
 
 
 @admin.register(Clinic)
@@ -28,11 +28,33 @@ class PatientAdmin(SimpleHistoryAdmin):
     readonly_fields = ["created_at", "updated_at"]
 
 
-class TargetLevelInline(admin.TabularInline):
+def _answer_display(name: str):
+    """A read-only admin column showing the answer as every page words it."""
+
+    @admin.display(description=vocabulary.LABELS[name], ordering=name)
+    def answer(self, obj) -> str:
+        return vocabulary.answer_text(name, getattr(obj, name))
+
+    return answer
+
+
+class AnswersAsWorded:
+    """Each answer field `x` of the model is shown by a column `x_answer` (patients.vocabulary)."""
+
+    answer_fields: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in cls.answer_fields:
+            setattr(cls, f"{name}_answer", _answer_display(name))
+
+
+class TargetLevelInline(AnswersAsWorded, admin.TabularInline):
     model = TargetLevel
     extra = 0
     can_delete = False
-    fields = ["position", *LEVEL_FIELDS]
+    answer_fields = vocabulary.LEVEL_ANSWER_FIELDS
+    fields = ["position", "level", *(f"{name}_answer" for name in answer_fields)]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -40,13 +62,14 @@ class TargetLevelInline(admin.TabularInline):
 
 
 @admin.register(Referral)
-class ReferralAdmin(SimpleHistoryAdmin):
+class ReferralAdmin(AnswersAsWorded, SimpleHistoryAdmin):
+    answer_fields = ("assessed_on", *vocabulary.REFERRAL_FIELDS)
     list_display = [
         "id",
         "patient",
         "physician",
         "status",
-        "recommendation",
+        "recommendation_label",
         "flagged",
         "updated_at",
     ]
@@ -56,7 +79,15 @@ class ReferralAdmin(SimpleHistoryAdmin):
     inlines = [TargetLevelInline]
 
     def get_readonly_fields(self, request, obj=None) -> list[str]:
-        return [field.name for field in Referral._meta.fields]
+        answers = set(self.answer_fields)
+        return [
+            *(field.name for field in Referral._meta.fields if field.name not in answers),
+            *(f"{name}_answer" for name in self.answer_fields),
+        ]
+
+    @admin.display(description=vocabulary.LABELS["recommendation"], ordering="recommendation")
+    def recommendation_label(self, referral: Referral) -> str:
+        return vocabulary.recommendation_label(referral.recommendation)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -1,8 +1,8 @@
 """The intake questions: how each case input is asked, and which of the seed's criteria it feeds.
 
-One source for the form's labels and help texts, the answers shown on referral pages and the
-names of missing inputs in the findings panel. The "feeds" part of every help text is built
-from the engine's rules, so it cannot drift from what the engine reads.
+The intake form's labels and help texts. How an answer is named and worded once given (on the
+referral pages, the summary, the histories) is `patients.vocabulary`. The "feeds" part of every
+help text is built from the engine's rules, so it cannot drift from what the engine reads.
 """
 
 import functools

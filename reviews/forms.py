@@ -13,7 +13,7 @@ from .services import decision_problems
 STATUS_CHOICES = [
     ("", "Any status"),
     (Referral.Status.SUBMITTED, "Submitted (not started)"),
-    (Referral.Status.UNDER_REVIEW, "Under review"),
+    (Referral.Status.UNDER_REVIEW, Referral.Status.UNDER_REVIEW.label),
     ("pending_countersignature", "Override pending countersignature"),
 ]
 

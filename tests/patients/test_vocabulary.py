@@ -4,13 +4,18 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone, translation
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from eligibility.engine.facts import CASE_FIELDS
 from eligibility.engine.facts import LEVEL_FIELDS as ENGINE_LEVEL_FIELDS
 from patients import vocabulary
 from patients.models import Referral, TargetLevel
 from patients.vocabulary import answer_text, answers, label
+
+from .conftest import eligible_case
 
 
 @pytest.mark.parametrize(
@@ -124,3 +129,27 @@ def test_a_case_path_names_its_level_and_question():
 def test_an_unknown_choice_value_is_shown_as_stored_for_the_template_to_escape():
     assert answer_text("etiology", "<script>x</script>") == "<script>x</script>"
     assert answer_text("allergies", ["<b>x</b>"]) == "<b>x</b>"
+
+
+def test_the_admin_words_answers_and_recommendations_as_the_pages_do(
+    client, make_user, physician, make_patient, make_referral
+):
+    case = eligible_case(timezone.localdate())
+    case["coagulopathy"] = None
+    case["levels"][0]["canal_compromise_pct"] = 12.5
+    referral = make_referral(make_patient(physician), physician, case)
+    Referral.objects.filter(pk=referral.pk).update(recommendation="not_eligible")
+    admin = make_user(superuser=True)
+    device = TOTPDevice.objects.create(user=admin, name="test", confirmed=True)
+    client.force_login(admin)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+    change = client.get(reverse("admin:patients_referral_change", args=[referral.pk]))
+    html = change.content.decode()
+    assert "Spinal canal compromise (%)" in html and "12.5" in html
+    assert "Coagulopathy or anticoagulant / antiplatelet drug" in html
+    assert '<div class="readonly">Unknown</div>' in html  # not "None" or "-"
+    changelist = client.get(reverse("admin:patients_referral_changelist")).content.decode()
+    assert "Not eligible" in changelist and "not_eligible</td>" not in changelist
