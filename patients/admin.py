@@ -54,8 +54,8 @@ class TargetLevelInline(AnswersAsWorded, admin.TabularInline):
     extra = 0
     can_delete = False
     answer_fields = vocabulary.LEVEL_ANSWER_FIELDS
-    fields = ["position", "level", *(f"{name}_answer" for name in answer_fields)]
-    readonly_fields = fields
+    readonly_fields = ("position", "level", *(f"{name}_answer" for name in answer_fields))
+    fields = readonly_fields
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

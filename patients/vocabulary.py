@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils import formats, timezone
-from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +24,9 @@ from eligibility.models import Recommendation
 
 from .models import Allergy, Etiology, RadicularCause, Referral, Sex
 from .questions import TUMOUR_ONLY_QUESTIONS
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 # The answers stored on a referral and on each of its levels: the case format's own
 # vocabulary (case.schema.json, as the engine states it), in the intake form's order.
@@ -42,7 +45,7 @@ NO = _("No")
 NO_VALUE = "—"
 
 # Each answer and recorded field as a heading names it; a unit stands here, once, in brackets.
-LABELS: dict[str, Promise] = {
+LABELS: "dict[str, _StrPromise]" = {
     "assessed_on": _("Assessment date"),
     "pain_controlled_by_medical_therapy": _("Pain controlled by medical therapy"),
     "coagulopathy": _("Coagulopathy or anticoagulant / antiplatelet drug"),
@@ -81,12 +84,12 @@ LABELS: dict[str, Promise] = {
 }
 
 # Finding states and rule kinds of an engine result.
-FINDING_STATUS_LABELS: dict[str, Promise] = {
+FINDING_STATUS_LABELS: "dict[str, _StrPromise]" = {
     "met": _("Met"),
     "not_met": _("Not met"),
     "unknown": UNKNOWN,
 }
-RULE_KIND_LABELS: dict[str, Promise] = {
+RULE_KIND_LABELS: "dict[str, _StrPromise]" = {
     "indication": _("Indication"),
     "absolute": _("Absolute contraindication"),
     "relative": _("Relative contraindication"),
