@@ -59,14 +59,14 @@ LABELS: "dict[str, _StrPromise]" = {
     "radicular_cause": _("Cause of the radicular pain"),
     "level": _("Level"),
     "etiology": _("Etiology"),
-    "pain_nrs": _("Pain at this level (NRS 0–10)"),
+    "pain_nrs": _("Pain (NRS 0–10)"),
     "fracture": _("Fracture or collapse"),
     "fracture_date": _("Fracture date"),
     "imaging_acute": _("Acute fracture on imaging"),
-    "high_fracture_risk": _("Tumour lesion at high risk of fracture"),
+    "high_fracture_risk": _("High fracture risk (tumour)"),
     "osteomyelitis": _("Osteomyelitis"),
     "canal_compromise_pct": _("Spinal canal compromise (%)"),
-    "epidural_extension": _("Epidural extension of the tumour"),
+    "epidural_extension": _("Epidural extension (tumour)"),
     # The patient, and the referral's own record.
     "sex": _("Sex"),
     "date_of_birth": _("Date of birth"),
@@ -228,7 +228,7 @@ def level_answers(source: object) -> tuple[Answer, ...]:
 
 
 def case_path_label(path: str, level_names: Sequence[str] = ()) -> str:
-    """A case path as a heading: `levels[0].pain_nrs` → "L2: Pain at this level (NRS 0–10)",
+    """A case path as a heading: `levels[0].pain_nrs` → "L2: Pain (NRS 0–10)",
     `patient.sex` → "Sex"; `level_names` are the case's level labels, in order."""
     if path.startswith("levels[") and "]." in path:
         index_text, _, name = path.removeprefix("levels[").partition("].")

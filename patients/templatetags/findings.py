@@ -48,7 +48,7 @@ def kind_label(value: str) -> str:
 
 
 def input_label(path: str, result: dict) -> str:
-    """A case path as a physician reads it: `levels[0].pain_nrs` → 'L2: Pain at this level …'."""
+    """A case path as a physician reads it: `levels[0].pain_nrs` → 'L2: Pain (NRS 0–10)'."""
     levels = result.get("levels") or []
     return vocabulary.case_path_label(path, [level.get("level", "") for level in levels])
 

@@ -110,9 +110,9 @@ def test_case_changes_name_each_changed_answer_by_level():
         ("Coagulopathy or anticoagulant / antiplatelet drug", "Unknown", "No"),
         ("Allergy to a required component", "Unknown", "None known"),
         ("Level L3", "—", "listed"),
-        ("L3 · Pain at this level (NRS 0–10)", "—", "4"),
+        ("L3 · Pain (NRS 0–10)", "—", "4"),
         ("L3 · Fracture or collapse", "—", "Yes"),
-        ("L2 · Pain at this level (NRS 0–10)", "6", "8"),
+        ("L2 · Pain (NRS 0–10)", "6", "8"),
     ]
 
 
@@ -135,7 +135,7 @@ def test_change_history_records_who_changed_what(physician, make_patient, make_r
     assert (
         "Level L2 changed",
         "Dr-A Tester",
-        [("Pain at this level (NRS 0–10)", "9", "3")],
+        [("Pain (NRS 0–10)", "9", "3")],
     ) in described
     assert described[-1][0] in {"Referral created", "Level L2 added"}
 

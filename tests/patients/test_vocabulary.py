@@ -77,7 +77,7 @@ def test_a_recorded_time_reads_in_local_time():
 def test_labels_carry_their_unit_once():
     assert label("canal_compromise_pct") == "Spinal canal compromise (%)"
     assert label("platelets") == "Platelet count (×10⁹/L)"
-    assert label("pain_nrs") == "Pain at this level (NRS 0–10)"
+    assert label("pain_nrs") == "Pain (NRS 0–10)"
     # A recorded field with no label of its own still reads as words.
     assert label("some_new_field") == "Some new field"
 

@@ -44,7 +44,7 @@ def test_a_level_shows_the_answers_that_decided_it(client, submitted_referral, r
     level = page[page.index('data-testid="level"') : page.index("vs-missing-title")]
     for label, value in [
         ("Etiology", "Osteoporosis"),
-        ("Pain at this level (NRS 0–10)", "9"),
+        ("Pain (NRS 0–10)", "9"),
         ("Fracture or collapse", "Yes"),
     ]:
         assert f'<th scope="row">{label}</th><td>{value}</td>' in level
