@@ -250,3 +250,19 @@ def make_referral(db):
 def physician_client(client, physician):
     client.force_login(physician)
     return client
+
+
+@pytest.fixture
+def superuser_client(client, make_user):
+    """The test client logged in as a superuser with a verified second factor, which the admin
+    site wants (django-otp) on top of the login."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    admin = make_user(superuser=True)
+    device = TOTPDevice.objects.create(user=admin, name="test", confirmed=True)
+    client.force_login(admin)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client

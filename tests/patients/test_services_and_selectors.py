@@ -5,8 +5,6 @@ from datetime import date
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from eligibility.services import referral_evaluate
 from patients import services
@@ -141,18 +139,12 @@ def test_change_history_records_who_changed_what(physician, make_patient, make_r
 
 
 def test_admin_lists_patients_and_referrals_for_superusers(
-    client, make_user, physician, make_patient, make_referral
+    superuser_client, physician, make_patient, make_referral
 ):
+    client = superuser_client
     referral = make_referral(
         make_patient(physician), physician, eligible_case(timezone.localdate())
     )
-    admin = make_user(superuser=True)
-    # The admin site wants a verified second factor (django-otp) on top of the login.
-    device = TOTPDevice.objects.create(user=admin, name="test", confirmed=True)
-    client.force_login(admin)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
     for url in (
         reverse("admin:patients_patient_changelist"),
         reverse("admin:patients_referral_changelist"),

@@ -6,8 +6,6 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from eligibility.engine.facts import CASE_FIELDS
 from eligibility.engine.facts import LEVEL_FIELDS as ENGINE_LEVEL_FIELDS
@@ -132,19 +130,14 @@ def test_an_unknown_choice_value_is_shown_as_stored_for_the_template_to_escape()
 
 
 def test_the_admin_words_answers_and_recommendations_as_the_pages_do(
-    client, make_user, physician, make_patient, make_referral
+    superuser_client, physician, make_patient, make_referral
 ):
+    client = superuser_client
     case = eligible_case(timezone.localdate())
     case["coagulopathy"] = None
     case["levels"][0]["canal_compromise_pct"] = 12.5
     referral = make_referral(make_patient(physician), physician, case)
     Referral.objects.filter(pk=referral.pk).update(recommendation="not_eligible")
-    admin = make_user(superuser=True)
-    device = TOTPDevice.objects.create(user=admin, name="test", confirmed=True)
-    client.force_login(admin)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
 
     change = client.get(reverse("admin:patients_referral_change", args=[referral.pk]))
     html = change.content.decode()
