@@ -19,10 +19,11 @@ from accounts.mixins import require_clinician
 from accounts.roles import Role
 from audit.models import AuditEvent
 from audit.services import audit_note, audit_record, mrn_digest
+from patients.access import Purpose, referral_for
 from patients.models import Referral
 from patients.selectors import MRN_REFUSAL_LIMIT, mrn_refusals_recent
 
-from . import cds, selectors, services
+from . import cds, services
 from .auth import CdsClient, ClientNotAuthenticated, authenticate_cds_client
 from .cds_models import FeedbackRequest, ValidationError, error_fields
 from .fhir_export import FHIR_JSON, referral_bundle
@@ -155,7 +156,13 @@ def referral_fhir(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return _errors(401, AUTHENTICATION_REQUIRED)
     try:
-        referral = selectors.referral_for_export(user=request.user, pk=pk)
+        referral = referral_for(
+            request.user,
+            pk,
+            purpose=Purpose.EXPORT,
+            related=("patient__clinic", "physician", "latest_evaluation"),
+            prefetch=("levels",),
+        )
     except Http404:
         return _errors(404, NOT_FOUND)
     bundle = referral_bundle(
@@ -175,7 +182,13 @@ def referral_fhir(request: HttpRequest, pk: int) -> HttpResponse:
 
 def referral_export(request: HttpRequest, pk: int) -> HttpResponse:
     """A page offering the referral's FHIR Bundle for download."""
-    referral = selectors.referral_for_export(user=request.user, pk=pk)
+    referral = referral_for(
+        request.user,
+        pk,
+        purpose=Purpose.EXPORT,
+        related=("patient__clinic", "physician", "latest_evaluation"),
+        prefetch=("levels",),
+    )
     audit_note(request, referral)
     return render(request, "interop/referral_export.html", {"referral": referral})
 

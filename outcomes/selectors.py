@@ -8,7 +8,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
-from accounts.roles import Role, has_role, is_clinician
+from accounts.roles import Role, is_clinician
+from patients.access import Purpose, referrals_visible_to
 from patients.models import Patient, Referral
 from reviews.models import ReviewDecision
 
@@ -52,21 +53,10 @@ def effective_accept_decision(referral: Referral) -> ReviewDecision | None:
     return decision if decision.takes_effect else None
 
 
-def visible_referrals(user) -> QuerySet[Referral]:
-    """Referrals whose outcomes the user may see: all for radiologists and staff, a
-    physician's own for a physician, none for anyone else."""
-    referrals = Referral.objects.all()
-    if has_role(user, *RECORDING_ROLES):
-        return referrals
-    if has_role(user, Role.PHYSICIAN):
-        return referrals.filter(physician=user)
-    return referrals.none()
-
-
 def referral_for_outcomes(user, referral_id: int) -> Referral:
     """The referral, if the user may see its outcomes and it is accepted or treated; else 404."""
     referral = (
-        visible_referrals(user)
+        referrals_visible_to(user, purpose=Purpose.OUTCOMES)
         .select_related("patient", "physician", "assigned_radiologist")
         .filter(pk=referral_id)
         .filter(Q(status=Referral.Status.ACCEPTED) | Q(procedure__isnull=False))
@@ -301,7 +291,7 @@ def recent_procedures(user, *, today: date, limit: int = 50) -> list[Procedure]:
     """The latest procedures the user may see, each with `latest` (its latest recorded
     follow-up) and `next_open` (its first unrecorded one, with `state` on `today`)."""
     procedures = list(
-        Procedure.objects.filter(referral__in=visible_referrals(user))
+        Procedure.objects.filter(referral__in=referrals_visible_to(user, purpose=Purpose.OUTCOMES))
         .select_related("referral__patient", "responsible_radiologist")
         .prefetch_related("levels", "follow_ups")
         .order_by("-performed_on", "-id")[:limit]

@@ -14,8 +14,8 @@ from eligibility.models import Evaluation
 from eligibility.services import evaluation_record
 from reviews.services import submission_notify
 
+from .access import may_edit_identification
 from .models import Clinic, Patient, Referral, TargetLevel
-from .selectors import may_edit_identification
 
 REFERRAL_NOT_SUBMITTABLE = (
     "Only a draft or a referral with an information request can be submitted."
