@@ -39,6 +39,38 @@ def test_submission_emails_every_radiologist_and_marks_flagged_ones(
         assert "/reviews/referrals/" in text
 
 
+def test_a_submission_reaches_the_review_app_by_signal_and_stands_or_falls_with_its_notice(
+    physician, radiologist, monkeypatch
+):
+    """patients sends `referral_submitted`; reviews writes the outbox message in the same
+    transaction, so a notice that cannot be written leaves the referral a draft."""
+    from patients.models import Referral
+    from patients.services import referral_submit
+    from reviews import receivers
+    from tests.factories import make_referral
+
+    referral = make_referral(physician=physician)
+
+    def broken(**kwargs):
+        raise RuntimeError("outbox unavailable")
+
+    monkeypatch.setattr(receivers, "submission_notify", broken)
+    with pytest.raises(RuntimeError):
+        referral_submit(referral=referral, by=physician, today=dt.date(2026, 11, 24))
+
+    assert Referral.objects.get(pk=referral.pk).status == Referral.Status.DRAFT
+    assert not OutboxMessage.objects.exists()
+    monkeypatch.undo()
+
+    referral_submit(
+        referral=Referral.objects.get(pk=referral.pk), by=physician, today=dt.date(2026, 11, 24)
+    )
+
+    message = OutboxMessage.objects.get()
+    assert message.kind == NotificationKind.REFERRAL_SUBMITTED
+    assert message.payload == {"referral_id": referral.pk}
+
+
 def test_outbox_payloads_and_task_arguments_hold_ids_only(
     physician, radiologist, submitted, monkeypatch
 ):
