@@ -28,6 +28,7 @@ from .models import (
     RulesetVersion,
 )
 from .replay import CHUNK, OPEN_STATUSES, ReplayTally, replay_queryset, replay_rows
+from .signals import ruleset_impact_found
 
 logger = logging.getLogger(__name__)
 
@@ -356,9 +357,6 @@ def ruleset_impacts_find(*, activation_id: int) -> int:
     """List the open referrals whose recommendation the activated version would change,
     and tell their radiologist (or every radiologist when none holds it). Returns how many.
     """
-    from reviews.models import NotificationKind
-    from reviews.outbox import outbox_enqueue
-
     activation = RulesetActivation.objects.select_related("version").get(pk=activation_id)
     if activation.impacts_checked_at is not None:
         return activation.impacts.count()
@@ -376,10 +374,8 @@ def ruleset_impacts_find(*, activation_id: int) -> int:
                 recommendation_before=outcome.before,
                 recommendation_after=outcome.after,
             )
-            outbox_enqueue(
-                kind=NotificationKind.RULES_CHANGED,
-                payload={"referral_id": outcome.referral_id},
-            )
+            # The review app tells the radiologists (its outbox), in this transaction.
+            ruleset_impact_found.send(sender=RulesetImpact, referral_id=outcome.referral_id)
             found += 1
         RulesetActivation.objects.filter(pk=activation_id).update(impacts_checked_at=timezone.now())
     return found

@@ -148,6 +148,17 @@ def _answer(request: HttpRequest, client: CdsClient, view, method: str, *args, *
     return view(request, client, body, *args, **kwargs)
 
 
+def _exportable_referral(user, pk: int) -> Referral:
+    """The referral with what its FHIR Bundle needs, if the user may export it; else Http404."""
+    return referral_for(
+        user,
+        pk,
+        purpose=Purpose.EXPORT,
+        related=("patient__clinic", "physician", "latest_evaluation"),
+        prefetch=("levels",),
+    )
+
+
 @login_not_required
 def referral_fhir(request: HttpRequest, pk: int) -> HttpResponse:
     """GET the referral as a FHIR R4B Bundle; `?download=1` as an attachment. Audited."""
@@ -156,13 +167,7 @@ def referral_fhir(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return _errors(401, AUTHENTICATION_REQUIRED)
     try:
-        referral = referral_for(
-            request.user,
-            pk,
-            purpose=Purpose.EXPORT,
-            related=("patient__clinic", "physician", "latest_evaluation"),
-            prefetch=("levels",),
-        )
+        referral = _exportable_referral(request.user, pk)
     except Http404:
         return _errors(404, NOT_FOUND)
     bundle = referral_bundle(
@@ -182,13 +187,7 @@ def referral_fhir(request: HttpRequest, pk: int) -> HttpResponse:
 
 def referral_export(request: HttpRequest, pk: int) -> HttpResponse:
     """A page offering the referral's FHIR Bundle for download."""
-    referral = referral_for(
-        request.user,
-        pk,
-        purpose=Purpose.EXPORT,
-        related=("patient__clinic", "physician", "latest_evaluation"),
-        prefetch=("levels",),
-    )
+    referral = _exportable_referral(request.user, pk)
     audit_note(request, referral)
     return render(request, "interop/referral_export.html", {"referral": referral})
 

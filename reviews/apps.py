@@ -6,5 +6,5 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Radiologist review"
 
     def ready(self) -> None:
-        # Connects the radiologists' notification to submitted referrals.
+        # Connects the radiologists' notices to submitted referrals and changed rules.
         from . import receivers  # noqa: F401
