@@ -9,6 +9,8 @@
  * - After each live update, questions the panel lists as missing are outlined, and links to a
  *   question move the focus to its first input; inputs the server could not read are marked.
  * - Adding or removing a level refreshes the live panel.
+ * - The live region announces the verdict line only, when it changes; the phone verdict bar
+ *   stays open across live updates; after a failed submit the focus is on the error summary.
  * - Never lose an answer: the draft autosaves (debounced, and on leaving the page) and says
  *   "Saved 14:02"; leaving with unsaved changes asks first; two minutes before the idle timeout
  *   a warning offers "Stay signed in"; when the session has ended (the server says so to htmx,
@@ -116,11 +118,61 @@
     });
   }
 
+  // The live region says the verdict line alone, and only when it changes (not the panel).
+  function verdictText() {
+    var line = document.querySelector("#findings-panel [data-verdict-line]");
+    if (!line) {
+      return "";
+    }
+    var words = line.cloneNode(true);
+    words.querySelectorAll("[aria-hidden]").forEach(function (icon) {
+      icon.remove();
+    });
+    return words.textContent.replace(/\s+/g, " ").trim();
+  }
+  var announced = verdictText();
+
+  function announceVerdict() {
+    var announcer = document.getElementById("verdict-announcer");
+    var text = verdictText();
+    if (announcer && text && text !== announced) {
+      announced = text;
+      announcer.textContent = text;
+    }
+  }
+
+  // The phone verdict bar is replaced on every answer: it stays open if it was.
+  var barOpen = false;
+  document.addEventListener(
+    "toggle",
+    function (event) {
+      if (event.target instanceof Element && event.target.matches("[data-verdict-bar]")) {
+        barOpen = event.target.open;
+      }
+    },
+    true
+  );
+
+  function keepBarOpen() {
+    var bar = document.querySelector("[data-verdict-bar]");
+    if (bar && barOpen && !bar.open) {
+      bar.open = true;
+    }
+  }
+
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.target && event.target.id === "findings-panel") {
       markMissing();
+      announceVerdict();
+      keepBarOpen();
     }
   });
+
+  // After a failed Submit (or a draft with answers not valid), start at what to correct.
+  var formProblems = document.getElementById("form-problems");
+  if (formProblems) {
+    formProblems.focus();
+  }
 
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.target && event.target.id === "findings-panel") {
