@@ -28,15 +28,8 @@ from eligibility.engine import CaseValidationError
 from vpselect.reversing import url_of
 
 from . import selectors, services
-from .forms import (
-    MAX_LEVELS,
-    MRN_TAKEN,
-    IntakeForm,
-    LevelFormSet,
-    PatientForm,
-    SearchForm,
-    rebased_data,
-)
+from .forms import MRN_TAKEN, PatientForm, SearchForm
+from .intake import MAX_LEVELS, IntakeForm, LevelFormSet, rebased_data
 from .models import PHYSICIAN_EDITABLE_STATUSES, REFERRAL_STATUS_LABELS, Patient, Referral
 
 PAGE_SIZE = 25

@@ -13,6 +13,7 @@ from reviews.models import Notification, NotificationKind, OutboxMessage, Reason
 from reviews.outbox import outbox_deliver, outbox_publish_pending
 from reviews.services import referral_claim
 from tests.factories import record_decision
+from vpselect.publisher import publisher_idle
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,7 @@ def test_outbox_payloads_and_task_arguments_hold_ids_only(
         deliver_outbox_message, "apply_async", lambda args, **kw: published.append(args)
     )
     referral = submitted("eligible")  # published on commit, in the background
-    outbox.publisher_idle()
+    publisher_idle()
     outbox_publish_pending(older_than=dt.timedelta(0))  # and again by the re-publisher
 
     message = OutboxMessage.objects.get()
