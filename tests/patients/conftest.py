@@ -169,9 +169,11 @@ class FindingsParser(HTMLParser):
                 "reason": "",
             }
             self.lines.append(self._finding)
-        if "data-finding-text" in attrs:
+        if "data-bar-rule" in attrs:
+            self._finding = None  # the phone verdict bar's copy of the deciding lines
+        if "data-finding-text" in attrs and self._finding is not None:
             self._capture = "text"
-        if "data-finding-reason" in attrs:
+        if "data-finding-reason" in attrs and self._finding is not None:
             self._capture = "reason"
 
     def handle_endtag(self, tag):

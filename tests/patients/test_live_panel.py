@@ -199,3 +199,19 @@ def test_add_level_returns_the_next_row_and_the_new_form_count(physician_client)
     assert "Target level 3" in html
     assert physician_client.get(url, {"levels-TOTAL_FORMS": "29"}).status_code == 400
     assert physician_client.get(url, {"levels-TOTAL_FORMS": "two"}).status_code == 400
+
+
+def test_live_panel_replaces_the_phone_verdict_bar_out_of_band(
+    physician_client, physician, make_patient
+):
+    patient = make_patient(physician)
+    case = eligible_case(timezone.localdate())
+    case["local_infection"] = True
+    html = page(physician_client.post(_live_url(patient), case_form_data(case)))
+    bar = html[html.index('id="verdict-bar"') :]
+    assert bar.startswith(
+        'id="verdict-bar" class="verdict-bar d-lg-none" data-testid="verdict-bar"'
+    )
+    assert 'hx-swap-oob="true"' in bar[:200]
+    assert "Engine recommends: not eligible" in bar
+    assert 'data-bar-rule="CI-INFECTION"' in bar
