@@ -161,3 +161,48 @@ def test_a_failed_submit_moves_the_focus_to_the_error_summary(page, live_server,
     expect(summary).to_be_visible()
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("INR")
+
+
+def test_a_follow_up_question_shows_after_its_lead_answer_and_is_cleared_when_hidden(
+    page, live_server, login, make_user
+):
+    from patients.models import Referral
+
+    physician = make_user(Role.PHYSICIAN, username="dr-branch")
+    referral = make_referral(physician=physician, case=ELIGIBLE_CASE)
+    page.set_viewport_size(DESKTOP)
+    login(page, "dr-branch")
+    page.goto(live_server.url + reverse("patients:referral-edit", args=[referral.pk]))
+
+    lead = "Does the patient have a bleeding disorder or take anticoagulant or antiplatelet drugs?"
+    follow_up = page.get_by_role(
+        "group", name="If so, is it corrected (or the drug paused) for the procedure?"
+    )
+    findings = page.get_by_test_id("findings-panel").get_by_test_id("findings")
+    expect(follow_up).to_be_hidden()
+    _answer(page, lead, "Yes")
+    expect(follow_up).to_be_visible()
+    follow_up.get_by_label("No", exact=True).check()
+    expect(findings).to_have_attribute("data-recommendation", "not_eligible")
+    expect(page.get_by_test_id("why").locator("li").first).to_have_attribute(
+        "data-rule", "CI-COAGULOPATHY"
+    )
+
+    _answer(page, lead, "No")
+    expect(follow_up).to_be_hidden()
+    expect(page.locator('input[name="coagulopathy_corrected"][value="unknown"]')).to_be_checked()
+    expect(findings).to_have_attribute("data-recommendation", "eligible")
+    # A level answered as not fractured is not asked its date, acuteness or canal compromise.
+    _answer(page, "Is the vertebral body fractured or collapsed at this level?", "No")
+    expect(
+        page.get_by_role("group", name="Does imaging show an acute, unhealed fracture?")
+    ).to_be_hidden()
+    expect(page.get_by_label("Date of the fracture")).to_be_hidden()
+    expect(findings).to_have_attribute("data-recommendation", "not_eligible")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("heading", name=f"Referral #{referral.pk}")).to_be_visible()
+    referral = Referral.objects.get(pk=referral.pk)
+    level = referral.levels.get()
+    assert (referral.coagulopathy, referral.coagulopathy_corrected) == (False, None)
+    assert (level.fracture, level.imaging_acute, level.fracture_date) == (False, None, None)
+    assert level.canal_compromise_pct is None
