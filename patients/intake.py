@@ -8,6 +8,7 @@ errors (`levels[0].pain_nrs`) back next to the question they belong to.
 
 import dataclasses
 import functools
+import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -26,7 +27,13 @@ from eligibility.engine import FieldError, Thresholds
 
 from .entry import DateEntry, EntryError, parse_decimal, parse_int
 from .models import LEVEL_LABELS, Allergy, Etiology, Patient, RadicularCause, Referral, TargetLevel
-from .questions import TUMOUR_ONLY_QUESTIONS, level_questions, referral_questions
+from .questions import (
+    LEVEL_BRANCHES,
+    REFERRAL_BRANCHES,
+    level_questions,
+    referral_questions,
+    unmet_condition,
+)
 from .services import LevelAnswers
 from .vocabulary import answer_text
 
@@ -64,19 +71,6 @@ NO_COAGULOPATHY_BUT_INR = _(
 NO_COAGULOPATHY_BUT_PLATELETS = _(
     "No coagulation disorder is answered, but platelets are {platelets} ×10⁹/L "
     "(below {limit}): check both answers."
-)
-CORRECTED_WITHOUT_COAGULOPATHY = _(
-    "“Corrected” is answered, but no coagulation disorder is: check both answers."
-)
-NOT_FRACTURED_BUT_DATED = _(
-    "The level is answered as not fractured, but a fracture date is given: check both answers."
-)
-NOT_FRACTURED_BUT_ACUTE = _(
-    "The level is answered as not fractured, but imaging shows an acute fracture: "
-    "check both answers."
-)
-NO_RADICULAR_PAIN_BUT_CAUSE = _(
-    "No radicular pain is answered, but its cause is given: check both answers."
 )
 # Values possible but rare enough to be checked (a typing slip or a wrong unit).
 INR_PLAUSIBLE_MAX = Decimal(6)
@@ -308,6 +302,52 @@ class BootstrapFormMixin:
         self._style_widgets()
 
 
+class BranchingMixin:
+    """Questions asked only when the answers they follow let them matter
+    (patients.questions): the server decides what shows and clears what is hidden."""
+
+    branches: dict[str, dict[str, frozenset[str]]] = {}
+    per_level = False
+
+    def _posted(self, name: str) -> str:
+        # The answer as posted, or as an unbound form would post its initial value.
+        value = self[name].value()  # type: ignore[index]
+        field = self.fields[name]  # type: ignore[attr-defined]
+        if isinstance(field, TriStateField):
+            return str(field.prepare_value(value))
+        return str(value or "")
+
+    def waits_on(self, name: str) -> str | None:
+        """The question a hidden question follows, or None when it is asked."""
+        return unmet_condition(name, self._posted, per_level=self.per_level)
+
+    def asks(self, name: str) -> bool:
+        """Whether the question is asked given the answers now on the form."""
+        return self.waits_on(name) is None
+
+    def clear_not_asked(self, cleaned: dict) -> None:
+        """A hidden question's answer is no answer: cleared, its errors dropped."""
+        for name in self.branches:
+            if not self.asks(name):
+                cleaned[name] = self.fields[name].clean("")  # type: ignore[attr-defined]
+                self._errors.pop(name, None)  # type: ignore[attr-defined]
+
+    def branching(self) -> dict[str, dict]:
+        """Per conditional question: when it is asked (JSON of posted names and values, read
+        by static/js/intake.js) and whether it shows now."""
+        add_prefix = self.add_prefix  # type: ignore[attr-defined]
+        return {
+            name: {
+                "when": json.dumps(
+                    {add_prefix(lead): sorted(values) for lead, values in branch.items()},
+                    separators=(",", ":"),
+                ),
+                "shown": self.asks(name),
+            }
+            for name, branch in self.branches.items()
+        }
+
+
 def _copied_field(field: forms.Field) -> forms.Field:
     """A copy of a declared field for one form, as `Field.__deepcopy__` makes it, except that
     the (normalized, never changed in place) choices are shared instead of deep-copied."""
@@ -333,8 +373,10 @@ class _DeclaredFields(dict):
         return {name: _copied_field(field) for name, field in self.items()}
 
 
-class ReferralAnswersForm(BootstrapFormMixin, forms.Form):
+class ReferralAnswersForm(BranchingMixin, BootstrapFormMixin, forms.Form):
     """The referral-level answers of the case, in the clinic's order."""
+
+    branches = REFERRAL_BRANCHES
 
     pain_controlled_by_medical_therapy = TriStateField()
     coagulopathy = TriStateField()
@@ -411,6 +453,7 @@ class ReferralAnswersForm(BootstrapFormMixin, forms.Form):
             self.add_error("allergies", ALLERGIES_NONE_TICKED)
         elif status in {"unknown", "none"} and ticked:
             self.add_error("allergies", ALLERGIES_CONTRADICTION)
+        self.clear_not_asked(cleaned)
         return cleaned
 
     def answers(self) -> dict:
@@ -458,8 +501,11 @@ def referral_initial(referral: Referral | None, *, today: date | None = None) ->
     return initial
 
 
-class TargetLevelForm(BootstrapFormMixin, forms.Form):
+class TargetLevelForm(BranchingMixin, BootstrapFormMixin, forms.Form):
     """One target level's answers; dates are checked against today and the date of birth."""
+
+    branches = LEVEL_BRANCHES
+    per_level = True
 
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     level = forms.ChoiceField(
@@ -513,11 +559,7 @@ class TargetLevelForm(BootstrapFormMixin, forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        etiology = cleaned.get("etiology")
-        # Tumour-only questions are hidden for other etiologies: their answer is unknown.
-        for name, etiologies in TUMOUR_ONLY_QUESTIONS.items():
-            if etiology not in etiologies and name in cleaned:
-                cleaned[name] = None
+        self.clear_not_asked(cleaned)
         if (
             cleaned.get("fracture") is True
             and cleaned.get("imaging_acute") is False
@@ -526,24 +568,6 @@ class TargetLevelForm(BootstrapFormMixin, forms.Form):
         ):
             self.warnings["fracture_date"] = FRACTURE_DATE_NEEDED
         return cleaned
-
-    def shows(self, name: str) -> bool:
-        """Whether a tumour-only question is shown for the etiology currently answered."""
-        if name not in TUMOUR_ONLY_QUESTIONS:
-            return True
-        return self._current_etiology() in TUMOUR_ONLY_QUESTIONS[name]
-
-    def _current_etiology(self) -> str:
-        if self.is_bound:
-            return str(self["etiology"].value() or "")
-        return str(self.initial.get("etiology") or "")
-
-    def tumour_only(self) -> dict[str, dict]:
-        """Per tumour-only question: the etiologies it is asked for and whether it shows now."""
-        return {
-            name: {"etiologies": " ".join(sorted(etiologies)), "shown": self.shows(name)}
-            for name, etiologies in TUMOUR_ONLY_QUESTIONS.items()
-        }
 
     def answers(self) -> dict:
         """The valid answers as model field values (an invalid answer is left out)."""
@@ -776,14 +800,6 @@ class IntakeForm:
                 )
                 note(self.answers_form, "coagulopathy").warnings.append(message)
                 note(self.answers_form, "platelets").warnings.append(message)
-            if answers.get("coagulopathy_corrected") is True:
-                note(self.answers_form, "coagulopathy_corrected").warnings.append(
-                    str(CORRECTED_WITHOUT_COAGULOPATHY)
-                )
-        if answers.get("radicular_pain") is False and answers.get("radicular_cause"):
-            note(self.answers_form, "radicular_cause").warnings.append(
-                str(NO_RADICULAR_PAIN_BUT_CAUSE)
-            )
 
         assessed = self.assessed_on()
         for form in self.level_formset.forms:
@@ -804,11 +820,6 @@ class IntakeForm:
                 note(form, "fracture_date").echo = _("Read as {text}").format(
                     text=fracture_age_text(fracture_date, assessed)
                 )
-            if values.get("fracture") is False:
-                if fracture_date is not None:
-                    note(form, "fracture_date").warnings.append(str(NOT_FRACTURED_BUT_DATED))
-                if values.get("imaging_acute") is True:
-                    note(form, "imaging_acute").warnings.append(str(NOT_FRACTURED_BUT_ACUTE))
             if (
                 answers.get("pain_controlled_by_medical_therapy") is True
                 and nrs is not None
@@ -942,18 +953,17 @@ class IntakeForm:
 
     def field_links(self) -> dict[str, str]:
         """Case path → anchor of its question, for links from the findings panel."""
+        # A hidden question links to the question it follows.
+        answers = self.answers_form
         links = {
-            name: _anchor(self.answers_form[name])
+            name: _anchor(answers[answers.waits_on(name) or name])
             for name in referral_questions()
-            if name in self.answers_form.fields
+            if name in answers.fields
         }
-        links["allergies"] = _anchor(self.answers_form["allergy_status"])
+        links["allergies"] = _anchor(answers["allergy_status"])
         for index, form in enumerate(self.case_level_forms()):
             for name in level_questions():
-                target = name
-                if name in TUMOUR_ONLY_QUESTIONS and not form.shows(name):
-                    # The question is hidden until the etiology is a tumour.
-                    target = "etiology"
+                target = form.waits_on(name) or name
                 links[f"levels[{index}].{name}"] = _anchor(form[target])
         return links
 

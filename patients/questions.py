@@ -1,29 +1,88 @@
 """The intake questions: how each case input is asked, and which of the seed's criteria it feeds.
 
-The intake form's labels and help texts. How an answer is named and worded once given (on the
-referral pages, the summary, the histories) is `patients.vocabulary`. The "feeds" part of every
-help text is built from the engine's rules, so it cannot drift from what the engine reads.
+The intake form's labels and help texts, and which questions are asked when (branching). How an
+answer is named and worded once given (on the referral pages, the summary, the histories) is
+`patients.vocabulary`. The criteria each question feeds are read from the engine's rules, so they
+cannot drift from what the engine reads.
 """
 
 import functools
 from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
 
 from eligibility.conf import get_thresholds
 from eligibility.engine import RULES, RuleKind, Thresholds
 
 from .models import Etiology
 
-# Etiologies for which each tumour-only question is asked; for any other etiology (or an
-# unknown one) the question is hidden and its answer is unknown.
+# REDCap-style branching: a question is asked only when the answers it follows can let it
+# matter to a rule; otherwise it is hidden, its answer cleared (never evaluated) and it reads
+# "not asked". Per question: the questions it follows (same referral or same level) and the
+# answers of each, as the form posts them, for which it is asked. Each condition is exact: a
+# hidden answer could not change any finding, except the cause of radicular pain, which is
+# asked only once there is radicular pain (an unknown pain makes the criterion unknown).
+_TUMOURS = frozenset({Etiology.METASTASIS, Etiology.MYELOMA})
+_EPIDURAL_TUMOURS = frozenset({Etiology.METASTASIS, Etiology.MYELOMA, Etiology.HEMANGIOMA})
+_FRACTURED_OR_UNKNOWN = frozenset({"yes", "unknown"})
+REFERRAL_BRANCHES: dict[str, dict[str, frozenset[str]]] = {
+    "coagulopathy_corrected": {"coagulopathy": frozenset({"yes"})},
+    "radicular_cause": {"radicular_pain": frozenset({"yes"})},
+}
+LEVEL_BRANCHES: dict[str, dict[str, frozenset[str]]] = {
+    # Every criterion reading these is not met without a fracture.
+    "fracture_date": {"fracture": _FRACTURED_OR_UNKNOWN},
+    "imaging_acute": {"fracture": _FRACTURED_OR_UNKNOWN},
+    "canal_compromise_pct": {"fracture": _FRACTURED_OR_UNKNOWN},
+    # A painful tumour qualifies by a fracture or, without one, by its risk of fracture.
+    "high_fracture_risk": {"etiology": _TUMOURS, "fracture": frozenset({"no", "unknown"})},
+    "epidural_extension": {"etiology": _EPIDURAL_TUMOURS},
+}
+# Etiologies for which each tumour-only question is asked (the answer vocabulary reads it).
 TUMOUR_ONLY_QUESTIONS: dict[str, frozenset[str]] = {
-    "high_fracture_risk": frozenset({Etiology.METASTASIS, Etiology.MYELOMA}),
-    "epidural_extension": frozenset({Etiology.METASTASIS, Etiology.MYELOMA, Etiology.HEMANGIOMA}),
+    name: branch["etiology"] for name, branch in LEVEL_BRANCHES.items() if "etiology" in branch
 }
 
+
+def posted_value(value: object) -> str:
+    """A stored or cleaned answer as the form posts it: yes / no / unknown, or the choice."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def unmet_condition(name: str, answer_of, *, per_level: bool) -> str | None:
+    """The question a hidden question waits on (its answer does not ask it), or None when the
+    question is asked. `answer_of(field)` gives an answer as the form posts it."""
+    branches = LEVEL_BRANCHES if per_level else REFERRAL_BRANCHES
+    for lead, values in branches.get(name, {}).items():
+        if answer_of(lead) not in values:
+            return lead
+    return None
+
+
+def is_asked(name: str, answers, *, per_level: bool) -> bool:
+    """Whether a question is asked given stored answers (a model or a dict of values)."""
+    if hasattr(answers, "get"):
+        get = answers.get
+    else:
+
+        def get(field: str) -> object:
+            return getattr(answers, field, None)
+
+    def answer_of(field: str) -> str:
+        value = get(field)
+        return "" if field == "etiology" and not value else posted_value(value)
+
+    return unmet_condition(name, answer_of, per_level=per_level) is None
+
+
 _KIND_NAMES = {
-    RuleKind.INDICATION: "indication",
-    RuleKind.ABSOLUTE: "absolute contraindication",
-    RuleKind.RELATIVE: "relative contraindication",
+    RuleKind.INDICATION: _("indication"),
+    RuleKind.ABSOLUTE: _("absolute contraindication"),
+    RuleKind.RELATIVE: _("relative contraindication"),
 }
 
 
@@ -43,20 +102,22 @@ class Question:
 
     @property
     def help_text(self) -> str:
-        """The hint followed by the seed's criteria this answer feeds."""
-        return _help_text(self.hint, self.case_input)
+        """The short hint shown under the question."""
+        return self.hint
+
+    @property
+    def feeds(self) -> tuple[tuple[str, str, str], ...]:
+        """The seed's criteria this answer feeds: (rule id, wording, kind), shown folded."""
+        return _feeds(self.case_input)
 
 
-@functools.cache
-def _help_text(hint: str, case_input: str) -> str:
-    # Built once per question: the rules are constants of the engine.
-    feeds = [
-        f"“{rule.text}” ({_KIND_NAMES[rule.kind]})" for rule in RULES if case_input in rule.inputs
-    ]
-    parts = [hint] if hint else []
-    if feeds:
-        parts.append("Feeds " + "; ".join(feeds) + ".")
-    return " ".join(parts)
+def _feeds(case_input: str) -> tuple[tuple[str, str, str], ...]:
+    # Not cached: the kind is worded in the language of the request.
+    return tuple(
+        (rule.id, rule.text, str(_KIND_NAMES[rule.kind]))
+        for rule in RULES
+        if case_input in rule.inputs
+    )
 
 
 @functools.cache
@@ -75,7 +136,6 @@ def _referral_questions(t: Thresholds) -> dict[str, Question]:
         Question(
             "coagulopathy_corrected",
             "If so, is it corrected (or the drug paused) for the procedure?",
-            "Only matters when the answer above is yes.",
         ),
         Question(
             "inr",
@@ -98,7 +158,6 @@ def _referral_questions(t: Thresholds) -> dict[str, Question]:
         Question(
             "radicular_cause",
             "What causes the radicular pain?",
-            "Only matters when there is radicular pain.",
         ),
     )
     return {question.name: question for question in questions}
@@ -133,7 +192,7 @@ def _level_questions(t: Thresholds) -> dict[str, Question]:
         Question(
             "high_fracture_risk",
             "Is the tumour lesion at high risk of fracture?",
-            "For example SINS 7 or more. Asked for metastases and myeloma.",
+            "For example SINS 7 or more. Asked for metastases and myeloma without a fracture.",
         ),
         Question("osteomyelitis", "Does the target vertebra have osteomyelitis?"),
         Question(

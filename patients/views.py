@@ -432,6 +432,7 @@ def _live(request, *, patient: Patient, referral: Referral | None):
     context = _panel_context(form, request.user)
     # Errors, readings and advice next to each question, replaced out of band.
     context["feedback_fields"] = form.feedback_fields()
+    context["live"] = True
     return render(request, "patients/_live_panel.html", context)
 
 

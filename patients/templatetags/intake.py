@@ -2,6 +2,7 @@
 
 from django import template
 
+from patients.questions import level_questions, referral_questions
 from patients.selectors import evaluation_assessed_on
 
 register = template.Library()
@@ -17,3 +18,12 @@ def field_note(bound_field):
 def assessed_on(evaluation):
     """The date a stored evaluation judged its case on (a date, for the `date` filter)."""
     return evaluation_assessed_on(evaluation)
+
+
+@register.filter
+def criteria_fed(bound_field) -> tuple[tuple[str, str, str], ...]:
+    """The seed's criteria an intake answer feeds: (rule id, wording, kind)."""
+    name = "allergies" if bound_field.name == "allergy_status" else bound_field.name
+    per_level = getattr(bound_field.form, "per_level", False)
+    question = (level_questions() if per_level else referral_questions()).get(name)
+    return question.feeds if question is not None else ()

@@ -2,13 +2,15 @@
  * The intake form's small behaviours that htmx does not cover. A static file, never inline
  * script, so a strict Content-Security-Policy can forbid inline scripts.
  *
- * - Tumour-only questions show only for the etiologies in their data-show-for; hidden ones go
- *   back to "Unknown" (the server ignores them then as well).
+ * - A question asked only after some answers (data-asked-when) shows when they hold; hidden,
+ *   its answer is cleared (the server clears it as well).
  * - "Remove this level" folds the row; the live panel re-evaluates without it.
  * - Ticking an allergy answers "Yes, allergic to"; "None known" or "unknown" unticks them.
  * - After each live update, questions the panel lists as missing are outlined, and links to a
  *   question move the focus to its first input; inputs the server could not read are marked.
  * - Adding or removing a level refreshes the live panel.
+ * - The live region announces the verdict line only, when it changes; the phone verdict bar
+ *   stays open across live updates; after a failed submit the focus is on the error summary.
  * - Never lose an answer: the draft autosaves (debounced, and on leaving the page) and says
  *   "Saved 14:02"; leaving with unsaved changes asks first; two minutes before the idle timeout
  *   a warning offers "Stay signed in"; when the session has ended (the server says so to htmx,
@@ -24,19 +26,40 @@
     return element.closest("[data-level-row]");
   }
 
-  function applyEtiology(select) {
-    var row = rowOf(select);
-    if (!row) {
-      return;
+  // A question asked only after some answers (data-asked-when: posted names and the values
+  // that ask it) shows when they hold; hidden, its answer is cleared, as the server does.
+  function posted(form, name) {
+    var input = form.elements.namedItem(name);
+    if (!input) {
+      return "";
     }
-    row.querySelectorAll("[data-show-for]").forEach(function (block) {
-      var shown = block.getAttribute("data-show-for").split(" ").indexOf(select.value) !== -1;
-      block.classList.toggle("d-none", !shown);
-      if (!shown) {
-        block.querySelectorAll('input[type="radio"][value="unknown"]').forEach(function (radio) {
-          radio.checked = true;
-        });
+    var value = input.value || "";
+    // A yes / no / unknown question left blank is unknown.
+    return value === "" && input instanceof RadioNodeList ? "unknown" : value;
+  }
+
+  function clearAnswer(block) {
+    block.querySelectorAll("input, select").forEach(function (input) {
+      if (input.type === "radio") {
+        input.checked = input.value === "unknown";
+      } else if (input.type === "checkbox") {
+        input.checked = false;
+      } else if (input.type !== "hidden") {
+        input.value = "";
       }
+    });
+  }
+
+  function applyBranches(form) {
+    form.querySelectorAll("[data-asked-when]").forEach(function (block) {
+      var when = JSON.parse(block.getAttribute("data-asked-when"));
+      var asked = Object.keys(when).every(function (name) {
+        return when[name].indexOf(posted(form, name)) !== -1;
+      });
+      if (!asked && !block.classList.contains("d-none")) {
+        clearAnswer(block);
+      }
+      block.classList.toggle("d-none", !asked);
     });
   }
 
@@ -82,9 +105,8 @@
       if (!(target instanceof HTMLElement) || !target.closest("#intake-form")) {
         return;
       }
-      if (target.matches('select[name$="-etiology"]')) {
-        applyEtiology(target);
-      } else if (target.matches('input[name$="-DELETE"]')) {
+      applyBranches(target.closest("#intake-form"));
+      if (target.matches('input[name$="-DELETE"]')) {
         applyRemove(target);
       } else if (target.matches('input[name="allergies"], input[name="allergy_status"]')) {
         applyAllergy(target);
@@ -116,11 +138,61 @@
     });
   }
 
+  // The live region says the verdict line alone, and only when it changes (not the panel).
+  function verdictText() {
+    var line = document.querySelector("#findings-panel [data-verdict-line]");
+    if (!line) {
+      return "";
+    }
+    var words = line.cloneNode(true);
+    words.querySelectorAll("[aria-hidden]").forEach(function (icon) {
+      icon.remove();
+    });
+    return words.textContent.replace(/\s+/g, " ").trim();
+  }
+  var announced = verdictText();
+
+  function announceVerdict() {
+    var announcer = document.getElementById("verdict-announcer");
+    var text = verdictText();
+    if (announcer && text && text !== announced) {
+      announced = text;
+      announcer.textContent = text;
+    }
+  }
+
+  // The phone verdict bar is replaced on every answer: it stays open if it was.
+  var barOpen = false;
+  document.addEventListener(
+    "toggle",
+    function (event) {
+      if (event.target instanceof Element && event.target.matches("[data-verdict-bar]")) {
+        barOpen = event.target.open;
+      }
+    },
+    true
+  );
+
+  function keepBarOpen() {
+    var bar = document.querySelector("[data-verdict-bar]");
+    if (bar && barOpen && !bar.open) {
+      bar.open = true;
+    }
+  }
+
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.target && event.target.id === "findings-panel") {
       markMissing();
+      announceVerdict();
+      keepBarOpen();
     }
   });
+
+  // After a failed Submit (or a draft with answers not valid), start at what to correct.
+  var formProblems = document.getElementById("form-problems");
+  if (formProblems) {
+    formProblems.focus();
+  }
 
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.target && event.target.id === "findings-panel") {

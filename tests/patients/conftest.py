@@ -133,15 +133,18 @@ def eligible_case(today: date) -> dict:
 
 
 class FindingsParser(HTMLParser):
-    """Reads the findings panel: recommendation, missing paths and each level's findings."""
+    """Reads the findings panel: recommendation, missing paths, the verdict's lines (deciding
+    ones first, then the folded others) and, for several levels, each level's recommendation."""
 
     def __init__(self) -> None:
         super().__init__()
         self.recommendation = None
         self.missing: list[str] = []
-        self.levels: list[dict] = []
+        self.lines: list[dict] = []
+        self.level_recommendations: dict[str, str] = {}
         self._finding = None
         self._capture = None
+        self._summary_level = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -149,31 +152,46 @@ class FindingsParser(HTMLParser):
             self.recommendation = attrs["data-recommendation"]
         if "data-missing" in attrs:
             self.missing.append(attrs["data-missing"])
-        if "data-level-recommendation" in attrs:
-            self.levels.append(
-                {
-                    "level": attrs["data-level"],
-                    "recommendation": attrs["data-level-recommendation"],
-                    "findings": [],
-                }
-            )
+        if "data-level-summary" in attrs:
+            self._summary_level = attrs["data-level-summary"]
+        if self._summary_level and "data-level-recommendation" in attrs:
+            self.level_recommendations[self._summary_level] = attrs["data-level-recommendation"]
+            self._summary_level = None
         if "data-rule" in attrs:
-            self._finding = {"rule": attrs["data-rule"], "status": attrs["data-status"]}
-            self._finding.update(text="", reason="")
-            self.levels[-1]["findings"].append(self._finding)
-        if "data-finding-text" in attrs:
+            self._finding = {
+                "rule": attrs["data-rule"],
+                "status": attrs["data-status"],
+                "kind": attrs.get("data-kind"),
+                "tone": attrs.get("data-tone"),
+                "level": attrs.get("data-level-of", ""),
+                "deciding": "data-deciding" in attrs,
+                "text": "",
+                "reason": "",
+            }
+            self.lines.append(self._finding)
+        if "data-bar-rule" in attrs:
+            self._finding = None  # the phone verdict bar's copy of the deciding lines
+        if "data-finding-text" in attrs and self._finding is not None:
             self._capture = "text"
-        if "data-finding-reason" in attrs:
+        if "data-finding-reason" in attrs and self._finding is not None:
             self._capture = "reason"
 
     def handle_endtag(self, tag):
-        if tag in {"span", "div"} and self._capture:
+        if tag in {"a", "span", "div"} and self._capture:
             self._finding[self._capture] = self._finding[self._capture].strip()
             self._capture = None
 
     def handle_data(self, data):
         if self._capture and self._finding is not None:
             self._finding[self._capture] += data
+
+    def findings(self, level_labels: list[str]) -> list[tuple]:
+        """Every finding shown, per level: a line without a level stands for every level."""
+        shown = []
+        for line in self.lines:
+            for level in [line["level"]] if line["level"] else level_labels:
+                shown.append((level, line["rule"], line["status"], line["text"], line["reason"]))
+        return sorted(shown)
 
 
 def read_findings(html: str) -> FindingsParser:
@@ -182,19 +200,17 @@ def read_findings(html: str) -> FindingsParser:
     return parser
 
 
-def result_findings(result: dict) -> list[dict]:
-    """An engine result in the shape read_findings gives, for comparison."""
-    return [
-        {
-            "level": level["level"],
-            "recommendation": level["recommendation"],
-            "findings": [
-                {key: finding[key] for key in ("rule", "status", "text", "reason")}
-                for finding in level["findings"]
-            ],
-        }
+def result_findings(result: dict) -> list[tuple]:
+    """Every finding of an engine result, per level, in the shape FindingsParser.findings gives."""
+    return sorted(
+        (level["level"], f["rule"], f["status"], f["text"], f["reason"])
         for level in result["levels"]
-    ]
+        for f in level["findings"]
+    )
+
+
+def level_labels(result: dict) -> list[str]:
+    return [level["level"] for level in result["levels"]]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from patients.entry import NO_SUCH_DATE
 from patients.models import Referral, TargetLevel
 from patients.questions import level_questions, referral_questions
 
-from .conftest import case_form_data, eligible_case, page
+from .conftest import case_form_data, eligible_case, page, read_findings
 
 pytestmark = pytest.mark.django_db
 
@@ -45,24 +45,33 @@ def test_intake_page_shows_every_section_in_the_clinics_order(
     ]
     positions = [html.index(f'">{name}</h2>') for name in sections]
     assert positions == sorted(positions)
-    assert 'aria-live="polite"' in html
+    # The live region is the verdict line's alone, not the whole panel.
+    assert 'role="status" aria-atomic="true" id="verdict-announcer"' in html
+    assert 'id="findings-panel" data-testid="findings-panel">' in html
     assert "<script>" not in html and " onclick=" not in html
 
 
-def test_every_question_has_help_text_naming_the_criterion_it_feeds(
+def test_every_question_folds_the_criteria_it_feeds_under_its_hint(
     physician_client, physician, make_patient, make_referral
 ):
     patient = make_patient(physician)
     referral = make_referral(patient, physician, eligible_case(timezone.localdate()))
     html = page(physician_client.get(_edit_url(referral)))
-    for name, question in referral_questions().items():
-        field_id = "allergy_status" if name == "allergies" else name
-        assert f'id="id_{field_id}_helptext" class="form-text">{question.help_text}<' in html
-    for name, question in level_questions().items():
-        assert f'id="id_levels-0-{name}_helptext" class="form-text">{question.help_text}<' in html
-        feeds = [rule.text for rule in RULES if question.case_input in rule.inputs]
-        assert all(f"“{text}”" in question.help_text for text in feeds)
-    assert "Feeds “Clinically effective medical therapy” (absolute contraindication)." in html
+    questions = [
+        ("allergy_status" if name == "allergies" else name, question)
+        for name, question in referral_questions().items()
+    ]
+    questions += [(f"levels-0-{name}", q) for name, q in level_questions().items()]
+    for field_id, question in questions:
+        block = html[html.index(f'id="div_id_{field_id}"') :]
+        block = block[: block.index("</details>") if "<details" in block[:4000] else 4000]
+        if question.hint:
+            assert f'id="id_{field_id}_helptext" class="form-text">{question.hint}<' in block
+        feeds = [rule for rule in RULES if question.case_input in rule.inputs]
+        for rule in feeds:
+            assert f'<a href="/rules/#rule-{rule.id}">“{rule.text}”</a>' in block, field_id
+        assert "Feeds" not in question.help_text
+    assert '<summary class="text-body-secondary">Feeds 1 criterion</summary>' in html
 
 
 def test_tri_state_questions_offer_unknown_distinct_from_no(
@@ -337,37 +346,124 @@ def test_allergy_answer_contradicting_the_ticks_is_refused(
     assert not Referral.objects.exists()
 
 
-def test_tumour_only_answers_are_cleared_for_other_etiologies(
+@pytest.mark.parametrize(
+    ("answers", "level_answers", "cleared"),
+    [
+        (
+            {"coagulopathy": False, "coagulopathy_corrected": False},
+            {},
+            {"coagulopathy_corrected": None},
+        ),
+        (
+            {"radicular_pain": False, "radicular_cause": "unrelated_compression"},
+            {},
+            {"radicular_cause": ""},
+        ),
+        (
+            {"radicular_pain": None, "radicular_cause": "vertebral_collapse"},
+            {},
+            {"radicular_cause": ""},
+        ),
+        (
+            {},
+            {"fracture": False, "imaging_acute": True, "canal_compromise_pct": 40},
+            {
+                "levels.imaging_acute": None,
+                "levels.canal_compromise_pct": None,
+                "levels.fracture_date": None,
+            },
+        ),
+        (
+            {},
+            {"etiology": "metastasis", "high_fracture_risk": True},
+            {"levels.high_fracture_risk": None},
+        ),
+        (
+            {},
+            {"etiology": "osteoporosis", "high_fracture_risk": True, "epidural_extension": True},
+            {"levels.high_fracture_risk": None, "levels.epidural_extension": None},
+        ),
+    ],
+    ids=[
+        "corrected",
+        "cause-no-pain",
+        "cause-unknown-pain",
+        "not-fractured",
+        "fractured-tumour",
+        "osteoporosis",
+    ],
+)
+def test_answers_to_questions_not_asked_are_cleared_server_side(
+    physician_client, physician, make_patient, answers, level_answers, cleared
+):
+    patient = make_patient(physician)
+    case = eligible_case(timezone.localdate())
+    case.update(answers)
+    case["levels"][0].update(level_answers)
+    response = physician_client.post(_create_url(patient), case_form_data(case, action="draft"))
+    assert response.status_code == 302
+    referral, level = Referral.objects.get(), TargetLevel.objects.get()
+    stored = {
+        name: getattr(level, name.removeprefix("levels."))
+        if name.startswith("levels.")
+        else getattr(referral, name)
+        for name in cleared
+    }
+    assert stored == cleared
+
+
+def test_a_hidden_answer_is_never_evaluated_and_its_missing_input_links_to_its_lead(
     physician_client, physician, make_patient
 ):
     patient = make_patient(physician)
     case = eligible_case(timezone.localdate())
-    case["levels"][0].update(high_fracture_risk=True, epidural_extension=True)
+    case.update(radicular_pain=None, radicular_cause="vertebral_collapse")
+    live = reverse("patients:referral-live-new", args=[patient.pk])
+    html = page(physician_client.post(live, case_form_data(case)))
+    panel = read_findings(html)
+    # The cause alone would make the criterion not met; not asked, it is no answer.
+    radiculopathy = next(line for line in panel.lines if line["rule"] == "RCI-RADICULOPATHY")
+    assert radiculopathy["status"] == "unknown"
+    assert panel.missing == ["radicular_pain", "radicular_cause"]
     assert (
-        physician_client.post(
-            _create_url(patient), case_form_data(case, action="draft")
-        ).status_code
-        == 302
+        'data-missing="radicular_cause"><a class="alert-link" href="#div_id_radicular_pain"' in html
     )
-    level = TargetLevel.objects.get()
-    assert (level.high_fracture_risk, level.epidural_extension) == (None, None)
-    case["levels"][0]["etiology"] = "metastasis"
-    physician_client.post(_create_url(patient), case_form_data(case, action="draft"))
-    level = TargetLevel.objects.latest("id")
-    assert (level.high_fracture_risk, level.epidural_extension) == (True, True)
 
 
-def test_tumour_only_questions_are_hidden_unless_the_etiology_is_a_tumour(
+@pytest.mark.parametrize(("coagulopathy", "shown"), [(True, True), (False, False), (None, False)])
+def test_the_server_shows_a_follow_up_question_only_after_its_lead_answer(
+    physician_client, physician, make_patient, make_referral, coagulopathy, shown
+):
+    case = eligible_case(timezone.localdate())
+    case.update(coagulopathy=coagulopathy, coagulopathy_corrected=True if coagulopathy else None)
+    referral = make_referral(make_patient(physician), physician, case)
+    html = page(physician_client.get(_edit_url(referral)))
+    wrapper = html[: html.index('id="div_id_coagulopathy_corrected"')].rsplit("<div", 2)[-2]
+    assert 'data-asked-when="{"coagulopathy":["yes"]}"' in wrapper
+    assert ("d-none" not in wrapper) is shown
+
+
+def test_tumour_questions_are_asked_only_for_tumours_and_the_risk_only_without_a_fracture(
     physician_client, physician, make_patient, make_referral
 ):
     patient = make_patient(physician)
     case = eligible_case(timezone.localdate())
-    case["levels"].append({**case["levels"][0], "level": "T7", "etiology": "metastasis"})
+    case["levels"].append(
+        {**case["levels"][0], "level": "T7", "etiology": "metastasis", "fracture": False}
+    )
     referral = make_referral(patient, physician, case)
     html = page(physician_client.get(_edit_url(referral)))
-    hidden = 'data-show-for="metastasis myeloma" class="tumour-only d-none"'
-    shown = 'data-show-for="metastasis myeloma" class="tumour-only"'
-    assert html.count(hidden) == 1 and html.count(shown) == 1
+
+    def wrapper_of(question: str) -> str:
+        return html[: html.index(f'id="div_id_{question}"')].rsplit("<div", 2)[-2]
+
+    assert "d-none" in wrapper_of("levels-0-high_fracture_risk")
+    assert "d-none" in wrapper_of("levels-0-epidural_extension")
+    assert "d-none" not in wrapper_of("levels-1-high_fracture_risk")
+    assert "d-none" not in wrapper_of("levels-1-epidural_extension")
+    # Not fractured: its date, acuteness and canal compromise are not asked.
+    assert "d-none" in wrapper_of("levels-1-fracture_date")
+    assert "d-none" not in wrapper_of("levels-0-fracture_date")
 
 
 def test_resubmission_after_an_information_request_creates_a_new_evaluation(

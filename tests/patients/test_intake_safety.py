@@ -312,26 +312,6 @@ def test_an_assessment_date_after_today_or_before_a_fracture_is_refused(
         ),
         ({"coagulopathy": "no", "inr": "2,1"}, "coagulopathy", "the INR is 2.1"),
         ({"coagulopathy": "no", "platelets": "30"}, "platelets", "platelets are 30"),
-        (
-            {"coagulopathy": "no", "coagulopathy_corrected": "yes"},
-            "coagulopathy_corrected",
-            "no coagulation disorder is",
-        ),
-        (
-            {"levels-0-fracture": "no", "levels-0-fracture_date": "2026-10-02"},
-            "levels-0-fracture_date",
-            "not fractured, but a fracture date",
-        ),
-        (
-            {"levels-0-fracture": "no", "levels-0-imaging_acute": "yes"},
-            "levels-0-imaging_acute",
-            "imaging shows an acute fracture",
-        ),
-        (
-            {"radicular_pain": "no", "radicular_cause": "vertebral_collapse"},
-            "radicular_cause",
-            "its cause is given",
-        ),
     ],
 )
 def test_contradictory_answers_are_pointed_out_next_to_the_question_without_blocking(

@@ -237,3 +237,18 @@ def test_not_met_criteria_are_one_escaped_line_per_level_and_one_for_the_patient
     assert patient
     assert f"{patient[0]['text']} ({patient[0]['rule']}): " in page
     assert page.count("Checked for every level, not met:") == 1
+
+
+def test_the_summary_opens_with_the_verdict_and_its_deciding_finding(
+    client, submitted_referral, radiologist
+):
+    referral = submitted_referral(case=case_with(systemic_infection=True))
+    client.force_login(radiologist)
+    page = _page(client, referral)
+    verdict = page[page.index('data-testid="summary-verdict"') : page.index("vs-patient-title")]
+    assert page.index('data-testid="summary-verdict"') < page.index('data-testid="level"')
+    assert "Engine recommends: not eligible" in verdict
+    first = verdict[verdict.index("<li") :]
+    assert first.startswith('<li class="vs-tone-danger" data-rule="CI-INFECTION"')
+    assert "Absolute contraindication" in first and "Systemic infection." in first
+    assert "other rules checked, not deciding: listed by level below." in verdict
