@@ -1,20 +1,26 @@
 """Forms of the review app: the worklist filters and the decision form."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from eligibility.models import Recommendation
 from patients.models import LEVEL_LABELS, Referral
 
 from .assessment import assess_decision, level_recommendations
 from .models import ReasonCode, ReviewDecision
-from .selectors import WorklistFilters
+from .selectors import WORKLIST_SORTS, WorklistFilters
 from .services import decision_problems
 
 STATUS_CHOICES = [
-    ("", "Any status"),
-    (Referral.Status.SUBMITTED, "Submitted (not started)"),
-    (Referral.Status.UNDER_REVIEW, "Under review"),
-    ("pending_countersignature", "Override pending countersignature"),
+    ("", _("Any status")),
+    (Referral.Status.SUBMITTED, _("Submitted (not started)")),
+    (Referral.Status.UNDER_REVIEW, _("Under review")),
+    ("pending_countersignature", _("Override pending countersignature")),
+    ("countersignature_refused", _("Countersignature refused")),
+]
+SORT_CHOICES = [
+    ("", _("Queue order")),
+    *((f"{sign}{key}", f"{sign}{key}") for key in WORKLIST_SORTS for sign in ("", "-")),
 ]
 
 
@@ -39,6 +45,8 @@ class WorklistFilterForm(forms.Form):
     )
     assigned_to_me = forms.BooleanField(label="Assigned to me", required=False)
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # Set by the column headers' buttons; kept in the session with the filters.
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, widget=forms.HiddenInput)
 
     def clean(self):
         data = super().clean()
@@ -57,7 +65,16 @@ class WorklistFilterForm(forms.Form):
             submitted_to=data.get("submitted_to"),
             assigned_to_me=bool(data.get("assigned_to_me")),
             search=data.get("search") or "",
+            sort=data.get("sort") or "",
         )
+
+    def session_data(self) -> dict[str, str]:
+        """The form's data as the session keeps it: the submitted strings of its fields."""
+        return {
+            name: value
+            for name in self.fields
+            if (value := self.data.get(self.add_prefix(name))) not in (None, "")
+        }
 
 
 def _reason_choices(codes: list[ReasonCode], kinds: tuple[str, ...]) -> list:

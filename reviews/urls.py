@@ -6,6 +6,7 @@ app_name = "reviews"
 
 urlpatterns = [
     path("reviews/", views.worklist, name="worklist"),
+    path("reviews/clear-filters", views.worklist_clear, name="worklist-clear"),
     path("reviews/referrals/<int:referral_id>/", views.review, name="review"),
     path("reviews/referrals/<int:referral_id>/claim", views.claim, name="claim"),
     path("reviews/referrals/<int:referral_id>/decide", views.decide, name="decide"),
