@@ -80,6 +80,8 @@ def notification_url(notification: Notification) -> str:
     """Where opening a notification leads: the review page or the referrer's referral page."""
     if notification.kind in {K.DECISION_RECORDED, K.INFORMATION_REQUESTED}:
         return referrer_url(notification.referral_id)
+    if notification.kind == K.COUNTERSIGNATURE_NEEDED and notification.decision_id:
+        return reverse("reviews:countersign", args=[notification.decision_id])
     return reverse("reviews:review", args=[notification.referral_id])
 
 

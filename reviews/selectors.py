@@ -327,6 +327,36 @@ def referral_decisions(referral: Referral) -> list[ReviewDecision]:
     )
 
 
+def countersign_decisions() -> QuerySet[ReviewDecision]:
+    """Decisions with what their countersignature page shows joined: the referral, its
+    patient, the deciding radiologist, a countersignature or refusal."""
+    return ReviewDecision.objects.select_related(
+        "referral__patient",
+        "decided_by",
+        "countersignature__signed_by",
+        "countersignature_refusal__refused_by",
+    ).annotate(correction_count=Exists(ReviewDecision.objects.filter(supersedes=OuterRef("pk"))))
+
+
+@dataclass(frozen=True)
+class OverriddenRule:
+    rule: str
+    kind: str
+    text: str
+
+
+def overridden_rules(decision: ReviewDecision) -> list[OverriddenRule]:
+    """The rules a decision overrode, in the seed's words, absolute contraindications first."""
+    order = {"absolute": 0, "relative": 1, "indication": 2}
+    rows = [
+        OverriddenRule(rule_id, RULES_BY_ID[rule_id].kind, RULES_BY_ID[rule_id].text)
+        if rule_id in RULES_BY_ID
+        else OverriddenRule(rule_id, "", rule_id)
+        for rule_id in decision.overridden_rules
+    ]
+    return sorted(rows, key=lambda row: order.get(row.kind, 3))
+
+
 def current_decision(decisions: list[ReviewDecision]) -> ReviewDecision | None:
     """The decision no other corrects, from a list made by referral_decisions."""
     return next((d for d in decisions if not d.correction_count), None)

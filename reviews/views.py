@@ -3,7 +3,7 @@
 from datetime import date
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,15 +20,17 @@ from vpselect.reversing import url_of
 
 from . import selectors
 from .assessment import level_recommendations, met_relative_contraindications
-from .forms import CountersignForm, DecisionForm, WorklistFilterForm
+from .forms import CountersignForm, CountersignRefusalForm, DecisionForm, WorklistFilterForm
 from .models import Notification, ReasonCode, ReviewDecision
 from .notifications import notification_text, notification_url
 from .services import (
+    CANNOT_COUNTERSIGN_OWN,
     REFERRAL_CHANGED,
     ReviewError,
     StaleReferral,
     correctable,
     decision_countersign,
+    decision_countersign_refuse,
     decision_record,
     referral_claim,
 )
@@ -212,7 +214,6 @@ def _review_page(
     *,
     form=None,
     correction_form=None,
-    countersign_form=None,
     status=200,
 ):
     """Render the review page; forms carry errors when a POST failed."""
@@ -267,7 +268,6 @@ def _review_page(
         "history": selectors.referral_history(referral),
         "form": form,
         "correction_form": correction_form,
-        "countersign_form": countersign_form or CountersignForm(),
         "may_claim": clinician and unclaimed,
         "unclaimed": unclaimed,
         "is_clinician": clinician,
@@ -341,7 +341,8 @@ def decide(request, referral_id: int):
             supersedes=supersedes,
         )
     except ValidationError as exc:
-        form.add_error(None, exc)
+        problems = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        form.add_problems(problems, data["outcome"])
         return _page_with_form(request, referral, form, status=400)
     except StaleReferral:
         messages.error(request, REFERRAL_CHANGED + " Review the current version and decide again.")
@@ -362,28 +363,71 @@ def _page_with_form(request, referral, form, *, status):
     return _review_page(request, referral, form=form, status=status)
 
 
-@require_POST
-def countersign(request, decision_id: int):
-    """A second radiologist countersigns an override so that it takes effect."""
-    require_clinician(request.user, Role.RADIOLOGIST)
-    decision = get_object_or_404(ReviewDecision.objects.select_related("referral"), pk=decision_id)
+def _countersign_decision(request, decision_id: int) -> ReviewDecision:
+    """The decision of a countersignature page, for a radiologist who did not make it."""
+    require_role(request.user, Role.RADIOLOGIST)
+    decision = get_object_or_404(selectors.countersign_decisions(), pk=decision_id)
     audit_note(request, decision)
+    if decision.decided_by_id == request.user.pk:
+        raise PermissionDenied(CANNOT_COUNTERSIGN_OWN)
+    return decision
+
+
+def _countersign_page(request, decision, *, form=None, refusal_form=None, status=200):
+    context = {
+        "decision": decision,
+        "referral": decision.referral,
+        "patient": decision.referral.patient,
+        "overridden": selectors.overridden_rules(decision),
+        "is_clinician": is_clinician(request.user, Role.RADIOLOGIST),
+        "form": form or CountersignForm(),
+        "refusal_form": refusal_form or CountersignRefusalForm(),
+    }
+    return render(request, "reviews/countersign.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def countersign(request, decision_id: int):
+    """A second radiologist reads an override of an absolute contraindication and
+    countersigns it (POST), so that it takes effect."""
+    decision = _countersign_decision(request, decision_id)
+    if request.method == "GET":
+        return _countersign_page(request, decision)
+    require_clinician(request.user, Role.RADIOLOGIST)
     form = CountersignForm(request.POST)
     if not form.is_valid():
-        return _review_page(
-            request, _review_referral(decision.referral_id), countersign_form=form, status=400
-        )
+        return _countersign_page(request, decision, form=form, status=400)
     try:
         decision_countersign(
             decision=decision, by=request.user, comment=form.cleaned_data["comment"]
         )
     except ReviewError as exc:
         form.add_error(None, exc.message)
-        return _review_page(
-            request, _review_referral(decision.referral_id), countersign_form=form, status=400
-        )
-    messages.success(request, "Countersigned: the decision now takes effect.")
+        return _countersign_page(request, decision, form=form, status=400)
+    messages.success(request, _("Countersigned: the decision now takes effect."))
     return redirect("reviews:review", referral_id=decision.referral_id)
+
+
+@require_POST
+def countersign_refuse(request, decision_id: int):
+    """A second radiologist refuses to countersign, with a reason: the decision goes back to
+    the deciding radiologist."""
+    decision = _countersign_decision(request, decision_id)
+    require_clinician(request.user, Role.RADIOLOGIST)
+    form = CountersignRefusalForm(request.POST)
+    if not form.is_valid():
+        return _countersign_page(request, decision, refusal_form=form, status=400)
+    try:
+        decision_countersign_refuse(
+            decision=decision, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except ReviewError as exc:
+        form.add_error(None, exc.message)
+        return _countersign_page(request, decision, refusal_form=form, status=400)
+    messages.success(
+        request, _("Countersignature refused: the decision goes back to the deciding radiologist.")
+    )
+    return redirect("reviews:worklist")
 
 
 @require_GET

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 
+from eligibility.engine import RULES_BY_ID
 from eligibility.models import Recommendation
 from patients.cases import LEVEL_FIELDS, REFERRAL_FIELDS
 from patients.models import Allergy, Referral, TargetLevel
@@ -166,3 +167,10 @@ def recent_decisions_for(user) -> list[ReviewDecision]:
         )
         .order_by("-decided_at", "-id")[:RECENT_DECISIONS]
     )
+
+
+@register.filter
+def rule_wording(rule_id: str) -> str:
+    """A rule id in the seed's words ("CI-INFECTION" -> "Local or systemic infection")."""
+    rule = RULES_BY_ID.get(rule_id)
+    return rule.text if rule is not None else rule_id

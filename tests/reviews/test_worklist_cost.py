@@ -258,7 +258,7 @@ def test_a_correction_posted_on_the_review_page_refreshes_the_override_table(
             "correction-expected_version": referral.version,
             "correction-supersedes": first.pk,
             "correction-outcome": "decline",
-            "correction-reason_code": code("no-acute-fracture-on-mri").pk,
+            "correction-decline_reason": code("no-acute-fracture-on-mri").pk,
             "correction-comment": "MRI re-read.",
         },
     )
