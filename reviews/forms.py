@@ -94,7 +94,7 @@ def rule_wording(rule_id: str) -> str:
 
 
 # The reason field that goes with each outcome: each outcome has its own list.
-REASON_FIELD_BY_OUTCOME = {
+REASON_FIELD_BY_OUTCOME: dict[str, str] = {
     ReviewDecision.Outcome.DECLINE: "decline_reason",
     ReviewDecision.Outcome.REQUEST_INFORMATION: "information_reason",
 }
@@ -190,7 +190,7 @@ class DecisionForm(forms.Form):
         """Add decision_problems' errors, the coded reason's on the outcome's own list."""
         for name, messages in problems.items():
             field = (
-                REASON_FIELD_BY_OUTCOME.get(outcome or "", None) if name == "reason_code" else name
+                REASON_FIELD_BY_OUTCOME.get(outcome or "", "") if name == "reason_code" else name
             )
             for message in messages:
                 self.add_error(field if field in self.fields else None, message)
