@@ -156,7 +156,8 @@ def worklist(request):
     form = _worklist_form(request)
     valid = form.is_bound and form.is_valid()
     if request.method == "POST" and valid:
-        request.session[WORKLIST_SESSION_KEY] = form.session_data()
+        if request.session.get(WORKLIST_SESSION_KEY) != (kept := form.session_data()):
+            request.session[WORKLIST_SESSION_KEY] = kept  # written only when it changed
         if not request.htmx:  # post/redirect/get: reload does not post again
             return redirect("reviews:worklist")
     elif form.is_bound and not valid and request.method == "GET":
