@@ -273,7 +273,7 @@ class Fixtures:
             else:
                 body = [
                     ("outcome", "request_information"),
-                    ("reason_code", str(rng.choice(information).pk)),
+                    ("information_reason", str(rng.choice(information).pk)),
                     ("comment", "Please send the latest MRI report."),
                 ]
             body.append(("expected_version", str(referral.version)))

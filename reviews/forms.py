@@ -1,20 +1,27 @@
 """Forms of the review app: the worklist filters and the decision form."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
+from eligibility.engine import RULES_BY_ID
 from eligibility.models import Recommendation
 from patients.models import LEVEL_LABELS, Referral
 
 from .assessment import assess_decision, level_recommendations
 from .models import ReasonCode, ReviewDecision
-from .selectors import WorklistFilters
-from .services import decision_problems
+from .selectors import WORKLIST_SORTS, WorklistFilters
+from .services import REFUSAL_REASON_REQUIRED, decision_problems
 
 STATUS_CHOICES = [
-    ("", "Any status"),
-    (Referral.Status.SUBMITTED, "Submitted (not started)"),
+    ("", _("Any status")),
+    (Referral.Status.SUBMITTED, _("Submitted (not started)")),
     (Referral.Status.UNDER_REVIEW, Referral.Status.UNDER_REVIEW.label),
-    ("pending_countersignature", "Override pending countersignature"),
+    ("pending_countersignature", _("Override pending countersignature")),
+    ("countersignature_refused", _("Countersignature refused")),
+]
+SORT_CHOICES = [
+    ("", _("Queue order")),
+    *((f"{sign}{key}", f"{sign}{key}") for key in WORKLIST_SORTS for sign in ("", "-")),
 ]
 
 
@@ -39,6 +46,8 @@ class WorklistFilterForm(forms.Form):
     )
     assigned_to_me = forms.BooleanField(label="Assigned to me", required=False)
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # Set by the column headers' buttons; kept in the session with the filters.
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, widget=forms.HiddenInput)
 
     def clean(self):
         data = super().clean()
@@ -57,7 +66,16 @@ class WorklistFilterForm(forms.Form):
             submitted_to=data.get("submitted_to"),
             assigned_to_me=bool(data.get("assigned_to_me")),
             search=data.get("search") or "",
+            sort=data.get("sort") or "",
         )
+
+    def session_data(self) -> dict[str, str]:
+        """The form's data as the session keeps it: the submitted strings of its fields."""
+        return {
+            name: value
+            for name in self.fields
+            if (value := self.data.get(self.add_prefix(name))) not in (None, "")
+        }
 
 
 def _reason_choices(codes: list[ReasonCode], kinds: tuple[str, ...]) -> list:
@@ -69,40 +87,60 @@ def _reason_choices(codes: list[ReasonCode], kinds: tuple[str, ...]) -> list:
     return [("", "—"), *groups]
 
 
+def rule_wording(rule_id: str) -> str:
+    """A rule in the seed's words; the id only for a rule no longer in the engine."""
+    rule = RULES_BY_ID.get(rule_id)
+    return rule.text if rule is not None else rule_id
+
+
+# The reason field that goes with each outcome: each outcome has its own list.
+REASON_FIELD_BY_OUTCOME: dict[str, str] = {
+    ReviewDecision.Outcome.DECLINE: "decline_reason",
+    ReviewDecision.Outcome.REQUEST_INFORMATION: "information_reason",
+}
+
+
 class DecisionForm(forms.Form):
-    """Accept (with levels), decline or request information; an override needs a reason."""
+    """Accept (with levels), decline or request information, each with its own reasons; an
+    override needs a reason. Only the chosen outcome's fields count (the others are ignored),
+    so the form works the same with and without JavaScript."""
 
     outcome = forms.ChoiceField(
-        choices=ReviewDecision.Outcome.choices, widget=forms.RadioSelect, label="Decision"
+        choices=ReviewDecision.Outcome.choices, widget=forms.RadioSelect, label=_("Decision")
     )
     levels_to_treat = forms.MultipleChoiceField(
         choices=(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Levels to treat",
-        help_text="For an acceptance: the levels to treat.",
+        label=_("Levels to treat"),
     )
-    reason_code = forms.ChoiceField(
+    decline_reason = forms.ChoiceField(
         choices=(),
         required=False,
-        label="Reason",
-        help_text="For a decline or an information request; the referrer reads this wording.",
+        label=_("Reason for declining"),
+        help_text=_("The referrer reads this wording."),
+    )
+    information_reason = forms.ChoiceField(
+        choices=(),
+        required=False,
+        label=_("Information needed"),
+        help_text=_("The referrer reads this wording; ask your question in the comment."),
+    )
+    override_reason = forms.ChoiceField(
+        choices=(),
+        required=False,
+        label=_("Override reason"),
+        help_text=_("Only when the decision disagrees with the engine's recommendation."),
     )
     comment = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=4000,
-        label="Comment",
-        help_text=(
+        label=_("Comment"),
+        help_text=_(
             "Optional; required when you disagree with the engine. "
             "For an information request, your question to the referrer."
         ),
-    )
-    override_reason = forms.ChoiceField(
-        choices=(),
-        required=False,
-        label="Override reason",
-        help_text="Required when the decision disagrees with the engine's recommendation.",
     )
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
     supersedes = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -116,12 +154,46 @@ class DecisionForm(forms.Form):
             (level, f"{level} (engine: {Recommendation(rec).label.lower()})")
             for level, rec in recommendations.items()
         ]
-        self.fields["reason_code"].choices = _reason_choices(
-            reason_codes, (ReasonCode.Kind.DECLINE, ReasonCode.Kind.INFORMATION)
+        self.level_recommendations = recommendations
+        self.fields["decline_reason"].choices = _reason_choices(
+            reason_codes, (ReasonCode.Kind.DECLINE,)
+        )
+        self.fields["information_reason"].choices = _reason_choices(
+            reason_codes, (ReasonCode.Kind.INFORMATION,)
         )
         self.fields["override_reason"].choices = _reason_choices(
             reason_codes, (ReasonCode.Kind.OVERRIDE,)
         )
+
+    @property
+    def countersignature_levels(self) -> list[tuple[str, list[str]]]:
+        """(level, met absolute contraindications in words) for each level whose acceptance
+        needs a second radiologist's countersignature."""
+        return [
+            (level["level"], [rule_wording(rule) for rule in rules])
+            for level in self.evaluation.result.get("levels", [])
+            if (
+                rules := [
+                    f["rule"]
+                    for f in level["findings"]
+                    if f["kind"] == "absolute" and f["status"] == "met"
+                ]
+            )
+        ]
+
+    @property
+    def eligible_levels(self) -> list[str]:
+        """Levels the engine calls eligible: declining the referral overrides the engine."""
+        return [level for level, rec in self.level_recommendations.items() if rec == "eligible"]
+
+    def add_problems(self, problems: dict[str, list[str]], outcome: str | None) -> None:
+        """Add decision_problems' errors, the coded reason's on the outcome's own list."""
+        for name, messages in problems.items():
+            field = (
+                REASON_FIELD_BY_OUTCOME.get(outcome or "", "") if name == "reason_code" else name
+            )
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
 
     def clean(self):
         data = super().clean()
@@ -131,8 +203,8 @@ class DecisionForm(forms.Form):
         # Only the fields that go with the chosen outcome count; the others are ignored.
         if outcome != ReviewDecision.Outcome.ACCEPT:
             data["levels_to_treat"] = []
-        reason = self.codes.get(data.get("reason_code") or "")
-        data["reason_code"] = None if outcome == ReviewDecision.Outcome.ACCEPT else reason
+        reason_field = REASON_FIELD_BY_OUTCOME.get(outcome)
+        data["reason_code"] = self.codes.get(data.get(reason_field) or "") if reason_field else None
         levels = data.get("levels_to_treat") or []
         assessment = assess_decision(
             result=self.evaluation.result, outcome=outcome, levels_to_treat=levels
@@ -148,13 +220,24 @@ class DecisionForm(forms.Form):
             comment=data["comment"],
             override_reason=data["override_reason"],
         )
-        for name, messages in problems.items():
-            for message in messages:
-                self.add_error(name, message)
+        self.add_problems(problems, outcome)
         return data
 
 
 class CountersignForm(forms.Form):
     comment = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=4000,
+        label=_("Comment (optional)"),
+    )
+
+
+class CountersignRefusalForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+        label=_("Why you refuse"),
+        help_text=_("Required. The deciding radiologist reads this and corrects the decision."),
+        error_messages={"required": REFUSAL_REASON_REQUIRED},
     )

@@ -54,6 +54,14 @@ class ReviewDecisionQuerySet(models.QuerySet):
         """Current decisions that need a second radiologist and do not have one yet."""
         return self.current().filter(requires_countersignature=True, countersignature__isnull=True)
 
+    def awaiting_countersignature(self):
+        """Pending decisions no second radiologist has refused: they wait for a signature."""
+        return self.pending_countersignature().filter(countersignature_refusal__isnull=True)
+
+    def countersignature_refused(self):
+        """Pending decisions a second radiologist refused: back to the deciding radiologist."""
+        return self.pending_countersignature().filter(countersignature_refusal__isnull=False)
+
 
 class ReviewDecision(models.Model):
     """A radiologist's signed decision on one evaluation of a referral; never changed."""
@@ -142,7 +150,20 @@ class ReviewDecision(models.Model):
 
     @property
     def pending_countersignature(self) -> bool:
+        """True while the decision has not taken effect (awaiting a signature or refused)."""
         return not self.takes_effect
+
+    @property
+    def countersignature_refused(self) -> bool:
+        try:
+            return self.countersignature_refusal is not None
+        except CountersignatureRefusal.DoesNotExist:
+            return False
+
+    @property
+    def awaiting_countersignature(self) -> bool:
+        """True when a second radiologist may still countersign or refuse the decision."""
+        return self.pending_countersignature and not self.countersignature_refused
 
 
 class Countersignature(models.Model):
@@ -172,12 +193,41 @@ class Countersignature(models.Model):
         raise ValidationError(COUNTERSIGNATURE_IMMUTABLE)
 
 
+class CountersignatureRefusal(models.Model):
+    """A second radiologist's refusal to countersign an override, with the reason: the decision
+    never takes effect and goes back to the deciding radiologist, who records a correction."""
+
+    decision = models.OneToOneField(
+        ReviewDecision, on_delete=models.PROTECT, related_name="countersignature_refusal"
+    )
+    refused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    refused_at = models.DateTimeField(default=timezone.now, editable=False)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["-refused_at"]
+
+    def __str__(self) -> str:
+        return f"Countersignature refused on decision #{self.decision_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValidationError(COUNTERSIGNATURE_IMMUTABLE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(COUNTERSIGNATURE_IMMUTABLE)
+
+
 class NotificationKind(models.TextChoices):
     REFERRAL_SUBMITTED = "referral_submitted", "Referral submitted"
     REFERRAL_RESUBMITTED = "referral_resubmitted", "Referral resubmitted"
     DECISION_RECORDED = "decision_recorded", "Decision recorded"
     INFORMATION_REQUESTED = "information_requested", "Information requested"
     COUNTERSIGNATURE_NEEDED = "countersignature_needed", "Countersignature needed"
+    COUNTERSIGNATURE_REFUSED = "countersignature_refused", _("Countersignature refused")
     RULES_CHANGED = "rules_changed", _("Recommendation changes under the active rules")
 
 

@@ -56,11 +56,13 @@ def notification_recipients(message: OutboxMessage) -> NotificationTarget:
         else:
             recipients = list(radiologists())
         return NotificationTarget(referral.pk, None, recipients)
-    decision = ReviewDecision.objects.select_related("referral__physician").get(
+    decision = ReviewDecision.objects.select_related("referral__physician", "decided_by").get(
         pk=payload["decision_id"]
     )
     if message.kind == K.COUNTERSIGNATURE_NEEDED:
         recipients = list(radiologists().exclude(pk=decision.decided_by_id))
+    elif message.kind == K.COUNTERSIGNATURE_REFUSED:
+        recipients = [decision.decided_by]
     else:
         recipients = [decision.referral.physician]
     return NotificationTarget(decision.referral_id, decision.pk, recipients)
@@ -78,6 +80,8 @@ def notification_url(notification: Notification) -> str:
     """Where opening a notification leads: the review page or the referrer's referral page."""
     if notification.kind in {K.DECISION_RECORDED, K.INFORMATION_REQUESTED}:
         return referrer_url(notification.referral_id)
+    if notification.kind == K.COUNTERSIGNATURE_NEEDED and notification.decision_id:
+        return reverse("reviews:countersign", args=[notification.decision_id])
     return reverse("reviews:review", args=[notification.referral_id])
 
 
@@ -98,6 +102,12 @@ def notification_text(notification: Notification) -> str:
     decision = notification.decision
     if kind == K.COUNTERSIGNATURE_NEEDED:
         return f"An override on {who} needs your countersignature."
+    if kind == K.COUNTERSIGNATURE_REFUSED:
+        text = gettext(
+            "A second radiologist refused to countersign your override on %(who)s: "
+            "read the reason and correct the decision."
+        )
+        return text % {"who": who}
     if kind == K.INFORMATION_REQUESTED:
         reason = decision.reason_label if decision and decision.reason_code_id else ""
         return f"A radiologist asks for more information on {who}: {reason}".rstrip(": ") + "."
@@ -144,6 +154,17 @@ def notification_email(notification: Notification) -> EmailMessage:
         lines = [
             f"A radiologist accepted a level of referral #{number} despite an absolute "
             "contraindication. The decision takes effect once a second radiologist countersigns."
+        ]
+    elif kind == K.COUNTERSIGNATURE_REFUSED:
+        subject = gettext("VPSelect: countersignature refused on referral #%(number)s") % {
+            "number": number
+        }
+        lines = [
+            gettext(
+                "A second radiologist refused to countersign your override on referral "
+                "#%(number)s. Read the reason on the review page and correct the decision."
+            )
+            % {"number": number}
         ]
     elif kind == K.INFORMATION_REQUESTED:
         subject = f"VPSelect: information requested on referral #{number}"

@@ -38,6 +38,33 @@ class WorklistFilters:
     submitted_to: date | None = None
     assigned_to_me: bool = False
     search: str = ""
+    sort: str = ""  # a WORKLIST_SORTS key, "-" in front for descending; "" is queue order
+
+
+# The worklist's sortable columns: key -> the fields it orders by. Every order ends with "id",
+# a stable tie-breaker (a keyset page can continue after the last row's values).
+WORKLIST_SORTS: dict[str, tuple[str, ...]] = {
+    "patient": ("patient__family_name", "patient__given_name"),
+    "age": ("-patient__date_of_birth",),  # youngest first
+    "recommendation": ("queue_rank", "submitted_at"),  # the queue order, flagged first
+    "physician": ("physician__last_name", "physician__first_name"),
+    "waiting": ("-submitted_at",),  # the shortest wait first
+}
+WORKLIST_DEFAULT_SORT = "recommendation"
+
+
+def _flip(field: str) -> str:
+    return field[1:] if field.startswith("-") else f"-{field}"
+
+
+def worklist_order(sort: str) -> list[str]:
+    """The order_by() fields of a worklist sort key ("age", "-age" for descending, …); an
+    unknown or empty key gives the queue order. The tie-breaker id follows the direction."""
+    key = sort.removeprefix("-")
+    if key not in WORKLIST_SORTS:
+        key, sort = WORKLIST_DEFAULT_SORT, WORKLIST_DEFAULT_SORT
+    fields = [*WORKLIST_SORTS[key], "id"]
+    return [_flip(field) for field in fields] if sort.startswith("-") else fields
 
 
 # The columns a worklist row shows (see reviews.views.worklist_rows), by the names the rows
@@ -47,6 +74,7 @@ WORKLIST_ROW_RELATED = {
     "family_name": "patient__family_name",
     "given_name": "patient__given_name",
     "mrn": "patient__mrn",
+    "date_of_birth": "patient__date_of_birth",
     "physician_username": "physician__username",
     "physician_first_name": "physician__first_name",
     "physician_last_name": "physician__last_name",
@@ -61,11 +89,16 @@ WORKLIST_ROW_RELATED = {
 def _worklist_queryset() -> QuerySet[Referral]:
     """The unfiltered worklist query, built once per process (building it costs ~1 ms of CPU,
     cloning it microseconds). Only ever cloned, never evaluated, so it caches no rows."""
-    pending = ReviewDecision.objects.pending_countersignature().filter(referral=OuterRef("pk"))
+    pending = ReviewDecision.objects.awaiting_countersignature().filter(referral=OuterRef("pk"))
+    refused = ReviewDecision.objects.countersignature_refused().filter(referral=OuterRef("pk"))
     return (
         Referral.objects.filter(status__in=WORKLIST_STATUSES)
-        .annotate(queue_rank=QUEUE_RANK, pending_countersignature=Exists(pending))
-        .order_by("queue_rank", "submitted_at", "id")
+        .annotate(
+            queue_rank=QUEUE_RANK,
+            pending_countersignature=Exists(pending),
+            countersignature_refused=Exists(refused),
+        )
+        .order_by(*worklist_order(WORKLIST_DEFAULT_SORT))
     )
 
 
@@ -82,6 +115,8 @@ def worklist_referrals(*, user, filters: WorklistFilters | None = None) -> Query
         referrals = referrals.filter(recommendation=filters.recommendation)
     if filters.status == "pending_countersignature":
         referrals = referrals.filter(pending_countersignature=True)
+    elif filters.status == "countersignature_refused":
+        referrals = referrals.filter(countersignature_refused=True)
     elif filters.status:
         referrals = referrals.filter(status=filters.status)
     if filters.level:
@@ -100,7 +135,43 @@ def worklist_referrals(*, user, filters: WorklistFilters | None = None) -> Query
             | Q(patient__given_name__icontains=term)
             | Q(patient__mrn__iexact=term)
         )
+    if filters.sort:
+        referrals = referrals.order_by(*worklist_order(filters.sort))
     return referrals
+
+
+@dataclass(frozen=True)
+class WorklistCounts:
+    """How many referrals wait in each state, across the whole worklist (unfiltered)."""
+
+    submitted: int
+    under_review: int
+    pending_countersignature: int
+    countersignature_refused: int
+
+    @property
+    def total(self) -> int:
+        return self.submitted + self.under_review
+
+
+def worklist_counts() -> WorklistCounts:
+    """The worklist's counts per status, in one query."""
+    counts = (
+        _worklist_queryset()
+        .order_by()
+        .aggregate(
+            submitted=Count("id", filter=Q(status=Referral.Status.SUBMITTED)),
+            under_review=Count("id", filter=Q(status=Referral.Status.UNDER_REVIEW)),
+            pending=Count("id", filter=Q(pending_countersignature=True)),
+            refused=Count("id", filter=Q(countersignature_refused=True)),
+        )
+    )
+    return WorklistCounts(
+        submitted=counts["submitted"],
+        under_review=counts["under_review"],
+        pending_countersignature=counts["pending"],
+        countersignature_refused=counts["refused"],
+    )
 
 
 def worklist_values(referrals: QuerySet[Referral]) -> QuerySet:
@@ -109,7 +180,9 @@ def worklist_values(referrals: QuerySet[Referral]) -> QuerySet:
     one query whatever the rows, and no model instances — building a Referral with its
     patient, two users and its evaluation per row cost more than the values in them."""
     related = {name: F(path) for name, path in WORKLIST_ROW_RELATED.items()}
-    return referrals.values(*WORKLIST_ROW_COLUMNS, "pending_countersignature", **related)
+    return referrals.values(
+        *WORKLIST_ROW_COLUMNS, "pending_countersignature", "countersignature_refused", **related
+    )
 
 
 def _override_rule_counts() -> dict[str, int]:
@@ -255,10 +328,41 @@ def referral_decisions(referral: Referral) -> list[ReviewDecision]:
             "override_reason",
             "decided_by",
             "countersignature__signed_by",
+            "countersignature_refusal__refused_by",
         )
         .annotate(correction_count=Exists(corrections))
         .order_by("-decided_at", "-id")
     )
+
+
+def countersign_decisions() -> QuerySet[ReviewDecision]:
+    """Decisions with what their countersignature page shows joined: the referral, its
+    patient, the deciding radiologist, a countersignature or refusal."""
+    return ReviewDecision.objects.select_related(
+        "referral__patient",
+        "decided_by",
+        "countersignature__signed_by",
+        "countersignature_refusal__refused_by",
+    ).annotate(correction_count=Exists(ReviewDecision.objects.filter(supersedes=OuterRef("pk"))))
+
+
+@dataclass(frozen=True)
+class OverriddenRule:
+    rule: str
+    kind: str
+    text: str
+
+
+def overridden_rules(decision: ReviewDecision) -> list[OverriddenRule]:
+    """The rules a decision overrode, in the seed's words, absolute contraindications first."""
+    order = {"absolute": 0, "relative": 1, "indication": 2}
+    rows = [
+        OverriddenRule(rule_id, RULES_BY_ID[rule_id].kind, RULES_BY_ID[rule_id].text)
+        if rule_id in RULES_BY_ID
+        else OverriddenRule(rule_id, "", rule_id)
+        for rule_id in decision.overridden_rules
+    ]
+    return sorted(rows, key=lambda row: order.get(row.kind, 3))
 
 
 def current_decision(decisions: list[ReviewDecision]) -> ReviewDecision | None:

@@ -16,7 +16,13 @@ from eligibility.models import Evaluation
 from patients.models import Referral
 
 from .assessment import assess_decision, level_recommendations
-from .models import Countersignature, NotificationKind, ReasonCode, ReviewDecision
+from .models import (
+    Countersignature,
+    CountersignatureRefusal,
+    NotificationKind,
+    ReasonCode,
+    ReviewDecision,
+)
 from .outbox import outbox_enqueue
 from .selectors import override_table_forget
 from .signals import decision_countersigned, decision_recorded
@@ -42,6 +48,11 @@ OVERRIDE_REASON_NOT_NEEDED = "This decision agrees with the engine: it takes no 
 NOTHING_TO_COUNTERSIGN = "This decision does not need a countersignature."
 ALREADY_COUNTERSIGNED = "This decision is already countersigned."
 CANNOT_COUNTERSIGN_OWN = "You cannot countersign your own decision."
+COUNTERSIGNATURE_REFUSED = (
+    "A second radiologist refused to countersign this decision: "
+    "the deciding radiologist records a correction."
+)
+REFUSAL_REASON_REQUIRED = "Say why you refuse: the deciding radiologist reads this."
 
 REASON_KIND_BY_OUTCOME: dict[str, str] = {
     ReviewDecision.Outcome.DECLINE: ReasonCode.Kind.DECLINE,
@@ -165,6 +176,8 @@ def _check_can_decide(
         raise ReviewError(REFERRAL_NOT_WAITING)
     if referral.assigned_radiologist_id not in (None, by.pk):
         raise ReviewError(REFERRAL_CLAIMED_BY_OTHER)
+    if current is not None and current.countersignature_refused:
+        raise ReviewError(COUNTERSIGNATURE_REFUSED)
     if current is not None and current.pending_countersignature:
         raise ReviewError(DECISION_PENDING)
 
@@ -229,7 +242,7 @@ def decision_record(
     current = (
         ReviewDecision.objects.current()
         .filter(referral=referral)
-        .select_related("countersignature")
+        .select_related("countersignature", "countersignature_refusal")
         .first()
     )
     _check_can_decide(referral, by=by, current=current, supersedes=supersedes)
@@ -292,16 +305,7 @@ def decision_countersign(*, decision: ReviewDecision, by, comment: str = "") -> 
     already countersigned, and one a later decision corrects.
     """
     require_clinician(by, Role.RADIOLOGIST)
-    referral = _lock(decision.referral)
-    decision = ReviewDecision.objects.select_related("countersignature").get(pk=decision.pk)
-    if not decision.requires_countersignature:
-        raise ReviewError(NOTHING_TO_COUNTERSIGN)
-    if decision.is_countersigned:
-        raise ReviewError(ALREADY_COUNTERSIGNED)
-    if decision.corrections.exists():
-        raise ReviewError(CORRECTION_NOT_CURRENT)
-    if decision.decided_by_id == by.pk:
-        raise ReviewError(CANNOT_COUNTERSIGN_OWN)
+    referral, decision = _countersignable(decision, by=by)
     countersignature = Countersignature.objects.create(
         decision=decision, signed_by=by, comment=comment.strip()
     )
@@ -310,6 +314,51 @@ def decision_countersign(*, decision: ReviewDecision, by, comment: str = "") -> 
     outbox_enqueue(kind=NotificationKind.DECISION_RECORDED, payload={"decision_id": decision.pk})
     decision_countersigned.send(sender=ReviewDecision, decision=decision)
     return countersignature
+
+
+def _countersignable(decision: ReviewDecision, *, by) -> tuple[Referral, ReviewDecision]:
+    """The locked referral and the decision read again, when `by` may countersign or refuse it;
+    else ReviewError."""
+    referral = _lock(decision.referral)
+    decision = ReviewDecision.objects.select_related(
+        "countersignature", "countersignature_refusal"
+    ).get(pk=decision.pk)
+    if not decision.requires_countersignature:
+        raise ReviewError(NOTHING_TO_COUNTERSIGN)
+    if decision.is_countersigned:
+        raise ReviewError(ALREADY_COUNTERSIGNED)
+    if decision.countersignature_refused:
+        raise ReviewError(COUNTERSIGNATURE_REFUSED)
+    if decision.corrections.exists():
+        raise ReviewError(CORRECTION_NOT_CURRENT)
+    if decision.decided_by_id == by.pk:
+        raise ReviewError(CANNOT_COUNTERSIGN_OWN)
+    return referral, decision
+
+
+@transaction.atomic
+def decision_countersign_refuse(
+    *, decision: ReviewDecision, by, reason: str
+) -> CountersignatureRefusal:
+    """A second radiologist refuses to countersign an override, saying why.
+
+    The decision never takes effect; the referral stays under review, assigned back to the
+    deciding radiologist, who is notified and records a correction. Raises ValidationError
+    without a reason and ReviewError as decision_countersign does.
+    """
+    require_clinician(by, Role.RADIOLOGIST)
+    if not reason.strip():
+        raise ValidationError({"reason": REFUSAL_REASON_REQUIRED})
+    referral, decision = _countersignable(decision, by=by)
+    refusal = CountersignatureRefusal.objects.create(
+        decision=decision, refused_by=by, reason=reason.strip()
+    )
+    referral.assigned_radiologist_id = decision.decided_by_id
+    _bump(referral, "assigned_radiologist", by=by)
+    outbox_enqueue(
+        kind=NotificationKind.COUNTERSIGNATURE_REFUSED, payload={"decision_id": decision.pk}
+    )
+    return refusal
 
 
 def submission_notify(*, referral: Referral, resubmitted: bool) -> None:

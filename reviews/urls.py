@@ -6,10 +6,16 @@ app_name = "reviews"
 
 urlpatterns = [
     path("reviews/", views.worklist, name="worklist"),
+    path("reviews/clear-filters", views.worklist_clear, name="worklist-clear"),
     path("reviews/referrals/<int:referral_id>/", views.review, name="review"),
     path("reviews/referrals/<int:referral_id>/claim", views.claim, name="claim"),
     path("reviews/referrals/<int:referral_id>/decide", views.decide, name="decide"),
     path("reviews/decisions/<int:decision_id>/countersign", views.countersign, name="countersign"),
+    path(
+        "reviews/decisions/<int:decision_id>/refuse",
+        views.countersign_refuse,
+        name="countersign-refuse",
+    ),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/unread", views.unread_count, name="unread-count"),
     path("notifications/read-all", views.notifications_read_all, name="notifications-read-all"),

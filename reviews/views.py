@@ -1,11 +1,14 @@
 """Views of the review app: worklist, review page, decisions, notifications."""
 
+from datetime import date
+
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.mixins import require_clinician, require_role
@@ -18,15 +21,17 @@ from vpselect.reversing import url_of
 
 from . import selectors
 from .assessment import level_recommendations, met_relative_contraindications
-from .forms import CountersignForm, DecisionForm, WorklistFilterForm
+from .forms import CountersignForm, CountersignRefusalForm, DecisionForm, WorklistFilterForm
 from .models import Notification, ReasonCode, ReviewDecision
 from .notifications import notification_text, notification_url
 from .services import (
+    CANNOT_COUNTERSIGN_OWN,
     REFERRAL_CHANGED,
     ReviewError,
     StaleReferral,
     correctable,
     decision_countersign,
+    decision_countersign_refuse,
     decision_record,
     referral_claim,
 )
@@ -48,11 +53,19 @@ def _person(username: str | None, first_name: str, last_name: str) -> str | None
     return f"{first_name} {last_name}".strip() or username
 
 
+def _age(born: date | None, today: date) -> int | None:
+    """Age in whole years on `today`."""
+    if born is None:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
 def worklist_rows(referrals) -> list[dict]:
     """What each worklist row shows that the template cannot work out itself: the link, the
     levels and relative contraindications read from the result, people's names, the status
     in words. `referrals`: (a page of) selectors.worklist_values."""
     review_url = url_of("reviews:review")
+    today = timezone.localdate()
     rows = []
     for referral in referrals:
         pk = referral["id"]
@@ -76,10 +89,12 @@ def worklist_rows(referrals) -> list[dict]:
                     referral["physician_first_name"],
                     referral["physician_last_name"],
                 ),
+                "age": _age(referral["date_of_birth"], today),
                 "submitted_at": referral["submitted_at"],
                 # The <time> attribute, as `date:'c'` writes it: the filter cost ~35 µs a row.
                 "submitted_iso": _iso(referral["submitted_at"]),
                 "pending_countersignature": referral["pending_countersignature"],
+                "countersignature_refused": referral["countersignature_refused"],
                 "status": status,
                 "status_display": str(REFERRAL_STATUS_LABELS.get(status, status)),
                 "radiologist": _person(
@@ -92,12 +107,64 @@ def worklist_rows(referrals) -> list[dict]:
     return rows
 
 
+# The worklist's filters and sort live in the session, never in the URL: Back and reload
+# show the list as it was filtered.
+WORKLIST_SESSION_KEY = "reviews:worklist-filters"
+WORKLIST_COLUMNS = [
+    ("patient", _("Patient"), "patient"),
+    ("age", _("Age"), "age"),
+    ("levels", _("Levels"), None),
+    ("recommendation", _("Recommendation"), "recommendation"),
+    ("relative", _("Relative contraindications"), None),
+    ("physician", _("Referring physician"), "physician"),
+    ("waiting", _("Waiting"), "waiting"),
+    ("status", _("Status"), None),
+]
+
+
+def worklist_headers(sort: str) -> list[dict]:
+    """The worklist's column headers: for a sortable one, its `aria-sort` and the sort key its
+    button asks for next (ascending first, then descending)."""
+    sort = sort or selectors.WORKLIST_DEFAULT_SORT
+    headers = []
+    for name, label, key in WORKLIST_COLUMNS:
+        header = {"name": name, "label": label, "key": key, "aria_sort": "", "next": key}
+        if key is not None and sort == key:
+            header.update(aria_sort="ascending", next=f"-{key}")
+        elif key is not None and sort == f"-{key}":
+            header.update(aria_sort="descending", next=key)
+        headers.append(header)
+    return headers
+
+
+def _worklist_form(request) -> WorklistFilterForm:
+    """The filter form: bound to what was posted (the sort kept from the session when no
+    header button set it), else to the session's filters, else unbound."""
+    saved = request.session.get(WORKLIST_SESSION_KEY) or {}
+    if request.method == "POST":
+        data = request.POST.copy()
+        if not data.get("sort") and saved.get("sort"):
+            data["sort"] = saved["sort"]
+        return WorklistFilterForm(data)
+    return WorklistFilterForm(saved) if saved else WorklistFilterForm()
+
+
 @require_http_methods(["GET", "POST"])
 def worklist(request):
-    """The radiologists' worklist; filters and search are posted (no PHI in the URL)."""
+    """The radiologists' worklist; filters and search are posted and kept in the session (no
+    PHI in the URL)."""
     require_role(request.user, Role.RADIOLOGIST)
-    form = WorklistFilterForm(request.POST if request.method == "POST" else None)
+    form = _worklist_form(request)
     valid = form.is_bound and form.is_valid()
+    if request.method == "POST" and valid:
+        if request.session.get(WORKLIST_SESSION_KEY) != (kept := form.session_data()):
+            request.session[WORKLIST_SESSION_KEY] = kept  # written only when it changed
+        if not request.htmx:  # post/redirect/get: reload does not post again
+            return redirect("reviews:worklist")
+    elif form.is_bound and not valid and request.method == "GET":
+        # Saved filters that no longer validate (a choice removed): start again unfiltered.
+        del request.session[WORKLIST_SESSION_KEY]
+        form, valid = WorklistFilterForm(), False
     filters = form.filters() if valid else None
     paginator = Paginator(
         selectors.worklist_referrals(user=request.user, filters=filters), PAGE_SIZE
@@ -110,17 +177,30 @@ def worklist(request):
         patient_ids=sorted({row["patient_id"] for row in values}),
         searched=bool(valid and form.cleaned_data.get("search")),
     )
+    sort = form.cleaned_data.get("sort", "") if valid else ""
     context = {
         "form": form,
+        "filtered": valid and any(k not in ("sort", "page") for k in form.session_data()),
         "page": page,
         "rows": worklist_rows(values),
+        "headers": worklist_headers(sort),
+        "sorted": bool(sort) and sort != selectors.WORKLIST_DEFAULT_SORT,
         "now": timezone.now(),
     }
     status = 400 if form.is_bound and not valid else 200
     if request.htmx:
         return render(request, "reviews/_worklist_results.html", context, status=status)
     context["overrides"] = selectors.override_table()
+    context["counts"] = selectors.worklist_counts()
     return render(request, "reviews/worklist.html", context, status=status)
+
+
+@require_POST
+def worklist_clear(request):
+    """Forget the worklist's filters and sort: back to the whole queue, flagged first."""
+    require_role(request.user, Role.RADIOLOGIST)
+    request.session.pop(WORKLIST_SESSION_KEY, None)
+    return redirect("reviews:worklist")
 
 
 def _review_referral(referral_id: int) -> Referral:
@@ -136,7 +216,6 @@ def _review_page(
     *,
     form=None,
     correction_form=None,
-    countersign_form=None,
     status=200,
 ):
     """Render the review page; forms carry errors when a POST failed."""
@@ -193,7 +272,6 @@ def _review_page(
         "history": selectors.referral_history(referral),
         "form": form,
         "correction_form": correction_form,
-        "countersign_form": countersign_form or CountersignForm(),
         "may_claim": clinician and unclaimed,
         "unclaimed": unclaimed,
         "is_clinician": clinician,
@@ -267,7 +345,8 @@ def decide(request, referral_id: int):
             supersedes=supersedes,
         )
     except ValidationError as exc:
-        form.add_error(None, exc)
+        problems = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        form.add_problems(problems, data["outcome"])
         return _page_with_form(request, referral, form, status=400)
     except StaleReferral:
         messages.error(request, REFERRAL_CHANGED + " Review the current version and decide again.")
@@ -288,28 +367,71 @@ def _page_with_form(request, referral, form, *, status):
     return _review_page(request, referral, form=form, status=status)
 
 
-@require_POST
-def countersign(request, decision_id: int):
-    """A second radiologist countersigns an override so that it takes effect."""
-    require_clinician(request.user, Role.RADIOLOGIST)
-    decision = get_object_or_404(ReviewDecision.objects.select_related("referral"), pk=decision_id)
+def _countersign_decision(request, decision_id: int) -> ReviewDecision:
+    """The decision of a countersignature page, for a radiologist who did not make it."""
+    require_role(request.user, Role.RADIOLOGIST)
+    decision = get_object_or_404(selectors.countersign_decisions(), pk=decision_id)
     audit_note(request, decision)
+    if decision.decided_by_id == request.user.pk:
+        raise PermissionDenied(CANNOT_COUNTERSIGN_OWN)
+    return decision
+
+
+def _countersign_page(request, decision, *, form=None, refusal_form=None, status=200):
+    context = {
+        "decision": decision,
+        "referral": decision.referral,
+        "patient": decision.referral.patient,
+        "overridden": selectors.overridden_rules(decision),
+        "is_clinician": is_clinician(request.user, Role.RADIOLOGIST),
+        "form": form or CountersignForm(),
+        "refusal_form": refusal_form or CountersignRefusalForm(),
+    }
+    return render(request, "reviews/countersign.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def countersign(request, decision_id: int):
+    """A second radiologist reads an override of an absolute contraindication and
+    countersigns it (POST), so that it takes effect."""
+    decision = _countersign_decision(request, decision_id)
+    if request.method == "GET":
+        return _countersign_page(request, decision)
+    require_clinician(request.user, Role.RADIOLOGIST)
     form = CountersignForm(request.POST)
     if not form.is_valid():
-        return _review_page(
-            request, _review_referral(decision.referral_id), countersign_form=form, status=400
-        )
+        return _countersign_page(request, decision, form=form, status=400)
     try:
         decision_countersign(
             decision=decision, by=request.user, comment=form.cleaned_data["comment"]
         )
     except ReviewError as exc:
         form.add_error(None, exc.message)
-        return _review_page(
-            request, _review_referral(decision.referral_id), countersign_form=form, status=400
-        )
-    messages.success(request, "Countersigned: the decision now takes effect.")
+        return _countersign_page(request, decision, form=form, status=400)
+    messages.success(request, _("Countersigned: the decision now takes effect."))
     return redirect("reviews:review", referral_id=decision.referral_id)
+
+
+@require_POST
+def countersign_refuse(request, decision_id: int):
+    """A second radiologist refuses to countersign, with a reason: the decision goes back to
+    the deciding radiologist."""
+    decision = _countersign_decision(request, decision_id)
+    require_clinician(request.user, Role.RADIOLOGIST)
+    form = CountersignRefusalForm(request.POST)
+    if not form.is_valid():
+        return _countersign_page(request, decision, refusal_form=form, status=400)
+    try:
+        decision_countersign_refuse(
+            decision=decision, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except ReviewError as exc:
+        form.add_error(None, exc.message)
+        return _countersign_page(request, decision, refusal_form=form, status=400)
+    messages.success(
+        request, _("Countersignature refused: the decision goes back to the deciding radiologist.")
+    )
+    return redirect("reviews:worklist")
 
 
 @require_GET

@@ -8,6 +8,7 @@ from django.utils import translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from eligibility.engine import RULES_BY_ID
 from patients.models import Referral
 from patients.vocabulary import recommendation_label
 
@@ -115,3 +116,10 @@ def recent_decisions_for(user) -> list[ReviewDecision]:
         )
         .order_by("-decided_at", "-id")[:RECENT_DECISIONS]
     )
+
+
+@register.filter
+def rule_wording(rule_id: str) -> str:
+    """A rule id in the seed's words ("CI-INFECTION" -> "Local or systemic infection")."""
+    rule = RULES_BY_ID.get(rule_id)
+    return rule.text if rule is not None else rule_id

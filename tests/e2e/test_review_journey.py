@@ -11,8 +11,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.roles import Role
+from eligibility.engine import RULES_BY_ID
 from patients.models import Referral
-from tests.e2e.conftest import publish_docs_image
 from tests.factories import ELIGIBLE_CASE, case_with, make_patient, make_referral
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -110,11 +110,12 @@ def test_radiologist_overrides_on_a_flagged_referral_and_the_physician_sees_the_
     # Back on the worklist: three left, and the per-rule override table counts the override.
     nav(page).get_by_role("link", name="Worklist").click()
     expect(page.get_by_test_id("worklist-row")).to_have_count(4)
-    expect(page.get_by_test_id("override-table")).to_contain_text("RCI-RETROPULSION")
+    expect(page.get_by_test_id("override-table")).to_contain_text(
+        RULES_BY_ID["RCI-RETROPULSION"].text
+    )
     page.set_viewport_size({"width": 1400, "height": 820})
-    screenshot = artifacts_dir / "worklist.png"
-    page.screenshot(path=str(screenshot), full_page=True)
-    publish_docs_image(screenshot, "worklist.png")
+    # The README's worklist pictures come from tests/e2e/test_worklist_countersign.py.
+    page.screenshot(path=str(artifacts_dir / "worklist-after-decision.png"), full_page=True)
 
     # The referring physician reads the decision on the referral page and in notifications.
     physician_page = browser.new_page()

@@ -5,7 +5,13 @@ from django.urls import reverse
 
 from patients.models import Referral
 from reviews import services
-from reviews.models import Countersignature, OutboxMessage, ReasonCode, ReviewDecision
+from reviews.models import (
+    Countersignature,
+    CountersignatureRefusal,
+    OutboxMessage,
+    ReasonCode,
+    ReviewDecision,
+)
 from reviews.services import decision_record, referral_claim
 from reviews.signals import decision_recorded
 from tests.factories import record_decision
@@ -98,7 +104,7 @@ def test_declining_records_the_coded_reason_and_comment(radiologist_client, radi
         radiologist_client,
         referral,
         outcome="decline",
-        reason_code=code("contraindication-present").pk,
+        decline_reason=code("contraindication-present").pk,
         comment="Active infection.",
     )
 
@@ -118,7 +124,7 @@ def test_requesting_information_returns_the_referral_to_the_physician(
         radiologist_client,
         referral,
         outcome="request_information",
-        reason_code=code("needs-coagulation").pk,
+        information_reason=code("needs-coagulation").pk,
         comment="Is the patient on anticoagulants?",
     )
 
@@ -134,15 +140,15 @@ def test_requesting_information_returns_the_referral_to_the_physician(
         ("review", {"outcome": "accept", "levels_to_treat": ["L1"]}),
         ("incomplete", {"outcome": "accept", "levels_to_treat": ["L2"]}),
         ("not_eligible", {"outcome": "accept", "levels_to_treat": ["L2"]}),
-        ("eligible", {"outcome": "decline", "reason_code": "pain-controlled"}),
+        ("eligible", {"outcome": "decline", "decline_reason": "pain-controlled"}),
     ],
 )
 def test_a_decision_against_the_engine_needs_an_override_reason_and_a_comment(
     radiologist_client, radiologist, submitted, kind, fields
 ):
     referral = claimed(submitted(kind), radiologist)
-    if "reason_code" in fields:
-        fields = {**fields, "reason_code": code(fields["reason_code"]).pk}
+    if "decline_reason" in fields:
+        fields = {**fields, "decline_reason": code(fields["decline_reason"]).pk}
 
     response = decide(radiologist_client, referral, **fields)
 
@@ -188,7 +194,7 @@ def test_declining_while_a_level_is_eligible_is_an_override(
         radiologist_client,
         referral,
         outcome="decline",
-        reason_code=code("pain-controlled").pk,
+        decline_reason=code("pain-controlled").pk,
         override_reason=code("clinical-judgement").pk,
         comment="Pain improved at follow-up.",
     )
@@ -219,12 +225,19 @@ def test_an_override_reason_is_ignored_when_the_decision_agrees_with_the_engine(
     ("fields", "field", "message"),
     [
         ({"outcome": "accept"}, "levels_to_treat", services.LEVELS_REQUIRED),
-        ({"outcome": "decline"}, "reason_code", services.REASON_REQUIRED),
-        ({"outcome": "request_information"}, "reason_code", services.REASON_REQUIRED),
+        ({"outcome": "decline"}, "decline_reason", services.REASON_REQUIRED),
+        ({"outcome": "request_information"}, "information_reason", services.REASON_REQUIRED),
+        # A decline reason is not on the information request's list.
         (
-            {"outcome": "request_information", "reason_code": "pain-controlled"},
-            "reason_code",
-            services.REASON_NOT_FOR_OUTCOME,
+            {"outcome": "request_information", "information_reason": "pain-controlled"},
+            "information_reason",
+            None,
+        ),
+        # The decline's list is ignored for an information request: its own list is empty.
+        (
+            {"outcome": "request_information", "decline_reason": "pain-controlled"},
+            "information_reason",
+            services.REASON_REQUIRED,
         ),
         ({"outcome": "maybe"}, "outcome", None),
         ({"outcome": "accept", "levels_to_treat": ["T4"]}, "levels_to_treat", None),
@@ -234,8 +247,9 @@ def test_bad_decisions_are_refused_next_to_the_field_and_nothing_is_saved(
     radiologist_client, radiologist, submitted, fields, field, message
 ):
     referral = claimed(submitted("not_eligible"), radiologist)
-    if "reason_code" in fields:
-        fields = {**fields, "reason_code": code(fields["reason_code"]).pk}
+    for name in ("decline_reason", "information_reason"):
+        if name in fields:
+            fields = {**fields, name: code(fields[name]).pk}
 
     response = decide(radiologist_client, referral, **fields)
 
@@ -287,12 +301,17 @@ def test_a_radiologist_cannot_countersign_their_own_override(client, radiologist
         comment="Treated.",
     )
     client.force_login(radiologist)
+    url = reverse("reviews:countersign", args=[decision.pk])
 
-    response = client.post(reverse("reviews:countersign", args=[decision.pk]))
+    page = client.get(url)
+    response = client.post(url)
+    refusal = client.post(
+        reverse("reviews:countersign-refuse", args=[decision.pk]), {"reason": "x"}
+    )
 
-    assert response.status_code == 400
-    assert services.CANNOT_COUNTERSIGN_OWN in response.content.decode()
+    assert page.status_code == response.status_code == refusal.status_code == 403
     assert not Countersignature.objects.exists()
+    assert not CountersignatureRefusal.objects.exists()
     assert Referral.objects.get(pk=referral.pk).status == Referral.Status.UNDER_REVIEW
 
 
@@ -342,7 +361,7 @@ def test_a_decision_on_a_stale_version_is_refused_with_409_and_nothing_saved(
         second_tab,
         referral,
         outcome="request_information",
-        reason_code=code("needs-mri-stir").pk,
+        information_reason=code("needs-mri-stir").pk,
     )
     with django_capture_on_commit_callbacks(execute=True):
         stale = first_tab.post(
@@ -421,7 +440,7 @@ def test_a_correction_is_a_new_decision_referencing_the_old_one(
             "correction-expected_version": referral.version,
             "correction-supersedes": first.pk,
             "correction-outcome": "decline",
-            "correction-reason_code": code("no-acute-fracture-on-mri").pk,
+            "correction-decline_reason": code("no-acute-fracture-on-mri").pk,
             "correction-override_reason": code("imaging-reviewed").pk,
             "correction-comment": "MRI re-read: no oedema.",
         },

@@ -33,7 +33,7 @@ def test_information_request_goes_to_the_physician_and_the_resubmission_comes_ba
             {
                 "expected_version": referral.version,
                 "outcome": "request_information",
-                "reason_code": ReasonCode.objects.get(code="needs-coagulation").pk,
+                "information_reason": ReasonCode.objects.get(code="needs-coagulation").pk,
                 "comment": "Is there a known coagulation disorder?",
             },
         )

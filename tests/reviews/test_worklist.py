@@ -9,9 +9,11 @@ from django.utils import timezone
 from accounts.roles import Role
 from eligibility.models import Evaluation
 from patients.models import Patient, Referral, TargetLevel
+from reviews import services
 from reviews.models import ReasonCode
 from reviews.services import referral_claim
 from tests.factories import record_decision
+from tests.reviews.conftest import accept_over_infection
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +116,7 @@ def test_worklist_filters_narrow_the_list(
         submitted_at=dt.datetime(2000, 1, 15, 12, tzinfo=dt.UTC)
     )
 
-    response = radiologist_client.post(WORKLIST, filters)
+    response = radiologist_client.post(WORKLIST, filters, follow=True)
 
     assert response.status_code == 200
     assert set(row_ids(response)) == {made[kind].pk for kind in expected}
@@ -126,8 +128,10 @@ def test_worklist_search_by_name_or_mrn_is_posted_and_never_in_the_url(
     deramond = submitted("eligible", family_name="Deramond", mrn="MRN-4242")
     submitted("eligible", family_name="Galibert", mrn="MRN-1111")
 
-    by_name = radiologist_client.post(WORKLIST, {"search": "deram"})
-    by_mrn = radiologist_client.post(WORKLIST, {"search": "mrn-4242"})
+    by_name = radiologist_client.post(WORKLIST, {"search": "deram"}, follow=True)
+    by_mrn = radiologist_client.post(WORKLIST, {"search": "mrn-4242"}, follow=True)
+    assert by_mrn.redirect_chain == [(WORKLIST, 302)]  # the search is not in the URL
+    radiologist_client.post(reverse("reviews:worklist-clear"))
     in_query_string = radiologist_client.get(WORKLIST, {"search": "Deramond"})
 
     assert row_ids(by_name) == [deramond.pk]
@@ -219,15 +223,14 @@ def test_worklist_query_count_does_not_grow_with_1000_referrals(
     client.force_login(radiologist)
     template = submitted("two_levels").latest_evaluation
     filters = {"level": "L1", "page": "3"}
-    client.post(WORKLIST, filters)  # warm the session
+    htmx = {"HX-Request": "true"}
+    client.post(WORKLIST, filters, headers=htmx)  # warm the session
     with CaptureQueriesContext(connection) as with_one_row:
-        client.post(WORKLIST, filters)
+        client.post(WORKLIST, filters, headers=htmx)
 
     _bulk_referrals(physician, template, 1000)
     with django_assert_num_queries(len(with_one_row)):
-        response = client.post(WORKLIST, filters)
-    with django_assert_num_queries(len(with_one_row)):
-        client.get(WORKLIST)
+        response = client.post(WORKLIST, filters, headers=htmx)
 
     assert response.context["page"].paginator.count == 1001
     assert len(response.context["rows"]) == 25
@@ -241,9 +244,130 @@ def test_worklist_pages_through_the_list(radiologist_client, submitted, monkeypa
         age(referral, days=days + 1)
 
     first = radiologist_client.get(WORKLIST)
-    third = radiologist_client.post(WORKLIST, {"page": "3"})
+    third = radiologist_client.post(WORKLIST, {"page": "3"}, follow=True)
 
     # made[0] waits longest (5 days), made[4] least (1 day).
     assert row_ids(first) == [made[0].pk, made[1].pk]
     assert row_ids(third) == [made[4].pk]
     assert 'name="page" value="2"' in first.content.decode()
+
+
+# --- Filters kept in the session, sort, counts --------------------------------------------
+
+
+def test_worklist_filters_are_kept_in_the_session_for_back_and_reload(
+    radiologist_client, submitted
+):
+    moreau = submitted("eligible", family_name="Moreau")
+    submitted("eligible", family_name="Haddad")
+
+    posted = radiologist_client.post(WORKLIST, {"search": "moreau"})
+    reloaded = radiologist_client.get(WORKLIST)
+
+    assert posted.status_code == 302 and posted["Location"] == WORKLIST
+    assert row_ids(reloaded) == [moreau.pk]
+    assert reloaded.context["form"]["search"].value() == "moreau"
+    assert "moreau" not in posted["Location"]
+
+
+def test_clearing_the_filters_shows_the_whole_queue_again(radiologist_client, submitted):
+    moreau = submitted("eligible", family_name="Moreau")
+    haddad = submitted("eligible", family_name="Haddad")
+    radiologist_client.post(WORKLIST, {"search": "moreau", "sort": "-patient"})
+
+    cleared = radiologist_client.post(reverse("reviews:worklist-clear"), follow=True)
+
+    assert set(row_ids(cleared)) == {moreau.pk, haddad.pk}
+    assert not cleared.context["form"].is_bound
+    assert "sort-button" in cleared.content.decode()
+
+
+def test_clear_filters_needs_the_radiologist_role(client, physician):
+    client.force_login(physician)
+    assert client.post(reverse("reviews:worklist-clear")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected", "aria"),
+    [
+        ("patient", ["Ardent", "Berger", "Colin"], 'aria-sort="ascending"'),
+        ("-patient", ["Colin", "Berger", "Ardent"], 'aria-sort="descending"'),
+    ],
+)
+def test_a_header_button_sorts_the_worklist_and_marks_aria_sort(
+    radiologist_client, submitted, sort, expected, aria
+):
+    for name in ["Berger", "Colin", "Ardent"]:
+        submitted("eligible", family_name=name)
+
+    response = radiologist_client.post(WORKLIST, {"sort": sort}, headers={"HX-Request": "true"})
+
+    assert [row["family_name"] for row in response.context["rows"]] == expected
+    html = response.content.decode()
+    header = html.split('data-testid="sort-patient"', 1)[0].rsplit("<th", 1)[1]
+    assert aria in header
+    assert html.count("aria-sort=") == 1  # only the sorted column
+    next_sort = "-patient" if sort == "patient" else "patient"
+    assert f'name="sort" value="{next_sort}"' in html
+
+
+def test_sort_by_age_puts_the_youngest_first_and_the_sort_survives_a_filter_change(
+    radiologist_client, submitted
+):
+    old = submitted("eligible", date_of_birth=dt.date(1931, 5, 1))
+    young = submitted("eligible", date_of_birth=dt.date(1960, 5, 1))
+    middle = submitted("not_eligible", date_of_birth=dt.date(1945, 5, 1))
+    htmx = {"HX-Request": "true"}
+
+    by_age = radiologist_client.post(WORKLIST, {"sort": "age"}, headers=htmx)
+    filtered = radiologist_client.post(WORKLIST, {"recommendation": "eligible"}, headers=htmx)
+
+    assert row_ids(by_age) == [young.pk, middle.pk, old.pk]
+    assert row_ids(filtered) == [young.pk, old.pk]  # no sort posted: the kept one applies
+    assert [row["age"] for row in by_age.context["rows"]][0] < by_age.context["rows"][2]["age"]
+
+
+def test_the_default_order_stays_flagged_first_with_the_recommendation_header_ascending(
+    radiologist_client, submitted
+):
+    eligible = submitted("eligible")
+    flagged = submitted("review")
+
+    response = radiologist_client.get(WORKLIST)
+
+    assert row_ids(response) == [flagged.pk, eligible.pk]
+    html = response.content.decode()
+    header = html.split('data-testid="sort-recommendation"', 1)[0].rsplit("<th", 1)[1]
+    assert 'aria-sort="ascending"' in header
+    assert 'data-testid="queue-order"' not in html
+
+
+def test_an_unknown_sort_key_is_a_400_naming_the_field(radiologist_client):
+    response = radiologist_client.post(
+        WORKLIST, {"sort": "password"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 400
+    assert "sort" in response.context["form"].errors
+
+
+def test_worklist_counts_each_status(radiologist_client, submitted, radiologist, radiologist2):
+    submitted("eligible")
+    submitted("eligible")
+    claimed = submitted("eligible")
+    referral_claim(referral=claimed, by=radiologist)
+    pending = submitted("not_eligible")
+    accept_over_infection(pending, radiologist, claim=True)
+    refused = submitted("not_eligible")
+    decision = accept_over_infection(refused, radiologist, claim=True)
+    services.decision_countersign_refuse(decision=decision, by=radiologist2, reason="No.")
+
+    response = radiologist_client.post(
+        WORKLIST, {"status": "submitted"}, follow=True
+    )  # the counts are of the whole worklist, whatever the filters
+
+    counts = response.context["counts"]
+    assert (counts.total, counts.submitted, counts.under_review) == (5, 2, 3)
+    assert (counts.pending_countersignature, counts.countersignature_refused) == (1, 1)
+    html = response.content.decode()
+    assert '<strong data-count="submitted">2</strong>' in html
+    assert '<strong data-count="countersignature_refused">1</strong>' in html

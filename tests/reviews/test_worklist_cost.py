@@ -11,8 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.timesince import timesince
 
+from eligibility.engine import RULES_BY_ID
 from patients.models import Referral
 from reviews import selectors
 from reviews.forms import WorklistFilterForm
@@ -147,7 +149,9 @@ def test_the_pending_countersignature_filter_lists_only_overrides_waiting_for_on
     other = submitted("eligible")
     referral_claim(referral=other, by=radiologist)
 
-    response = radiologist_client.post(WORKLIST, {"status": "pending_countersignature"})
+    response = radiologist_client.post(
+        WORKLIST, {"status": "pending_countersignature"}, follow=True
+    )
 
     assert [row["pk"] for row in response.context["rows"]] == [pending.pk]
 
@@ -234,7 +238,10 @@ def test_recording_a_decision_refreshes_the_override_table_at_once(
 
     table = radiologist_client.get(WORKLIST).context["overrides"]
     assert table.total == 1 and table.rows[0].rule == "RCI-RETROPULSION"
-    assert "RCI-RETROPULSION" in radiologist_client.get(WORKLIST).content.decode()
+    html = radiologist_client.get(WORKLIST).content.decode()
+    table_html = html.split('data-testid="override-table"', 1)[1].split("</table>", 1)[0]
+    assert escape(RULES_BY_ID["RCI-RETROPULSION"].text) in table_html  # the rule in words
+    assert "RCI-RETROPULSION" not in table_html
 
 
 def test_a_correction_posted_on_the_review_page_refreshes_the_override_table(
@@ -251,7 +258,7 @@ def test_a_correction_posted_on_the_review_page_refreshes_the_override_table(
             "correction-expected_version": referral.version,
             "correction-supersedes": first.pk,
             "correction-outcome": "decline",
-            "correction-reason_code": code("no-acute-fracture-on-mri").pk,
+            "correction-decline_reason": code("no-acute-fracture-on-mri").pk,
             "correction-comment": "MRI re-read.",
         },
     )

@@ -28,7 +28,7 @@ def _row(html: str, referral) -> str:
 
 
 def _cells(row: str) -> list[str]:
-    """The patient header cell, then the six data cells."""
+    """The patient header cell, then the seven data cells."""
     header = re.findall(r"<th scope=\"row\"[^>]*>(.*?)</th>", row, flags=re.S)
     return header + re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
 
@@ -50,9 +50,11 @@ def test_worklist_rows_show_levels_flags_contraindications_physician_waiting_and
 
     html = radiologist_client.get(WORKLIST).content.decode()
 
-    patient, levels, recommendation, relative, physician, waiting, status = _cells(
+    patient, age, levels, recommendation, relative, physician, waiting, status = _cells(
         _row(html, flagged)
     )
+    born, today = flagged.patient.date_of_birth, timezone.localdate()
+    assert age == str(today.year - born.year - ((today.month, today.day) < (born.month, born.day)))
     assert "Moreau, Jeanne</a>" in patient and "MRN " in patient
     assert '<span class="me-1" title="review">L1</span>' in levels
     assert '<span class="me-1" title="eligible">L2</span>' in levels
@@ -64,21 +66,21 @@ def test_worklist_rows_show_levels_flags_contraindications_physician_waiting_and
     assert status.strip() == "Submitted"
 
     cells = _cells(_row(html, claimed))
-    assert cells[3] == "—"
-    assert cells[4] == claimed.physician.username  # no full name: the username
-    assert cells[6].strip() == "Under review by Hugo Lambert"
+    assert cells[4] == "—"
+    assert cells[5] == claimed.physician.username  # no full name: the username
+    assert cells[7].strip() == "Under review by Hugo Lambert"
 
-    status = _cells(_row(html, returned))[6].strip()
+    status = _cells(_row(html, returned))[7].strip()
     assert status == f"Submitted (for {radiologist.get_full_name()})"
 
-    status = _cells(_row(html, pending))[6]
+    status = _cells(_row(html, pending))[7]
     assert "Override pending countersignature" in status
 
 
 @pytest.mark.parametrize("bound", [True, False])
 def test_an_empty_worklist_says_so(radiologist_client, bound):
     response = (
-        radiologist_client.post(WORKLIST, {"search": "nobody"})
+        radiologist_client.post(WORKLIST, {"search": "nobody"}, follow=True)
         if bound
         else radiologist_client.get(WORKLIST)
     )
@@ -111,7 +113,7 @@ def test_worklist_escapes_every_column(radiologist_client, submitted, radiologis
     assert response.status_code == 200
     row = _row(response.content.decode(), referral)
     assert "<b>" not in row
-    patient, levels, recommendation, relative, physician, _waiting, status = _cells(row)
+    patient, _age, levels, recommendation, relative, physician, _waiting, status = _cells(row)
     assert patient.count(HOSTILE_ESCAPED) == 3  # family name, given name, MRN
     assert levels.count(HOSTILE_ESCAPED) == 4  # two levels: the label and its recommendation
     # The badge's class, its data attribute and its label.

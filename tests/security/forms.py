@@ -109,6 +109,7 @@ def _extra_pages(world: World) -> list[tuple[str, str]]:
     return [
         ("radiologist", reverse("reviews:review", args=[bundle.claimed.pk])),
         ("radiologist2", reverse("reviews:review", args=[pending])),
+        ("radiologist2", reverse("reviews:countersign", args=[bundle.pending_decision.pk])),
         ("radiologist", reverse("reviews:review", args=[bundle.awaiting.pk])),
     ]
 
