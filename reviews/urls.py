@@ -10,6 +10,16 @@ urlpatterns = [
     path("reviews/referrals/<int:referral_id>/claim", views.claim, name="claim"),
     path("reviews/referrals/<int:referral_id>/decide", views.decide, name="decide"),
     path("reviews/decisions/<int:decision_id>/countersign", views.countersign, name="countersign"),
+    path(
+        "referrals/<int:referral_id>/answer",
+        views.information_reply,
+        name="information-reply",
+    ),
+    path(
+        "attachments/<int:attachment_id>/",
+        views.attachment_download,
+        name="attachment-download",
+    ),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/unread", views.unread_count, name="unread-count"),
     path("notifications/read-all", views.notifications_read_all, name="notifications-read-all"),

@@ -18,6 +18,7 @@ from eligibility.engine.facts import INPUT_LABELS
 from eligibility.models import Evaluation, Recommendation
 from eligibility.selectors import version_by_ruleset
 from patients.models import Allergy, Etiology, RadicularCause, Referral, Sex
+from reviews.selectors import information_thread
 
 KIND_LABELS = {
     "indication": "Indication",
@@ -196,6 +197,9 @@ class Summary:
     # with its approvals, and the number of the version active now.
     ruleset: object | None = None
     active_ruleset_number: int | None = None
+    # The radiologists' information requests and the physician's answers (clinic copy only),
+    # as they stood when the summary was made.
+    information_thread: tuple = ()
 
 
 def _pairs(answers: tuple[Answer, ...]) -> tuple[tuple[Answer | None, ...], ...]:
@@ -468,4 +472,5 @@ def build_summary(
         patient_not_met_text=findings_line(patient_not_met),
         ruleset=version_by_ruleset(evaluation.ruleset_version),
         active_ruleset_number=active_ruleset().number,
+        information_thread=tuple(information_thread(referral, until=generated_at)),
     )

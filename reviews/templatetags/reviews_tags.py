@@ -14,7 +14,9 @@ from patients.cases import LEVEL_FIELDS, REFERRAL_FIELDS
 from patients.models import Allergy, Referral, TargetLevel
 
 from ..assessment import level_recommendations, met_relative_contraindications
+from ..forms import InformationReplyForm
 from ..models import Countersignature, ReviewDecision
+from ..selectors import information_thread, open_information_request
 
 register = template.Library()
 
@@ -166,3 +168,19 @@ def recent_decisions_for(user) -> list[ReviewDecision]:
         )
         .order_by("-decided_at", "-id")[:RECENT_DECISIONS]
     )
+
+
+@register.simple_tag
+def information_request_for(referral: Referral | None) -> dict:
+    """The referral's information requests and answers for the physician's pages, and the
+    answer form while a request waits and the referral may be edited."""
+    if referral is None or referral.pk is None:
+        return {"thread": [], "open_request": None, "form": None}
+    thread = information_thread(referral)
+    open_request = open_information_request(thread)
+    form = (
+        InformationReplyForm()
+        if open_request is not None and referral.is_editable_by_physician
+        else None
+    )
+    return {"thread": thread, "open_request": open_request, "form": form}
