@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from accounts.roles import Role, has_role
 from eligibility.engine import RULES, RULES_BY_ID
@@ -387,27 +387,30 @@ class InformationExchange:
 
 def information_thread(referral: Referral, *, until=None) -> list[InformationExchange]:
     """The referral's information requests, oldest first, each with its answers and their
-    attachments (three queries); `until` leaves out what was written after that moment (a
-    stored summary shows the thread as it was). The latest request is open while the
-    referral waits for the physician's answer."""
+    attachments: three queries, however many there are (or none); `until` leaves out what was
+    written after that moment (a stored summary shows the thread as it was). The latest
+    request is open while the referral waits for the physician's answer."""
     requests = ReviewDecision.objects.filter(
         referral=referral, outcome=ReviewDecision.Outcome.REQUEST_INFORMATION
     )
-    replies = InformationReply.objects.select_related("written_by").prefetch_related("attachments")
+    replies = InformationReply.objects.filter(referral=referral)
+    attachments = InformationAttachment.objects.filter(reply__referral=referral)
     if until is not None:
         requests = requests.filter(decided_at__lte=until)
         replies = replies.filter(written_at__lte=until)
-    requests = (
-        requests.select_related("decided_by")
-        .prefetch_related(Prefetch("information_replies", queryset=replies))
-        .order_by("decided_at", "id")
-    )
-    exchanges = list(requests)
+    by_reply: dict[int, list[InformationAttachment]] = {}
+    for attachment in attachments.order_by("id"):
+        by_reply.setdefault(attachment.reply_id, []).append(attachment)
+    by_request: dict[int, list[InformationReply]] = {}
+    for reply in replies.select_related("written_by").order_by("written_at", "id"):
+        reply.attachment_list = by_reply.get(reply.pk, [])  # type: ignore[attr-defined]
+        by_request.setdefault(reply.request_id, []).append(reply)
+    exchanges = list(requests.select_related("decided_by").order_by("decided_at", "id"))
     waiting = referral.status == Referral.Status.INFORMATION_REQUESTED
     return [
         InformationExchange(
             request=request,
-            replies=list(request.information_replies.all()),
+            replies=by_request.get(request.pk, []),
             is_open=waiting and index == len(exchanges) - 1,
         )
         for index, request in enumerate(exchanges)
