@@ -120,7 +120,7 @@ def check_attachment(upload: UploadedFile) -> CheckedFile:
     if PurePath(name).suffix.lower() not in EXTENSIONS[content_type]:
         raise ValidationError(
             _(
-                "“%(name)s” is a %(kind)s file with another kind's name: "
+                "“%(name)s” is a %(kind)s file, but its name says otherwise: "
                 "rename it to end in %(ext)s."
             )
             % {
