@@ -195,8 +195,10 @@ class MultipleFileField(forms.FileField):
 class InformationReplyForm(forms.Form):
     """The referring physician's answer to an information request: words, files or both."""
 
+    prefix = "reply"
+
     text = forms.CharField(
-        label=_("Your answer"),
+        label=_("Your answer to the radiologist"),
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),

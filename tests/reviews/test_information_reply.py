@@ -92,8 +92,8 @@ def test_the_physician_answers_with_words_and_files_and_the_radiologist_reads_th
     response = client.post(
         answer_url(asked),
         {
-            "text": "MRI with STIR attached: oedema at L2.",
-            "attachments": [
+            "reply-text": "MRI with STIR attached: oedema at L2.",
+            "reply-attachments": [
                 upload("mri-report.pdf", pdf_bytes(), "application/pdf"),
                 upload("stir.png", image_bytes("PNG"), "image/png"),
                 upload("photo.JPG", image_bytes("JPEG"), "image/jpeg"),
@@ -179,8 +179,8 @@ def test_a_file_that_is_not_what_it_claims_is_refused_next_to_the_field_and_noth
     response = client.post(
         answer_url(asked),
         {
-            "text": "See the attached report.",
-            "attachments": [upload("good.pdf", pdf_bytes()), upload(name, content)],
+            "reply-text": "See the attached report.",
+            "reply-attachments": [upload("good.pdf", pdf_bytes()), upload(name, content)],
         },
     )
 
@@ -200,7 +200,7 @@ def test_a_file_over_the_size_limit_is_refused(client, physician, asked, setting
     client.force_login(physician)
     big = pdf_bytes() + b"\n" * (1024 * 1024)
 
-    response = client.post(answer_url(asked), {"attachments": [upload("big.pdf", big)]})
+    response = client.post(answer_url(asked), {"reply-attachments": [upload("big.pdf", big)]})
 
     assert response.status_code == 400
     assert "“big.pdf” is too big: the largest file accepted is 1 MB." in response.content.decode()
@@ -210,7 +210,7 @@ def test_a_file_over_the_size_limit_is_refused(client, physician, asked, setting
 def test_an_answer_without_words_or_files_is_refused(client, physician, asked):
     client.force_login(physician)
 
-    response = client.post(answer_url(asked), {"text": "   "})
+    response = client.post(answer_url(asked), {"reply-text": "   "})
 
     assert response.status_code == 400
     assert "Write an answer or attach a file." in response.content.decode()
@@ -232,7 +232,7 @@ def test_another_physician_can_neither_answer_nor_download(
 
     client.force_login(other)
     assert client.get(url).status_code == 404
-    assert client.post(answer_url(asked), {"text": "Mine now"}).status_code == 404
+    assert client.post(answer_url(asked), {"reply-text": "Mine now"}).status_code == 404
     assert AuditEvent.objects.filter(user=other, action=AuditEvent.Action.DENIED).count() == 2
     client.force_login(physician)
     assert client.get(url).status_code == 200
@@ -266,7 +266,7 @@ def test_no_answer_once_the_referral_was_resubmitted(client, physician, radiolog
         information_reply_create(referral=asked, by=physician, text="Another word")
     assert refused.value.message == str(NO_OPEN_REQUEST)
     client.force_login(physician)
-    response = client.post(answer_url(asked), {"text": "Another word"})
+    response = client.post(answer_url(asked), {"reply-text": "Another word"})
     assert response.status_code == 302
     assert InformationReply.objects.count() == 1
     client.force_login(radiologist)
