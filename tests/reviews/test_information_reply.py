@@ -301,3 +301,16 @@ def test_notification_text_quotes_the_question(asked, physician):
     notification = Notification.objects.get(recipient=physician, referral=asked)
 
     assert f"Question: “{QUESTION}”" in notification_text(notification)
+
+
+def test_the_private_files_root_may_not_overlap_a_served_directory(settings, tmp_path):
+    from reviews.checks import check_private_files_root
+
+    assert check_private_files_root() == []
+    settings.MEDIA_ROOT = tmp_path
+    settings.VPSELECT_PRIVATE_FILES_ROOT = tmp_path / "private"
+
+    problems = check_private_files_root()
+
+    assert [problem.id for problem in problems] == ["reviews.E001"]
+    assert "overlaps MEDIA_ROOT" in problems[0].msg
