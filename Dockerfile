@@ -8,6 +8,6 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN DJANGO_SETTINGS_MODULE=vpselect.settings.local python manage.py collectstatic --noinput
-RUN useradd --create-home vpselect && mkdir -p /app/media && chown -R vpselect /app
+RUN useradd --create-home vpselect && mkdir -p /app/media /app/private-files && chown -R vpselect /app
 USER vpselect
 EXPOSE 8000

@@ -57,7 +57,7 @@ def referral_for_outcomes(user, referral_id: int) -> Referral:
     """The referral, if the user may see its outcomes and it is accepted or treated; else 404."""
     referral = (
         referrals_visible_to(user, purpose=Purpose.OUTCOMES)
-        .select_related("patient", "physician", "assigned_radiologist")
+        .select_related("patient", "physician", "assigned_radiologist", "latest_evaluation")
         .filter(pk=referral_id)
         .filter(Q(status=Referral.Status.ACCEPTED) | Q(procedure__isnull=False))
         .first()

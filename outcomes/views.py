@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.mixins import require_clinician, require_role
 from audit.models import AuditEvent
 from audit.services import audit_note
+from patients.selectors import patient_banner
 
 from . import charts, cohort, invitations, selectors, services
 from .forms import CohortFilterForm, FollowUpForm, PatientContactForm, ProcedureForm
@@ -51,6 +52,10 @@ def outcomes_index(request):
     return render(request, "outcomes/index.html", context)
 
 
+def _banner(referral):
+    return patient_banner(patient=referral.patient, referral=referral, today=timezone.localdate())
+
+
 @require_GET
 def referral_outcome(request, referral_id: int):
     """The patient's procedure, follow-ups and pain chart (physicians: their own, read-only)."""
@@ -69,6 +74,7 @@ def referral_outcome(request, referral_id: int):
         "can_record": selectors.can_record(request.user),
         "contact": selectors.contact_of(referral.patient),
         "today": timezone.localdate(),
+        "banner": _banner(referral),
     }
     return render(request, "outcomes/referral_outcome.html", context)
 
@@ -99,7 +105,12 @@ def procedure_create(request, referral_id: int):
             messages.success(request, PROCEDURE_RECORDED)
             return redirect("outcomes:referral-outcome", referral_id=referral.pk)
     audit_note(request, referral)
-    context = {"referral": referral, "decision": decision, "form": form}
+    context = {
+        "referral": referral,
+        "decision": decision,
+        "form": form,
+        "banner": _banner(referral),
+    }
     status = 400 if request.method == "POST" else 200
     return render(request, "outcomes/procedure_form.html", context, status=status)
 
@@ -133,7 +144,12 @@ def follow_up_record(request, follow_up_id: int):
             messages.success(request, FOLLOW_UP_RECORDED.format(interval=label.capitalize()))
             return redirect("outcomes:referral-outcome", referral_id=referral.pk)
     audit_note(request, referral)
-    context = {"referral": referral, "follow_up": follow_up, "form": form}
+    context = {
+        "referral": referral,
+        "follow_up": follow_up,
+        "form": form,
+        "banner": _banner(referral),
+    }
     status = 400 if request.method == "POST" else 200
     return render(request, "outcomes/follow_up_form.html", context, status=status)
 
@@ -236,7 +252,7 @@ def patient_contact(request, referral_id: int):
             messages.success(request, CONTACT_SAVED)
             return redirect("outcomes:referral-outcome", referral_id=referral.pk)
     audit_note(request, patient)
-    context = {"referral": referral, "contact": contact, "form": form}
+    context = {"referral": referral, "contact": contact, "form": form, "banner": _banner(referral)}
     status = 400 if request.method == "POST" else 200
     return render(request, "outcomes/contact_form.html", context, status=status)
 

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from eligibility.conf import get_thresholds
 from eligibility.engine import evaluate
@@ -379,3 +380,95 @@ def referral_change_history(*, referral: Referral) -> list[HistoryEntry]:
             entries.append(HistoryEntry(record.history_date, _who(record), what, changes))
     entries.sort(key=lambda entry: entry.when, reverse=True)
     return entries
+
+
+# --- The patient banner -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BannerFlag:
+    """A fact a clinician must not miss, with how loudly to show it ("danger" or "warning")."""
+
+    text: str
+    severity: str
+
+
+@dataclass(frozen=True, slots=True)
+class PatientBanner:
+    """Who the patient is and what must not be missed, for the top of every patient page.
+
+    Allergies and flags are those answered on `referral` (the page's referral, or the
+    patient's latest one the reader sees); None when there is no referral to read them from.
+    """
+
+    patient_id: int
+    name: str
+    age: int
+    sex: str
+    mrn: str
+    date_of_birth: date
+    referral_id: int | None
+    allergies: str | None
+    allergies_known: bool
+    flags: list[BannerFlag]
+
+
+def age_on(born: date, on: date) -> int:
+    """Whole years from `born` to `on`."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _banner_flags(referral: Referral) -> list[BannerFlag]:
+    flags = []
+    result = referral.latest_evaluation.result if referral.latest_evaluation else {}
+    absolute = sorted(
+        {
+            finding.get("text") or finding["rule"]
+            for level in (result or {}).get("levels", [])
+            for finding in level.get("findings", [])
+            if finding.get("kind") == "absolute" and finding.get("status") == "met"
+        }
+    )
+    for text in absolute:
+        flags.append(
+            BannerFlag(_("Absolute contraindication met: %(rule)s") % {"rule": text}, "danger")
+        )
+    if referral.coagulopathy:
+        corrected = {
+            True: _("Coagulopathy (corrected)"),
+            False: _("Coagulopathy (not corrected)"),
+            None: _("Coagulopathy (correction unknown)"),
+        }
+        flags.append(
+            BannerFlag(
+                corrected[referral.coagulopathy_corrected],
+                "warning" if referral.coagulopathy_corrected else "danger",
+            )
+        )
+    if referral.systemic_infection:
+        flags.append(BannerFlag(_("Systemic infection"), "danger"))
+    if referral.local_infection:
+        flags.append(BannerFlag(_("Local infection at the access site"), "danger"))
+    return flags
+
+
+def patient_banner(
+    *, patient: Patient, referral: Referral | None = None, today: date
+) -> PatientBanner:
+    """The banner of a patient page; reads nothing more than `patient` and `referral` (with
+    its latest evaluation, when loaded) hold."""
+    allergies = None
+    if referral is not None and referral.allergies is not None:
+        allergies = answer_text("allergies", referral.allergies)
+    return PatientBanner(
+        patient_id=patient.pk,
+        name=patient.full_name,
+        age=age_on(patient.date_of_birth, today),
+        sex=patient.get_sex_display(),
+        mrn=patient.mrn,
+        date_of_birth=patient.date_of_birth,
+        referral_id=referral.pk if referral is not None else None,
+        allergies=allergies,
+        allergies_known=bool(referral is not None and referral.allergies),
+        flags=_banner_flags(referral) if referral is not None else [],
+    )

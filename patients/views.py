@@ -259,9 +259,12 @@ def patient_detail(request, pk: int):
     patient = access.patient_for(request.user, pk, purpose=Purpose.RECORD)
     audit_note(request, patient)
     referrals = selectors.patient_referrals(patient=patient, user=request.user)
-    return render(
-        request, "patients/patient_detail.html", {"patient": patient, "referrals": referrals}
+    # Allergies and flags as answered on the newest referral the physician sees.
+    banner = selectors.patient_banner(
+        patient=patient, referral=referrals[0] if referrals else None, today=today()
     )
+    context = {"patient": patient, "referrals": referrals, "banner": banner}
+    return render(request, "patients/patient_detail.html", context)
 
 
 # --- Referrals --------------------------------------------------------------------------------
@@ -287,6 +290,9 @@ def _detail_context(referral: Referral) -> dict:
         "latest_assessed_on": selectors.evaluation_assessed_on(referral.latest_evaluation),
         "evaluations": selectors.referral_evaluations(referral=referral),
         "history": selectors.referral_change_history(referral=referral),
+        "banner": selectors.patient_banner(
+            patient=referral.patient, referral=referral, today=today()
+        ),
     }
 
 
@@ -560,6 +566,7 @@ def _render_intake(request, form: IntakeForm, *, referral: Referral | None, stat
         "idle_warning_seconds": IDLE_WARNING_SECONDS,
         "problems": form.problems() if form.is_bound else [],
         "panel": _panel_context(form, request.user),
+        "banner": selectors.patient_banner(patient=patient, referral=referral, today=today()),
     }
     return render(request, "patients/referral_form.html", context, status=status)
 

@@ -7,4 +7,7 @@ class ReviewsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the radiologists' notices to submitted referrals and changed rules.
-        from . import receivers  # noqa: F401
+        from . import (
+            checks,  # noqa: F401 - registers the system checks
+            receivers,  # noqa: F401
+        )

@@ -8,9 +8,12 @@ from eligibility.models import Recommendation
 from patients.models import LEVEL_LABELS, Referral
 
 from .assessment import assess_decision, level_recommendations
+from .attachments import MAX_ATTACHMENTS, check_attachment, max_megabytes
 from .models import ReasonCode, ReviewDecision
 from .selectors import WORKLIST_SORTS, WorklistFilters
 from .services import REFUSAL_REASON_REQUIRED, decision_problems
+
+ACCEPTED_TYPES = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"
 
 STATUS_CHOICES = [
     ("", _("Any status")),
@@ -241,3 +244,62 @@ class CountersignRefusalForm(forms.Form):
         help_text=_("Required. The deciding radiologist reads this and corrects the decision."),
         error_messages={"required": REFUSAL_REASON_REQUIRED},
     )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field; each is checked by `check_attachment`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPTED_TYPES}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        uploads = data if isinstance(data, list | tuple) else [data] if data else []
+        if len(uploads) > MAX_ATTACHMENTS:
+            raise forms.ValidationError(
+                _("Attach at most %(count)d files to one answer.") % {"count": MAX_ATTACHMENTS}
+            )
+        checked, errors = [], []
+        for upload in uploads:
+            try:
+                checked.append(check_attachment(super().clean(upload, initial)))
+            except forms.ValidationError as exc:
+                errors.extend(exc.error_list)
+        if errors:
+            raise forms.ValidationError(errors)
+        return checked
+
+
+class InformationReplyForm(forms.Form):
+    """The referring physician's answer to an information request: words, files or both."""
+
+    prefix = "reply"
+
+    text = forms.CharField(
+        label=_("Your answer to the radiologist"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    attachments = MultipleFileField(
+        label=_("Attach reports or images"),
+        required=False,
+        help_text=_("PDF, PNG or JPEG, up to %(limit)s MB each, at most %(count)d files."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attachments"].help_text = self.fields["attachments"].help_text % {
+            "limit": max_megabytes(),
+            "count": MAX_ATTACHMENTS,
+        }
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not (data.get("text") or "").strip() and not data.get("attachments"):
+            self.add_error("text", _("Write an answer or attach a file."))
+        return data

@@ -303,3 +303,76 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} (referral #{self.referral_id})"
+
+
+def _attachment_storage():
+    from django.core.files.storage import storages
+
+    return storages["attachments"]
+
+
+def _attachment_path(attachment: "InformationAttachment", filename: str) -> str:
+    """A random name under the year and month: the stored name says nothing of the patient."""
+    import uuid
+
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}.get(
+        attachment.content_type, "bin"
+    )
+    return timezone.now().strftime(f"answers/%Y/%m/{uuid.uuid4().hex}.{extension}")
+
+
+class InformationReply(models.Model):
+    """The referring physician's answer to a radiologist's information request; never changed.
+
+    The question is the request decision it answers (its reason and comment); files the
+    physician sends with it are its attachments.
+    """
+
+    referral = models.ForeignKey(
+        "patients.Referral", on_delete=models.PROTECT, related_name="information_replies"
+    )
+    request = models.ForeignKey(
+        ReviewDecision, on_delete=models.PROTECT, related_name="information_replies"
+    )
+    text = models.TextField(blank=True)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    written_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["written_at", "id"]
+        indexes = [models.Index(fields=["referral", "written_at"])]
+
+    def __str__(self) -> str:
+        return f"Answer #{self.pk} on referral #{self.referral_id}"
+
+
+class InformationAttachment(models.Model):
+    """A file (PDF, PNG or JPEG, checked by content) sent with an answer, in private storage."""
+
+    class ContentType(models.TextChoices):
+        PDF = "application/pdf", "PDF"
+        PNG = "image/png", "PNG image"
+        JPEG = "image/jpeg", "JPEG image"
+
+    reply = models.ForeignKey(
+        InformationReply, on_delete=models.PROTECT, related_name="attachments"
+    )
+    file = models.FileField(storage=_attachment_storage, upload_to=_attachment_path)
+    # The name the physician's file had: shown and offered on download, never a path.
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=32, choices=ContentType.choices)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["reply", "id"]
+
+    def __str__(self) -> str:
+        return f"Attachment #{self.pk} of answer #{self.reply_id}"
+
+    @property
+    def referral(self):
+        """The referral it was sent for (the audit trail names its patient)."""
+        return self.reply.referral

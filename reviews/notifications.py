@@ -110,7 +110,11 @@ def notification_text(notification: Notification) -> str:
         return text % {"who": who}
     if kind == K.INFORMATION_REQUESTED:
         reason = decision.reason_label if decision and decision.reason_code_id else ""
-        return f"A radiologist asks for more information on {who}: {reason}".rstrip(": ") + "."
+        text = f"A radiologist asks for more information on {who}: {reason}".rstrip(": ") + "."
+        # The question in the radiologist's words: in the app only, never in the e-mail.
+        if decision and decision.comment:
+            text += " " + gettext("Question: “%(question)s”") % {"question": decision.comment}
+        return text
     outcome = OUTCOME_PAST.get(decision.outcome, decision.outcome) if decision else "decided"
     return f"A radiologist {outcome} {who}."
 

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
+from accounts.roles import Role, has_role
 from eligibility.engine import RULES, RULES_BY_ID
 from eligibility.models import Evaluation
 from patients.models import WAITING_STATUSES, WORKLIST_RANK, Referral, TargetLevel
@@ -22,7 +23,7 @@ from patients.vocabulary import (
     recommendation_label,
 )
 
-from .models import Notification, ReviewDecision
+from .models import InformationAttachment, InformationReply, Notification, ReviewDecision
 
 WORKLIST_STATUSES = WAITING_STATUSES  # the statuses the worklist index covers
 # Flagged first, then incomplete, eligible, not eligible.
@@ -471,3 +472,62 @@ def user_notifications(user) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).select_related(
         "referral__patient", "decision__reason_code"
     )
+
+
+@dataclass(frozen=True)
+class InformationExchange:
+    """A radiologist's information request and the physician's answers to it, oldest first."""
+
+    request: ReviewDecision
+    replies: list[InformationReply]
+    is_open: bool
+
+
+def information_thread(referral: Referral, *, until=None) -> list[InformationExchange]:
+    """The referral's information requests, oldest first, each with its answers and their
+    attachments: three queries, however many there are (or none); `until` leaves out what was
+    written after that moment (a stored summary shows the thread as it was). The latest
+    request is open while the referral waits for the physician's answer."""
+    requests = ReviewDecision.objects.filter(
+        referral=referral, outcome=ReviewDecision.Outcome.REQUEST_INFORMATION
+    )
+    replies = InformationReply.objects.filter(referral=referral)
+    attachments = InformationAttachment.objects.filter(reply__referral=referral)
+    if until is not None:
+        requests = requests.filter(decided_at__lte=until)
+        replies = replies.filter(written_at__lte=until)
+    by_reply: dict[int, list[InformationAttachment]] = {}
+    for attachment in attachments.order_by("id"):
+        by_reply.setdefault(attachment.reply_id, []).append(attachment)
+    by_request: dict[int, list[InformationReply]] = {}
+    for reply in replies.select_related("written_by").order_by("written_at", "id"):
+        reply.attachment_list = by_reply.get(reply.pk, [])  # type: ignore[attr-defined]
+        by_request.setdefault(reply.request_id, []).append(reply)
+    exchanges = list(requests.select_related("decided_by").order_by("decided_at", "id"))
+    waiting = referral.status == Referral.Status.INFORMATION_REQUESTED
+    return [
+        InformationExchange(
+            request=request,
+            replies=by_request.get(request.pk, []),
+            is_open=waiting and index == len(exchanges) - 1,
+        )
+        for index, request in enumerate(exchanges)
+    ]
+
+
+def open_information_request(thread: list[InformationExchange]) -> InformationExchange | None:
+    """The request the physician is asked to answer now, if any."""
+    return next((exchange for exchange in thread if exchange.is_open), None)
+
+
+def attachment_for(*, user, pk: int) -> InformationAttachment:
+    """The attachment if the user may open it, with its reply and referral; DoesNotExist
+    otherwise (the view answers 404, existence not revealed). The referring physician opens
+    their own referral's files; radiologists and clinic staff those of any referral."""
+    attachment = InformationAttachment.objects.select_related("reply__referral").get(pk=pk)
+    referral = attachment.reply.referral
+    if has_role(user, Role.RADIOLOGIST, Role.STAFF):
+        return attachment
+    if has_role(user, Role.PHYSICIAN) and referral.physician_id == user.pk:
+        return attachment
+    raise InformationAttachment.DoesNotExist

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from accounts.mixins import require_clinician
 from accounts.roles import Role
@@ -16,9 +17,12 @@ from eligibility.models import Evaluation
 from patients.models import Referral
 
 from .assessment import assess_decision, level_recommendations
+from .attachments import CheckedFile
 from .models import (
     Countersignature,
     CountersignatureRefusal,
+    InformationAttachment,
+    InformationReply,
     NotificationKind,
     ReasonCode,
     ReviewDecision,
@@ -53,6 +57,11 @@ COUNTERSIGNATURE_REFUSED = (
     "the deciding radiologist records a correction."
 )
 REFUSAL_REASON_REQUIRED = "Say why you refuse: the deciding radiologist reads this."
+NO_OPEN_REQUEST = _(
+    "No information request is waiting for your answer on this referral: it was resubmitted "
+    "or decided."
+)
+NOT_YOUR_REFERRAL = _("Only the referring physician answers an information request.")
 
 REASON_KIND_BY_OUTCOME: dict[str, str] = {
     ReviewDecision.Outcome.DECLINE: ReasonCode.Kind.DECLINE,
@@ -370,3 +379,48 @@ def submission_notify(*, referral: Referral, resubmitted: bool) -> None:
         else NotificationKind.REFERRAL_SUBMITTED
     )
     outbox_enqueue(kind=kind, payload={"referral_id": referral.pk})
+
+
+@transaction.atomic
+def information_reply_create(
+    *, referral: Referral, by, text: str, files: Iterable[CheckedFile] = ()
+) -> InformationReply:
+    """The referring physician answers the open information request in words and/or files.
+
+    The files are stored in private storage (STORAGES["attachments"]); the referral's status
+    does not change: resubmitting it sends it back to the radiologist. Raises ReviewError when
+    no request waits for this physician's answer; nothing is saved then, and a failure while
+    storing removes the files stored so far.
+    """
+    require_clinician(by, Role.PHYSICIAN)
+    referral = _lock(referral)
+    if referral.physician_id != by.pk:
+        raise ReviewError(str(NOT_YOUR_REFERRAL))
+    request = (
+        ReviewDecision.objects.current()
+        .filter(referral=referral, outcome=ReviewDecision.Outcome.REQUEST_INFORMATION)
+        .first()
+    )
+    if referral.status != Referral.Status.INFORMATION_REQUESTED or request is None:
+        raise ReviewError(str(NO_OPEN_REQUEST))
+    reply = InformationReply.objects.create(
+        referral=referral, request=request, text=text.strip(), written_by=by
+    )
+    stored: list[InformationAttachment] = []
+    try:
+        for checked in files:
+            attachment = InformationAttachment(
+                reply=reply,
+                original_name=checked.name,
+                content_type=checked.content_type,
+                size=checked.size,
+                sha256=checked.sha256,
+            )
+            attachment.file.save(checked.name, checked.upload, save=False)
+            stored.append(attachment)
+            attachment.save()
+    except BaseException:
+        for attachment in stored:
+            attachment.file.delete(save=False)
+        raise
+    return reply

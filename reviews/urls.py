@@ -16,6 +16,16 @@ urlpatterns = [
         views.countersign_refuse,
         name="countersign-refuse",
     ),
+    path(
+        "referrals/<int:referral_id>/answer",
+        views.information_reply,
+        name="information-reply",
+    ),
+    path(
+        "attachments/<int:attachment_id>/",
+        views.attachment_download,
+        name="attachment-download",
+    ),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/unread", views.unread_count, name="unread-count"),
     path("notifications/read-all", views.notifications_read_all, name="notifications-read-all"),

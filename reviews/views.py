@@ -5,7 +5,7 @@ from datetime import date
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,16 +13,24 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.mixins import require_clinician, require_role
 from accounts.roles import Role, is_clinician
+from audit.models import AuditEvent
 from audit.services import audit_note
 from eligibility.selectors import open_impact
 from patients import vocabulary
 from patients.models import REFERRAL_STATUS_LABELS, Referral
+from patients.selectors import patient_banner, referral_for_physician
 from vpselect.reversing import url_of
 
 from . import selectors
 from .assessment import level_recommendations, met_relative_contraindications
-from .forms import CountersignForm, CountersignRefusalForm, DecisionForm, WorklistFilterForm
-from .models import Notification, ReasonCode, ReviewDecision
+from .forms import (
+    CountersignForm,
+    CountersignRefusalForm,
+    DecisionForm,
+    InformationReplyForm,
+    WorklistFilterForm,
+)
+from .models import InformationAttachment, Notification, ReasonCode, ReviewDecision
 from .notifications import notification_text, notification_url
 from .services import (
     CANNOT_COUNTERSIGN_OWN,
@@ -33,6 +41,7 @@ from .services import (
     decision_countersign,
     decision_countersign_refuse,
     decision_record,
+    information_reply_create,
     referral_claim,
 )
 
@@ -276,6 +285,10 @@ def _review_page(
         "unclaimed": unclaimed,
         "is_clinician": clinician,
         "ruleset_impact": open_impact(referral.pk),
+        "information_thread": selectors.information_thread(referral),
+        "banner": patient_banner(
+            patient=referral.patient, referral=referral, today=timezone.localdate()
+        ),
     }
     return render(request, "reviews/review.html", context, status=status)
 
@@ -473,3 +486,73 @@ def notifications_read_all(request):
         if request.htmx
         else redirect("reviews:notifications")
     )
+
+
+ANSWER_SENT = _(
+    "Your answer is attached to the referral. Update the answers if needed, then submit the "
+    "referral again: the radiologist sees your answer when it returns to the worklist."
+)
+
+
+@require_POST
+def information_reply(request, referral_id: int):
+    """The referring physician answers an information request in words and files."""
+    require_clinician(request.user, Role.PHYSICIAN)
+    referral = referral_for_physician(user=request.user, pk=referral_id)
+    audit_note(request, referral)
+    form = InformationReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        thread = selectors.information_thread(referral)
+        context = {
+            "referral": referral,
+            "patient": referral.patient,
+            "information_thread": thread,
+            "open_request": selectors.open_information_request(thread),
+            "reply_form": form,
+            "banner": patient_banner(
+                patient=referral.patient, referral=referral, today=timezone.localdate()
+            ),
+        }
+        return render(request, "reviews/information_reply.html", context, status=400)
+    try:
+        reply = information_reply_create(
+            referral=referral,
+            by=request.user,
+            text=form.cleaned_data["text"],
+            files=form.cleaned_data["attachments"],
+        )
+    except ReviewError as exc:
+        messages.error(request, exc.message)
+        return redirect(referral)
+    audit_note(
+        request,
+        reply,
+        action=AuditEvent.Action.CREATE,
+        attachment_ids=[attachment.pk for attachment in reply.attachments.all()],
+    )
+    messages.success(request, ANSWER_SENT)
+    return redirect("patients:referral-edit", pk=referral.pk)
+
+
+@require_GET
+def attachment_download(request, attachment_id: int):
+    """An attached file, to the referring physician, radiologists and clinic staff only;
+    always downloaded (never shown inline), never cached, its type not sniffed."""
+    try:
+        attachment = selectors.attachment_for(user=request.user, pk=attachment_id)
+    except InformationAttachment.DoesNotExist as exc:
+        raise Http404 from exc
+    audit_note(request, attachment, action=AuditEvent.Action.DOWNLOAD)
+    try:
+        stored = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        stored,
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response

@@ -18,6 +18,7 @@ from eligibility.selectors import version_by_ruleset
 from patients import vocabulary
 from patients.models import Referral
 from patients.vocabulary import Answer
+from reviews.selectors import information_thread
 
 # Rules that read only patient-level answers: the same finding at every level.
 PATIENT_RULES = frozenset(
@@ -124,6 +125,9 @@ class Summary:
     # with its approvals, and the number of the version active now.
     ruleset: object | None = None
     active_ruleset_number: int | None = None
+    # The radiologists' information requests and the physician's answers (clinic copy only),
+    # as they stood when the summary was made.
+    information_thread: tuple = ()
 
 
 def _pairs(answers: tuple[Answer, ...]) -> tuple[tuple[Answer | None, ...], ...]:
@@ -366,4 +370,5 @@ def build_summary(
         patient_not_met_text=findings_line(patient_not_met),
         ruleset=version_by_ruleset(evaluation.ruleset_version),
         active_ruleset_number=active_ruleset().number,
+        information_thread=tuple(information_thread(referral, until=generated_at)),
     )

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import ListView
@@ -16,6 +17,7 @@ from accounts.roles import Role
 from audit.models import AuditEvent
 from audit.services import audit_note
 from patients.access import Purpose, referral_for
+from patients.selectors import patient_banner
 
 from .content import build_summary
 from .forms import PrintQueueFilterForm
@@ -73,6 +75,10 @@ def _actions(request) -> dict:
     }
 
 
+def _banner(referral):
+    return patient_banner(patient=referral.patient, referral=referral, today=timezone.localdate())
+
+
 @require_GET
 def referral_summary(request, referral_id: int):
     """The print page of a referral's summary as it stands now (latest evaluation)."""
@@ -99,6 +105,7 @@ def referral_summary(request, referral_id: int):
             None,
         ),
         "outcome": referral_outcome(referral),
+        "banner": _banner(referral),
     }
     return render(request, SUMMARY_TEMPLATE, {**context, **_actions(request)})
 
@@ -121,6 +128,7 @@ def document_detail(request, pk: int):
         "current_document": None,
         "referral": document.referral,
         "outcome": referral_outcome(document.referral),
+        "banner": _banner(document.referral),
     }
     return render(request, SUMMARY_TEMPLATE, {**context, **_actions(request)})
 

@@ -13,7 +13,9 @@ from patients.models import Referral
 from patients.vocabulary import recommendation_label
 
 from ..assessment import level_recommendations, met_relative_contraindications
+from ..forms import InformationReplyForm
 from ..models import Countersignature, ReviewDecision
+from ..selectors import information_thread, open_information_request
 
 register = template.Library()
 
@@ -123,3 +125,19 @@ def rule_wording(rule_id: str) -> str:
     """A rule id in the seed's words ("CI-INFECTION" -> "Local or systemic infection")."""
     rule = RULES_BY_ID.get(rule_id)
     return rule.text if rule is not None else rule_id
+
+
+@register.simple_tag
+def information_request_for(referral: Referral | None) -> dict:
+    """The referral's information requests and answers for the physician's pages, and the
+    answer form while a request waits and the referral may be edited."""
+    if referral is None or referral.pk is None:
+        return {"thread": [], "open_request": None, "form": None}
+    thread = information_thread(referral)
+    open_request = open_information_request(thread)
+    form = (
+        InformationReplyForm()
+        if open_request is not None and referral.is_editable_by_physician
+        else None
+    )
+    return {"thread": thread, "open_request": open_request, "form": form}

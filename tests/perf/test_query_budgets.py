@@ -24,7 +24,7 @@ BUDGETS = {
     "patient list": 8,  # (6)
     "worklist": 10,  # (8)
     "worklist filtered": 8,  # (6)
-    "review page": 12,  # (10)
+    "review page": 15,  # (13: 10, and 3 for the information requests, answers, attachments)
     "referral detail": 12,  # (10)
     "print queue": 8,  # (6)
     "outcomes index": 11,  # (9)

@@ -43,6 +43,8 @@ BUNDLE_KINDS = {
     "document": "document",
     "follow_up": "follow_up",
     "launch": "launch",
+    "information_requested": "information_requested",
+    "attachment": "attachment",
 }
 URL_ATTRIBUTE = re.compile(
     r"""\b(?:href|src|action|formaction|hx-get|hx-post|hx-put|hx-patch|hx-delete|data-url)"""

@@ -19,6 +19,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -30,9 +31,10 @@ from interop.models import CdsEvaluation, CdsFeedback, CdsLaunch
 from interop.services import referral_create_from_launch
 from outcomes.models import FollowUpReminder
 from outcomes.services import TreatedLevelInput, procedure_record
+from reviews.attachments import check_attachment
 from reviews.models import Notification, NotificationKind, OutboxMessage, ReasonCode
 from reviews.outbox import outbox_deliver
-from reviews.services import decision_countersign, referral_claim
+from reviews.services import decision_countersign, information_reply_create, referral_claim
 from summaries.models import SummaryDocument
 from summaries.services import summary_render
 from tests.factories import (
@@ -54,6 +56,12 @@ CANARY_DOB = dt.date(1931, 7, 19)
 CANARY_COMMENT = "Tweetfragment canary comment on the retropulsed wall"
 CANARIES = (CANARY_GIVEN, CANARY_FAMILY, CANARY_MRN, CANARY_DOB.isoformat(), "Tweetfragment")
 
+# A 1×1 PNG, as a physician's attachment.
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415478"
+    "9c63f8ffff3f0005fe02fe0def46b80000000049454e44ae426082"
+)
+
 ABSOLUTE_CASE = case_with(systemic_infection=True)  # not eligible: an absolute contraindication
 
 
@@ -72,6 +80,8 @@ class Bundle:
     document: object = None  # the accepted referral's current summary (PDF ready)
     follow_up: object = None
     launch: object = None  # a CDS launch this physician opened
+    information_requested: object = None  # the radiologist asked; the physician answered
+    attachment: object = None  # the file sent with that answer
 
 
 @dataclass
@@ -193,6 +203,24 @@ def _bundle(letter: str, physician, *, radiologist, today, canary: bool) -> Bund
         override_reason=ReasonCode.objects.get(code="clinical-judgement"),
         comment=CANARY_COMMENT if canary else "Infection treated, reviewed with microbiology.",
     )
+    asked = make_referral(physician=physician, patient=patient, submit=True)
+    record_decision(
+        asked,
+        by=radiologist,
+        claim=True,
+        outcome="request_information",
+        reason_code=ReasonCode.objects.get(code="needs-coagulation"),
+        comment="Please send the latest INR.",
+    )
+    asked.refresh_from_db()
+    reply = information_reply_create(
+        referral=asked,
+        by=physician,
+        text="INR attached.",
+        files=[check_attachment(SimpleUploadedFile("inr.png", TINY_PNG))],
+    )
+    bundle.information_requested = asked
+    bundle.attachment = reply.attachments.get()
     launch = CdsLaunch.objects.create(
         patient={
             "mrn": patient.mrn,

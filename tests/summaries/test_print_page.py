@@ -151,8 +151,9 @@ def test_the_print_page_loads_the_evaluation_and_procedure_with_the_referral(
 
     # 4 are the middleware's (session, user, roles, audit event); then the referral with its
     # patient, physician, latest evaluation and procedure (none), its decision, the governed
-    # ruleset version of the evaluation (none here: no approvals to read), its PDFs.
-    assert len(queries) == 8, "\n".join(queries)
+    # ruleset version of the evaluation (none here: no approvals to read), its PDFs, and its
+    # information requests, answers and attachments for the clinic copy's thread.
+    assert len(queries) == 11, "\n".join(queries)
     assert not any(q.startswith("SELECT") and 'FROM "eligibility_evaluation"' in q for q in queries)
     assert not any('FROM "outcomes_procedure"' in q for q in queries)
     assert "Procedure and outcome" not in page

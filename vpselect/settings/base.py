@@ -235,9 +235,22 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "/media/"
+# Files physicians attach to their answers (reviews.InformationAttachment): patient data, kept
+# outside MEDIA_ROOT and the static files and served only by a view that checks access
+# (reviews.views.attachment_download). Never point a web server at this directory.
+VPSELECT_PRIVATE_FILES_ROOT = env.path(
+    "VPSELECT_PRIVATE_FILES_ROOT", default=BASE_DIR / "private-files"
+)
+# The largest attachment accepted, in bytes (default 10 MB).
+VPSELECT_ATTACHMENT_MAX_BYTES = env.int("VPSELECT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # base_url None: a stored attachment has no URL of its own.
+    "attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VPSELECT_PRIVATE_FILES_ROOT), "base_url": None},
+    },
 }
 
 # SECURITY

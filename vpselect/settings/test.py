@@ -20,9 +20,17 @@ CACHES = {**CACHES, "cds-hooks": replay_cache(REDIS_URL)}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S105 - tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+VPSELECT_PRIVATE_FILES_ROOT = env.path(
+    "VPSELECT_PRIVATE_FILES_ROOT",
+    default=str(Path(tempfile.gettempdir()) / "vpselect-test-private-files"),
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VPSELECT_PRIVATE_FILES_ROOT), "base_url": None},
+    },
 }
 DEBUG = False
 # Rendered PDFs of the tests go to a scratch directory, not the checkout's media/.
