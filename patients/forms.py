@@ -25,6 +25,7 @@ from eligibility.conf import get_thresholds
 from eligibility.engine import FieldError, Thresholds
 
 from .entry import DateEntry, EntryError, parse_decimal, parse_int
+from .languages import clinic_language
 from .models import LEVEL_LABELS, Allergy, Etiology, Patient, RadicularCause, Referral, TargetLevel
 from .questions import TUMOUR_ONLY_QUESTIONS, level_questions, referral_questions
 from .services import LevelAnswers
@@ -320,7 +321,7 @@ class PatientForm(BootstrapFormMixin, forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = ["mrn", "given_name", "family_name", "date_of_birth", "sex"]
+        fields = ["mrn", "given_name", "family_name", "date_of_birth", "sex", "preferred_language"]
         field_classes = {"date_of_birth": DateTextField}
 
     def __init__(self, *args, clinic, today: date, user=None, **kwargs) -> None:
@@ -331,7 +332,18 @@ class PatientForm(BootstrapFormMixin, forms.ModelForm):
         # The MRN typed when it belongs to another physician's patient (audited by the view).
         self.refused_mrn: str | None = None
         self.fields["sex"].choices = [("", "Choose…"), *self.fields["sex"].choices[1:]]
+        # Left out (an older form, an API client), it stays the patient's or the clinic's.
+        language = self.fields["preferred_language"]
+        language.required = False
+        language.choices = (
+            language.choices[1:] if language.choices[0][0] == "" else language.choices
+        )
         self._style_widgets()
+
+    def clean_preferred_language(self) -> str:
+        return self.cleaned_data.get("preferred_language") or (
+            self.instance.preferred_language if self.instance.pk else clinic_language()
+        )
 
     def clean_mrn(self) -> str:
         mrn = self.cleaned_data["mrn"].strip()

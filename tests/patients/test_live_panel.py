@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from eligibility.conf import get_thresholds
 from eligibility.engine import evaluate
+from eligibility.i18n import localized_result
 from eligibility.models import Evaluation
 from patients import forms, views
 from patients.models import Patient, Referral, TargetLevel
@@ -62,7 +63,10 @@ def test_live_panel_shows_the_engines_findings_for_each_shared_example(
     assert (
         panel.recommendation == expected["recommendation"] == shared["expected"]["recommendation"]
     )
-    assert panel.levels == result_findings(expected)
+    # The panel reads the engine's findings in the physician's language: in English the same
+    # sentences, with dates in the language's date format (eligibility/i18n.py).
+    shown = localized_result(expected, case=case, thresholds=get_thresholds(), today=today)
+    assert panel.levels == result_findings(shown)
     assert panel.missing == expected["missing"]
     for level, wanted in zip(panel.levels, shared["expected"]["levels"], strict=True):
         met = {finding["rule"] for finding in level["findings"] if finding["status"] == "met"}
