@@ -6,11 +6,12 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import close_old_connections, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from patients.models import Referral
 
@@ -230,7 +231,12 @@ def _render_locked(document: SummaryDocument) -> SummaryDocument:
     if document.status == SummaryDocument.Status.READY:
         return document
     document.rendered_at = timezone.now()
-    html = summary_to_html(_document_summary(document), outcome=referral_outcome(document.referral))
+    # Rendered in the background, with no user's language at hand: the clinic copy is in the
+    # clinic's language (the patient copy is in the patient's, whatever this is).
+    with translation.override(settings.VPSELECT_CLINIC_LANGUAGE):
+        html = summary_to_html(
+            _document_summary(document), outcome=referral_outcome(document.referral)
+        )
     pdf = html_to_pdf(html)
     storage = document.file.storage
     stored_name = document.file.name
