@@ -1,5 +1,6 @@
 from django.contrib.auth.mixins import UserPassesTestMixin
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .roles import Role, has_role, is_clinician
@@ -12,6 +13,7 @@ class RoleRequiredMixin(UserPassesTestMixin):
 
     allowed_roles: tuple[Role, ...] = ()
     raise_exception = True
+    request: HttpRequest
 
     def test_func(self) -> bool:
         return has_role(self.request.user, *self.allowed_roles)

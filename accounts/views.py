@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.views.generic import TemplateView
 
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -78,7 +79,7 @@ def _finish(request, user, device):
 
 
 @method_decorator(login_not_required, name="dispatch")
-class OTPVerifyView(auth_views.TemplateView):
+class OTPVerifyView(TemplateView):
     template_name = "registration/otp_verify.html"
 
     def get(self, request, *args, **kwargs):
@@ -105,7 +106,7 @@ class OTPVerifyView(auth_views.TemplateView):
 
 
 @method_decorator(login_not_required, name="dispatch")
-class OTPSetupView(auth_views.TemplateView):
+class OTPSetupView(TemplateView):
     """Enrol an authenticator app: a user who has none, signed in or half-way through login.
 
     A user who already has one never gets a new secret here (an administrator resets it), so a

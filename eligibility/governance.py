@@ -390,13 +390,15 @@ def referral_reevaluate(*, referral, by):
     """Evaluate an open referral again under the active rules ("re-evaluate" on the review
     page): a new evaluation, the referral's version bumped, its rules-change notice resolved.
     """
+    from patients.cases import referral_case
     from patients.models import Referral
 
     from .services import evaluation_record
 
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    today = referral.assessed_on or timezone.localdate()
     evaluation, fields = evaluation_record(
-        referral=referral, by=by, today=referral.assessed_on or timezone.localdate()
+        referral=referral, case=referral_case(referral, assessed_on=today), by=by, today=today
     )
     referral.version += 1
     referral._history_user = by

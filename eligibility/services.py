@@ -1,50 +1,38 @@
-"""Writes of the eligibility app: running the engine on a referral and storing the result."""
+"""Writes of the eligibility app: running the engine on a case and storing the result.
+
+The referral's app builds the case from its answers (`patients.cases.referral_case`) and
+passes it in: eligibility reads nothing of patients.
+"""
 
 from datetime import date
 
 from django.db import transaction
-
-from patients.cases import referral_case
-from patients.models import Referral, TargetLevel
 
 from .conf import get_thresholds
 from .engine import evaluate
 from .models import Evaluation
 
 
-def referral_evaluate(*, referral: Referral, today: date) -> tuple[dict, dict]:
-    """Run the engine on the referral's current answers: (case, result). Stores nothing.
-
-    Raises eligibility.engine.CaseValidationError when the answers are not a valid case.
-    """
-    case = referral_case(referral, assessed_on=today)
-    return case, evaluate(case, today=today, thresholds=get_thresholds())
-
-
 @transaction.atomic
-def evaluation_create(*, referral: Referral, by, today: date) -> Evaluation:
-    """Evaluate the referral and store the snapshot, result and ruleset version with it.
+def evaluation_create(*, referral, case: dict, by, today: date) -> Evaluation:
+    """Evaluate the referral's case and store the snapshot, result and ruleset version with it.
 
     The referral's cached recommendation follows the new evaluation.
     """
-    evaluation, fields = evaluation_record(referral=referral, by=by, today=today)
+    evaluation, fields = evaluation_record(referral=referral, case=case, by=by, today=today)
     referral.save(update_fields=[*fields, "updated_at"])
     return evaluation
 
 
-def evaluation_record(
-    *, referral: Referral, by, today: date, levels: list[TargetLevel] | None = None
-) -> tuple[Evaluation, list[str]]:
-    """Evaluate the referral and store the evaluation; the caller saves the referral.
+def evaluation_record(*, referral, case: dict, by, today: date) -> tuple[Evaluation, list[str]]:
+    """Evaluate the referral's case and store the evaluation; the caller saves the referral.
 
     The referral's cached recommendation (latest evaluation, recommendation, flagged) is set
     on the instance, not saved: the caller saves it with its own changes, in its transaction,
-    and gets the names of the fields set. `levels` are the referral's stored target levels
-    in order, when the caller holds them (read from the database otherwise).
+    and gets the names of the fields set.
 
     Raises eligibility.engine.CaseValidationError when the answers are not a valid case.
     """
-    case = referral_case(referral, levels=levels, assessed_on=today)
     result = evaluate(case, today=today, thresholds=get_thresholds())
     evaluation = Evaluation.objects.create(
         referral=referral,

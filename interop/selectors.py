@@ -1,33 +1,9 @@
-"""Reads of the EHR connection: which referrals a user may export, and card statistics."""
+"""Reads of the EHR connection: card statistics. Which referrals a user may export is
+`patients.access` (Purpose.EXPORT)."""
 
 from django.db.models import Count, Q
-from django.http import Http404
-
-from accounts.roles import Role, has_role
-from patients.models import Referral
 
 from .models import CdsEvaluation, CdsFeedback
-
-
-def referral_for_export(*, user, pk: int) -> Referral:
-    """The referral with its patient, physician, levels and latest evaluation, if the user may
-    see it: its own physician, administrators, and radiologists and clinic staff once it is
-    submitted (a draft is the physician's own, as on the worklist). Else Http404."""
-    referrals = Referral.objects.select_related(
-        "patient__clinic", "physician", "latest_evaluation"
-    ).prefetch_related("levels")
-    if getattr(user, "is_superuser", False):
-        pass
-    elif has_role(user, Role.RADIOLOGIST, Role.STAFF):
-        referrals = referrals.filter(Q(physician=user) | ~Q(status=Referral.Status.DRAFT))
-    elif has_role(user, Role.PHYSICIAN):
-        referrals = referrals.filter(physician=user)
-    else:
-        raise Http404
-    try:
-        return referrals.get(pk=pk)
-    except Referral.DoesNotExist:
-        raise Http404 from None
 
 
 def cds_override_counts() -> dict[str, dict[str, int]]:

@@ -19,17 +19,17 @@ from accounts.mixins import require_clinician
 from accounts.roles import Role
 from audit.models import AuditEvent
 from audit.services import audit_note, audit_record, mrn_digest
+from patients.access import Purpose, referral_for
 from patients.models import Referral
 from patients.selectors import MRN_REFUSAL_LIMIT, mrn_refusals_recent
 
-from . import cds, selectors, services
+from . import cds, services
 from .auth import CdsClient, ClientNotAuthenticated, authenticate_cds_client
 from .cds_models import FeedbackRequest, ValidationError, error_fields
 from .fhir_export import FHIR_JSON, referral_bundle
 from .models import CdsLaunch
 from .openapi import openapi_document
 from .override_reasons import override_reasons
-from .prefetch import with_fetched_prefetch
 
 # CDS Hooks requests carry prefetched FHIR data: larger than forms, still bounded.
 MAX_HOOK_BYTES = 2 * 1024 * 1024
@@ -93,38 +93,70 @@ def _audit_outcome(status: int) -> str:
     return AuditEvent.Outcome.FAILED if status >= 400 else AuditEvent.Outcome.SUCCESS
 
 
-def cds_endpoint(view):
-    """A CDS Hooks endpoint: authenticate the client (401/503 OperationOutcome), call the view
-    with it, and record every call in the audit trail, refusals included."""
+def cds_endpoint(method: str):
+    """A CDS Hooks endpoint answering `method`: authenticate the client (401/503), refuse other
+    methods (405) and bodies over MAX_HOOK_BYTES (413), as FHIR OperationOutcomes; call the
+    view with the client and the body; record every call in the audit trail, refusals
+    included."""
 
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            client = authenticate_cds_client(request, audience=_public_url(request, request.path))
-        except ClientNotAuthenticated as refusal:
-            code = "login" if refusal.status == 401 else "exception"
-            response = _outcome(refusal.status, refusal.message, code=code)
-            details = {"refusal": refusal.message, "client": refusal.client}
-        else:
-            response = view(request, client, *args, **kwargs)
-            details = {"client": client.name, **getattr(request, "audit_details", {})}
-        match = request.resolver_match
-        audit_record(
-            action=getattr(request, "audit_action", None)
-            or (
-                AuditEvent.Action.DENIED if response.status_code == 401 else AuditEvent.Action.VIEW
-            ),
-            outcome=_audit_outcome(response.status_code),
-            username=CDS_CLIENT_NAME,
-            request=request,
-            status_code=response.status_code,
-            details={"view": match.view_name if match else "", **details},
-        )
-        # The audit middleware records anonymous 401s too: this call is recorded once, here.
-        request.audit_recorded = True  # type: ignore[attr-defined]
-        return response
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            try:
+                client = authenticate_cds_client(
+                    request, audience=_public_url(request, request.path)
+                )
+            except ClientNotAuthenticated as refusal:
+                code = "login" if refusal.status == 401 else "exception"
+                response = _outcome(refusal.status, refusal.message, code=code)
+                details = {"refusal": refusal.message, "client": refusal.client}
+            else:
+                response = _answer(request, client, view, method, *args, **kwargs)
+                details = {"client": client.name, **getattr(request, "audit_details", {})}
+            match = request.resolver_match
+            audit_record(
+                action=getattr(request, "audit_action", None)
+                or (
+                    AuditEvent.Action.DENIED
+                    if response.status_code == 401
+                    else AuditEvent.Action.VIEW
+                ),
+                outcome=_audit_outcome(response.status_code),
+                username=CDS_CLIENT_NAME,
+                request=request,
+                status_code=response.status_code,
+                details={"view": match.view_name if match else "", **details},
+            )
+            # The audit middleware records anonymous 401s too: this call is recorded once, here.
+            request.audit_recorded = True  # type: ignore[attr-defined]
+            return response
 
-    return login_not_required(csrf_exempt(wrapper))
+        return login_not_required(csrf_exempt(wrapper))
+
+    return decorator
+
+
+def _answer(request: HttpRequest, client: CdsClient, view, method: str, *args, **kwargs):
+    """The view's response to an authenticated call, after the method and size checks."""
+    if request.method != method:
+        return _method_not_allowed(method, cds=True)
+    body = b""
+    if method == "POST":
+        body = _read_body(request)
+        if body is None:
+            return _outcome(413, TOO_LARGE, code="too-costly")
+    return view(request, client, body, *args, **kwargs)
+
+
+def _exportable_referral(user, pk: int) -> Referral:
+    """The referral with what its FHIR Bundle needs, if the user may export it; else Http404."""
+    return referral_for(
+        user,
+        pk,
+        purpose=Purpose.EXPORT,
+        related=("patient__clinic", "physician", "latest_evaluation"),
+        prefetch=("levels",),
+    )
 
 
 @login_not_required
@@ -135,7 +167,7 @@ def referral_fhir(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return _errors(401, AUTHENTICATION_REQUIRED)
     try:
-        referral = selectors.referral_for_export(user=request.user, pk=pk)
+        referral = _exportable_referral(request.user, pk)
     except Http404:
         return _errors(404, NOT_FOUND)
     bundle = referral_bundle(
@@ -155,7 +187,7 @@ def referral_fhir(request: HttpRequest, pk: int) -> HttpResponse:
 
 def referral_export(request: HttpRequest, pk: int) -> HttpResponse:
     """A page offering the referral's FHIR Bundle for download."""
-    referral = selectors.referral_for_export(user=request.user, pk=pk)
+    referral = _exportable_referral(request.user, pk)
     audit_note(request, referral)
     return render(request, "interop/referral_export.html", {"referral": referral})
 
@@ -170,25 +202,18 @@ def api_schema(request: HttpRequest) -> HttpResponse:
     return JsonResponse(openapi_document(), json_dumps_params={"ensure_ascii": False})
 
 
-@cds_endpoint
-def cds_discovery(request: HttpRequest, client: CdsClient) -> HttpResponse:
+@cds_endpoint("GET")
+def cds_discovery(request: HttpRequest, client: CdsClient, body: bytes) -> HttpResponse:
     """GET the CDS Hooks discovery document."""
-    if request.method != "GET":
-        return _method_not_allowed("GET", cds=True)
     return JsonResponse(cds.discovery().to_json())
 
 
-@cds_endpoint
-def cds_service(request: HttpRequest, client: CdsClient) -> HttpResponse:
+@cds_endpoint("POST")
+def cds_service(request: HttpRequest, client: CdsClient, body: bytes) -> HttpResponse:
     """POST a CDS Hooks order-select or order-sign request: cards for vertebroplasty orders."""
-    if request.method != "POST":
-        return _method_not_allowed("POST", cds=True)
-    body = _read_body(request)
-    if body is None:
-        return _outcome(413, TOO_LARGE, code="too-costly")
     try:
         hook_request, context = cds.parse_hook_request(body)
-        hook_request, fetched = with_fetched_prefetch(hook_request, context, client.trusted)
+        hook_request, fetched = cds.with_fetched_prefetch(hook_request, context, client.trusted)
         today = timezone.localdate()
         advice = cds.advise(
             hook_request,
@@ -218,14 +243,9 @@ def cds_service(request: HttpRequest, client: CdsClient) -> HttpResponse:
     return JsonResponse({"cards": [item.card.to_json() for item in advice]})
 
 
-@cds_endpoint
-def cds_feedback(request: HttpRequest, client: CdsClient) -> HttpResponse:
+@cds_endpoint("POST")
+def cds_feedback(request: HttpRequest, client: CdsClient, body: bytes) -> HttpResponse:
     """POST feedback on cards (accepted / overridden with a reason)."""
-    if request.method != "POST":
-        return _method_not_allowed("POST", cds=True)
-    body = _read_body(request)
-    if body is None:
-        return _outcome(413, TOO_LARGE, code="too-costly")
     try:
         feedback = FeedbackRequest.model_validate_json(body)
     except ValidationError as error:

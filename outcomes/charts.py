@@ -6,9 +6,9 @@ summary (WeasyPrint renders inline SVG). Every data point carries its values as
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+from .points import BASELINE_SLOT, CohortPoint, PainPoint
 from .schedule import INTERVALS
 from .statistics import CLINICALLY_IMPORTANT_POINTS
 
@@ -24,32 +24,10 @@ TEXT_COLOUR = "#212529"
 PATIENT_COLOUR = "#a34e00"  # dark orange: 5.6:1 on white
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
-BASELINE_SLOT = ("baseline", "Baseline", "Baseline")
 SLOTS: tuple[tuple[str, str, str], ...] = (
     BASELINE_SLOT,
     *((interval.key, interval.label, interval.short_label) for interval in INTERVALS),
 )
-
-
-@dataclass(frozen=True)
-class PainPoint:
-    """One pain score of a patient: `slot` is "baseline" or an interval key."""
-
-    slot: str
-    nrs: int
-    on: str = ""  # ISO date, shown in the point's title
-    patient_reported: bool = False  # from the patient's questionnaire, not the clinic
-
-
-@dataclass(frozen=True)
-class CohortPoint:
-    """Median and quartiles of the cohort's pain scores at one slot."""
-
-    slot: str
-    n: int
-    median: float
-    q1: float
-    q3: float
 
 
 def _number(value: float) -> str:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from patients.models import LEVEL_LABELS, Etiology
 
+from .cohort import CohortFilters
 from .models import (
     CEMENT_ML_MAX,
     USUAL_CEMENT_ML_MAX,
@@ -22,7 +23,6 @@ from .models import (
 )
 from .questionnaires import Kind as QuestionKind
 from .questionnaires import Question, Questionnaire
-from .selectors import CohortFilters
 from .services import TreatedLevelInput, level_field
 
 YES_NO = [("yes", "Yes"), ("no", "No")]

@@ -1,20 +1,18 @@
 """Reads of the outcomes app: who may see what, the patient's record, the cohort, the export."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
-from django.utils.safestring import SafeString, mark_safe
 
-from accounts.roles import Role, has_role, is_clinician
+from accounts.roles import Role, is_clinician
+from patients.access import Purpose, referrals_visible_to
 from patients.models import Patient, Referral
 from reviews.models import ReviewDecision
 
-from . import statistics
-from .charts import BASELINE_SLOT, CohortPoint, PainPoint, cohort_chart_svg, pain_chart_svg
 from .models import (
     USUAL_CEMENT_ML_MAX,
     USUAL_CEMENT_ML_MIN,
@@ -25,10 +23,10 @@ from .models import (
     PatientReport,
     Procedure,
     QuestionnaireInvitation,
-    TreatedLevel,
 )
+from .points import BASELINE_SLOT, PainPoint
 from .questionnaires import QUESTIONNAIRES, Kind
-from .schedule import INTERVALS, FollowUpState
+from .schedule import FollowUpState
 
 RECORDING_ROLES = (Role.RADIOLOGIST, Role.STAFF)
 VIEWING_ROLES = (Role.RADIOLOGIST, Role.STAFF, Role.PHYSICIAN)
@@ -55,21 +53,10 @@ def effective_accept_decision(referral: Referral) -> ReviewDecision | None:
     return decision if decision.takes_effect else None
 
 
-def visible_referrals(user) -> QuerySet[Referral]:
-    """Referrals whose outcomes the user may see: all for radiologists and staff, a
-    physician's own for a physician, none for anyone else."""
-    referrals = Referral.objects.all()
-    if has_role(user, *RECORDING_ROLES):
-        return referrals
-    if has_role(user, Role.PHYSICIAN):
-        return referrals.filter(physician=user)
-    return referrals.none()
-
-
 def referral_for_outcomes(user, referral_id: int) -> Referral:
     """The referral, if the user may see its outcomes and it is accepted or treated; else 404."""
     referral = (
-        visible_referrals(user)
+        referrals_visible_to(user, purpose=Purpose.OUTCOMES)
         .select_related("patient", "physician", "assigned_radiologist")
         .filter(pk=referral_id)
         .filter(Q(status=Referral.Status.ACCEPTED) | Q(procedure__isnull=False))
@@ -176,12 +163,6 @@ def questionnaire_state(follow_up: FollowUp) -> str:
     return "reminded" if invitation.reminders_sent else "invited"
 
 
-def procedure_pain_chart(procedure: Procedure, *, chart_id: str = "pain-chart") -> SafeString:
-    """The patient's pain-over-time chart as inline SVG markup, safe to put in a template."""
-    # The SVG is built by outcomes.charts, which escapes every text it writes.
-    return mark_safe(pain_chart_svg(pain_points(procedure), chart_id=chart_id))  # noqa: S308
-
-
 def latest_follow_up(procedure: Procedure) -> FollowUp | None:
     recorded = [follow_up for follow_up in procedure.follow_ups.all() if follow_up.is_completed]
     return recorded[-1] if recorded else None
@@ -193,8 +174,8 @@ def procedure_summary(referral: Referral) -> dict | None:
     Keys: procedure (Procedure, with `levels` prefetched), levels (list of dicts: level,
     etiology, cement_volume_ml, approach, outside_usual_range), complications (text),
     baseline_pain_nrs, latest_follow_up (FollowUp or None), next_follow_up (FollowUp or None),
-    follow_ups (all six, in order), pain_chart_svg (SafeString of inline SVG), and the usual
-    cement range (usual_cement_ml_min / _max).
+    follow_ups (all six, in order), pain_points and pain_chart_id (for `{% pain_chart %}`), and
+    the usual cement range (usual_cement_ml_min / _max).
     """
     procedure = procedure_of(referral)
     return None if procedure is None else procedure_summary_of(procedure)
@@ -240,9 +221,8 @@ def procedure_summary_of(procedure: Procedure, *, today: date | None = None) -> 
         "complication_disagreements": [
             follow_up for follow_up in follow_ups if follow_up.complication_disagreement
         ],
-        "pain_chart_svg": procedure_pain_chart(
-            procedure, chart_id=f"pain-chart-{procedure.referral_id}"
-        ),
+        "pain_points": pain_points(procedure),
+        "pain_chart_id": f"pain-chart-{procedure.referral_id}",
         "usual_cement_ml_min": USUAL_CEMENT_ML_MIN,
         "usual_cement_ml_max": USUAL_CEMENT_ML_MAX,
     }
@@ -311,7 +291,7 @@ def recent_procedures(user, *, today: date, limit: int = 50) -> list[Procedure]:
     """The latest procedures the user may see, each with `latest` (its latest recorded
     follow-up) and `next_open` (its first unrecorded one, with `state` on `today`)."""
     procedures = list(
-        Procedure.objects.filter(referral__in=visible_referrals(user))
+        Procedure.objects.filter(referral__in=referrals_visible_to(user, purpose=Purpose.OUTCOMES))
         .select_related("referral__patient", "responsible_radiologist")
         .prefetch_related("levels", "follow_ups")
         .order_by("-performed_on", "-id")[:limit]
@@ -385,273 +365,3 @@ def unread_reminders(user) -> QuerySet[FollowUpReminder]:
         .select_related("follow_up__procedure")
         .order_by("-created_at", "-id")
     )
-
-
-# --- The cohort -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CohortFilters:
-    etiology: str = ""
-    level: str = ""
-    performed_from: date | None = None
-    performed_to: date | None = None
-
-    def as_dict(self) -> dict:
-        return {
-            "etiology": self.etiology,
-            "level": self.level,
-            "performed_from": self.performed_from.isoformat() if self.performed_from else "",
-            "performed_to": self.performed_to.isoformat() if self.performed_to else "",
-        }
-
-
-def cohort_procedures(filters: CohortFilters) -> QuerySet[Procedure]:
-    """Procedures matching the filters: a treated level of that etiology / label, in range."""
-    procedures = Procedure.objects.all()
-    level_filter = Q()
-    if filters.etiology:
-        level_filter &= Q(etiology=filters.etiology)
-    if filters.level:
-        level_filter &= Q(level=filters.level)
-    if level_filter:
-        procedures = procedures.filter(
-            pk__in=TreatedLevel.objects.filter(level_filter).values("procedure_id")
-        )
-    if filters.performed_from:
-        procedures = procedures.filter(performed_on__gte=filters.performed_from)
-    if filters.performed_to:
-        procedures = procedures.filter(performed_on__lte=filters.performed_to)
-    return procedures
-
-
-@dataclass(frozen=True)
-class IntervalRow:
-    slot: str
-    label: str
-    summary: statistics.Summary
-    by_points: statistics.Share | None = None  # None for the baseline row
-    by_half: statistics.Share | None = None
-
-
-@dataclass(frozen=True)
-class ResponseRow:
-    """Patient questionnaires at one interval: invited, answered (and after what), pain."""
-
-    slot: str
-    label: str
-    invited: int
-    answered: statistics.Share
-    after_reminder: int
-    after_call: int
-    pain: statistics.Summary
-
-
-@dataclass(frozen=True)
-class CohortReport:
-    procedures: int
-    with_complications: statistics.Share
-    symptomatic_leakage: statistics.Share
-    cement: statistics.Summary
-    cement_outside_usual: statistics.Share
-    rows: list[IntervalRow] = field(default_factory=list)
-    responses: list[ResponseRow] = field(default_factory=list)
-
-    @property
-    def chart_svg(self) -> SafeString:
-        points = [
-            CohortPoint(row.slot, row.summary.n, row.summary.median, row.summary.q1, row.summary.q3)
-            for row in self.rows
-            if row.summary.n
-        ]
-        # Built by outcomes.charts, which escapes every text it writes.
-        return mark_safe(cohort_chart_svg(points))  # noqa: S308
-
-
-def cohort_report(filters: CohortFilters) -> CohortReport:
-    """The dashboard's figures for the selected procedures, in three queries."""
-    procedures = list(
-        cohort_procedures(filters).values(
-            "id", "baseline_pain_nrs", "had_complications", "leakage_sites", "leakage_symptomatic"
-        )
-    )
-    ids = [procedure["id"] for procedure in procedures]
-    baselines = {p["id"]: p["baseline_pain_nrs"] for p in procedures}
-    pain_by_interval: dict[str, list[tuple[int, int]]] = {i.key: [] for i in INTERVALS}
-    for procedure_id, interval, pain in FollowUp.objects.filter(
-        procedure_id__in=ids, status=FollowUpStatus.COMPLETED, pain_nrs__isnull=False
-    ).values_list("procedure_id", "interval", "pain_nrs"):
-        pain_by_interval[interval].append((procedure_id, pain))
-    volumes = [
-        float(volume)
-        for volume in TreatedLevel.objects.filter(procedure_id__in=ids).values_list(
-            "cement_volume_ml", flat=True
-        )
-    ]
-    known_baselines = [value for value in baselines.values() if value is not None]
-    rows = [IntervalRow(BASELINE_SLOT[0], "Baseline", statistics.summarise(known_baselines))]
-    for interval in INTERVALS:
-        values = pain_by_interval[interval.key]
-        pairs = [
-            (baselines[procedure_id], pain)
-            for procedure_id, pain in values
-            if baselines[procedure_id] is not None
-        ]
-        by_points, by_half = statistics.improvement_shares(pairs)
-        rows.append(
-            IntervalRow(
-                interval.key,
-                interval.label,
-                statistics.summarise([pain for _id, pain in values]),
-                by_points,
-                by_half,
-            )
-        )
-    leakages = [p for p in procedures if p["leakage_sites"]]
-    return CohortReport(
-        procedures=len(procedures),
-        with_complications=statistics.Share(
-            sum(p["had_complications"] for p in procedures), len(procedures)
-        ),
-        symptomatic_leakage=statistics.Share(
-            sum(p["leakage_symptomatic"] is True for p in leakages), len(procedures)
-        ),
-        cement=statistics.summarise(volumes),
-        cement_outside_usual=statistics.Share(
-            sum(not USUAL_CEMENT_ML_MIN <= volume <= USUAL_CEMENT_ML_MAX for volume in volumes),
-            len(volumes),
-        ),
-        rows=rows,
-        responses=response_rows(ids),
-    )
-
-
-def response_rows(procedure_ids: list[int]) -> list[ResponseRow]:
-    """Response to the patient questionnaires per interval, in two queries."""
-    invited = dict.fromkeys((interval.key for interval in INTERVALS), 0)
-    for interval in QuestionnaireInvitation.objects.filter(
-        follow_up__procedure_id__in=procedure_ids
-    ).values_list("follow_up__interval", flat=True):
-        invited[interval] += 1
-    reports: dict[str, list[tuple[int, bool, int | None]]] = {i.key: [] for i in INTERVALS}
-    for interval, reminders, after_call, pain in PatientReport.objects.filter(
-        follow_up__procedure_id__in=procedure_ids, follow_up__invitation__isnull=False
-    ).values_list("follow_up__interval", "reminders_before", "after_call", "pain_now_nrs"):
-        reports[interval].append((reminders, after_call, pain))
-    return [
-        ResponseRow(
-            slot=interval.key,
-            label=interval.label,
-            invited=invited[interval.key],
-            answered=statistics.Share(len(reports[interval.key]), invited[interval.key]),
-            after_reminder=sum(
-                reminders > 0 and not call for reminders, call, _ in reports[interval.key]
-            ),
-            after_call=sum(call for _, call, _ in reports[interval.key]),
-            pain=statistics.summarise(
-                [pain for _, _, pain in reports[interval.key] if pain is not None]
-            ),
-        )
-        for interval in INTERVALS
-    ]
-
-
-# --- The export -----------------------------------------------------------------------
-
-EXPORT_COLUMNS: tuple[str, ...] = (
-    "referral_id",
-    "procedure_id",
-    "performed_on",
-    "levels",
-    "etiologies",
-    "cement_ml",
-    "guidance",
-    "anaesthesia",
-    "admission",
-    "had_complications",
-    "leakage_sites",
-    "leakage_symptomatic",
-    "baseline_pain_nrs",
-    "interval",
-    "target_date",
-    "status",
-    "assessed_on",
-    "pain_nrs",
-    "pain_change",
-    "improved_1_5_points",
-    "improved_50_percent",
-    "analgesics",
-    "mobility",
-    "back_to_usual_activities",
-    "new_fracture",
-    "new_fracture_level",
-    "odi_pct",
-    "roland_morris",
-)
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def export_rows(filters: CohortFilters) -> Iterable[dict[str, str]]:
-    """One row per follow-up of the selected procedures: codes and numbers, no names.
-
-    Free text (the "other complication") is left out: it may hold identifying details and
-    is a spreadsheet-formula risk.
-    """
-    procedures = (
-        cohort_procedures(filters)
-        .prefetch_related("levels", "follow_ups")
-        .order_by("performed_on", "id")
-    )
-    for procedure in procedures:
-        levels = list(procedure.levels.all())
-        common = {
-            "referral_id": procedure.referral_id,
-            "procedure_id": procedure.pk,
-            "performed_on": procedure.performed_on,
-            "levels": ";".join(level.level for level in levels),
-            "etiologies": ";".join(level.etiology for level in levels),
-            "cement_ml": ";".join(str(level.cement_volume_ml) for level in levels),
-            "guidance": procedure.guidance,
-            "anaesthesia": procedure.anaesthesia,
-            "admission": procedure.admission,
-            "had_complications": procedure.had_complications,
-            "leakage_sites": ";".join(procedure.leakage_sites),
-            "leakage_symptomatic": procedure.leakage_symptomatic,
-            "baseline_pain_nrs": procedure.baseline_pain_nrs,
-        }
-        baseline = procedure.baseline_pain_nrs
-        for follow_up in procedure.follow_ups.all():
-            pain = follow_up.pain_nrs
-            compared = baseline is not None and pain is not None
-            row = {
-                **common,
-                "interval": follow_up.interval,
-                "target_date": follow_up.target_date,
-                "status": follow_up.status,
-                "assessed_on": follow_up.assessed_on,
-                "pain_nrs": pain,
-                "pain_change": pain - baseline if compared else None,
-                "improved_1_5_points": (
-                    statistics.improved_by_points(baseline, pain) if compared else None
-                ),
-                "improved_50_percent": (
-                    statistics.improved_by_fraction(baseline, pain) if compared else None
-                ),
-                "analgesics": follow_up.analgesics,
-                "mobility": follow_up.mobility,
-                "back_to_usual_activities": follow_up.back_to_usual_activities,
-                "new_fracture": follow_up.new_fracture,
-                "new_fracture_level": follow_up.new_fracture_level,
-                "odi_pct": follow_up.odi_pct,
-                "roland_morris": follow_up.roland_morris,
-            }
-            yield {column: _cell(row[column]) for column in EXPORT_COLUMNS}

@@ -15,7 +15,7 @@ from accounts.mixins import require_clinician, require_role
 from audit.models import AuditEvent
 from audit.services import audit_note
 
-from . import invitations, selectors, services
+from . import charts, cohort, invitations, selectors, services
 from .forms import CohortFilterForm, FollowUpForm, PatientContactForm, ProcedureForm
 from .models import FollowUp
 
@@ -147,7 +147,9 @@ def pain_chart(request, referral_id: int):
     if procedure is None:
         raise Http404
     audit_note(request, referral)
-    svg = '<?xml version="1.0" encoding="UTF-8"?>\n' + selectors.procedure_pain_chart(procedure)
+    svg = '<?xml version="1.0" encoding="UTF-8"?>\n' + charts.pain_chart_svg(
+        selectors.pain_points(procedure)
+    )
     return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
 
 
@@ -181,7 +183,7 @@ def dashboard(request):
     require_role(request.user, *selectors.DASHBOARD_ROLES)
     form = CohortFilterForm(request.GET)
     filters = form.filters()
-    context = {"form": form, "report": selectors.cohort_report(filters), "filters": filters}
+    context = {"form": form, "report": cohort.cohort_report(filters), "filters": filters}
     return render(request, "outcomes/dashboard.html", context)
 
 
@@ -191,10 +193,10 @@ def dashboard_csv(request):
     require_role(request.user, *selectors.DASHBOARD_ROLES)
     filters = CohortFilterForm(request.GET).filters()
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=selectors.EXPORT_COLUMNS, lineterminator="\r\n")
+    writer = csv.DictWriter(buffer, fieldnames=cohort.EXPORT_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     rows = 0
-    for row in selectors.export_rows(filters):
+    for row in cohort.export_rows(filters):
         writer.writerow(row)
         rows += 1
     # One event, written by the audit middleware: an export, with what was exported.

@@ -61,7 +61,7 @@ def _level(today: date, **answers) -> dict:
 
 def demo_case(today: date, answers: dict, levels: tuple[dict, ...]) -> dict:
     """The demo base case (eligible at L1 on `today`), changed by `answers` and `levels`."""
-    case = {
+    case: dict = {
         "pain_controlled_by_medical_therapy": False,
         "coagulopathy": False,
         "coagulopathy_corrected": None,

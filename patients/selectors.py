@@ -1,7 +1,7 @@
 """Reads of patients and referrals: what a physician may see, lists, histories and diffs.
 
-Object-level permission lives here: a physician sees only their own patients and referrals
-(superusers see all); everything else answers 404 through `*_for_physician`.
+Who may see which patient and referral is `patients.access` (Purpose.RECORD here: a physician
+sees only their own, superusers all; anything else answers 404).
 """
 
 from dataclasses import dataclass
@@ -11,14 +11,13 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 
 from eligibility.conf import get_thresholds
 from eligibility.engine import evaluate
 from eligibility.engine.facts import INPUT_LABELS
 from eligibility.models import Evaluation
 
+from .access import Purpose, patients_visible_to, referral_for, referrals_visible_to
 from .cases import referral_case
 from .models import Allergy, Etiology, Patient, RadicularCause, Referral, TargetLevel
 from .questions import level_questions, referral_questions
@@ -41,28 +40,6 @@ REFERRAL_LIST_COLUMNS = (
 HISTORY_LIMIT = 200
 
 
-def _sees_everything(user) -> bool:
-    return bool(getattr(user, "is_superuser", False))
-
-
-def visible_referrals(*, user) -> QuerySet[Referral]:
-    """The referrals the physician made (every referral for a superuser)."""
-    referrals = Referral.objects.all()
-    return referrals if _sees_everything(user) else referrals.filter(physician=user)
-
-
-def visible_patients(*, user) -> QuerySet[Patient]:
-    """The patients the physician registered or referred (every patient for a superuser)."""
-    patients = Patient.objects.all()
-    if _sees_everything(user):
-        return patients
-    # A union of two indexed lookups: `created_by = me OR EXISTS(referred by me)` scanned
-    # every patient (docs/performance.md, item 3).
-    registered = Patient.objects.filter(created_by=user).order_by().values("pk")
-    referred = Referral.objects.filter(physician=user).order_by().values("patient_id")
-    return patients.filter(pk__in=registered.union(referred))
-
-
 def _search_filter(search: str, prefix: str = "") -> Q:
     condition = Q()
     for term in search.split()[:MAX_SEARCH_TERMS]:
@@ -83,7 +60,7 @@ def referral_list(*, user, search: str = "", status: str = "") -> QuerySet[Refer
     than reading them after the page (`level_labels`), which other databases do.
     """
     referrals = (
-        visible_referrals(user=user)
+        referrals_visible_to(user, purpose=Purpose.RECORD)
         .select_related("patient")
         .only(*REFERRAL_LIST_COLUMNS)
         .order_by("-updated_at", "-id")
@@ -152,29 +129,24 @@ def level_labels(referral_ids: list[int]) -> dict[int, list[str]]:
 
 def patient_list(*, user, search: str = "") -> QuerySet[Patient]:
     """The physician's patients by name, each with the number of their referrals that the
-    physician sees (`visible_referrals`: their own), as the patient's page lists them."""
+    physician sees (`patients.access`, Purpose.RECORD: their own), as the patient's page lists
+    them."""
     # Counted per row shown, not joined and grouped over every visible patient; the page's
     # count query then needs no join at all.
     referral_count = (
-        visible_referrals(user=user)
+        referrals_visible_to(user, purpose=Purpose.RECORD)
         .filter(patient=OuterRef("pk"))
         .order_by()
         .values("patient")
         .annotate(count=Count("pk"))
         .values("count")
     )
-    patients = visible_patients(user=user).annotate(
+    patients = patients_visible_to(user, purpose=Purpose.RECORD).annotate(
         referral_count=Coalesce(Subquery(referral_count), 0)
     )
     if search:
         patients = patients.filter(_search_filter(search))
     return patients.order_by("family_name", "given_name", "id")
-
-
-def may_edit_identification(*, user, patient: Patient) -> bool:
-    """Only the physician who registered the patient, or an administrator, changes the name,
-    MRN and birth date: another physician who sees the patient may not rewrite who it is."""
-    return _sees_everything(user) or patient.created_by_id == user.pk
 
 
 def mrn_refusals_recent(*, user, now) -> int:
@@ -188,32 +160,13 @@ def mrn_refusals_recent(*, user, now) -> int:
     ).count()
 
 
-def patient_for_physician(*, user, pk: int) -> Patient:
-    """The patient if this physician may see it; Http404 otherwise (existence not revealed).
-
-    The rule of `visible_patients`, checked on the one row: a physician's own registration
-    needs no second query, a patient they only referred needs one.
-    """
-    try:
-        patient = Patient.objects.get(pk=pk)
-    except Patient.DoesNotExist:
-        patient = None
-    if patient is not None and (
-        _sees_everything(user)
-        or patient.created_by_id == user.pk
-        or Referral.objects.filter(patient_id=pk, physician=user).exists()
-    ):
-        return patient
-    raise Http404("No Patient matches the given query.")
-
-
 def referral_for_physician(*, user, pk: int, with_latest_evaluation: bool = True) -> Referral:
     """The referral if this physician made it; Http404 otherwise (existence not revealed).
 
     With its patient, and its latest evaluation (case and result) unless told otherwise.
     """
     related = ("patient", "latest_evaluation") if with_latest_evaluation else ("patient",)
-    return get_object_or_404(visible_referrals(user=user).select_related(*related), pk=pk)
+    return referral_for(user, pk, purpose=Purpose.RECORD, related=related)
 
 
 def patient_referrals(*, patient: Patient, user) -> list[Referral]:
@@ -222,7 +175,7 @@ def patient_referrals(*, patient: Patient, user) -> list[Referral]:
         "id", "referral_id", "recommendation", "flagged", "ruleset_version", "created_at"
     )
     return list(
-        visible_referrals(user=user)
+        referrals_visible_to(user, purpose=Purpose.RECORD)
         .filter(patient=patient)
         .prefetch_related(
             Prefetch("levels", queryset=TargetLevel.objects.only("id", "referral_id", "level")),

@@ -12,10 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from eligibility.engine import CaseValidationError, FieldError
 from eligibility.models import Evaluation
 from eligibility.services import evaluation_record
-from reviews.services import submission_notify
 
+from .access import may_edit_identification
+from .cases import referral_case
 from .models import Clinic, Patient, Referral, TargetLevel
-from .selectors import may_edit_identification
+from .signals import referral_submitted
 
 REFERRAL_NOT_SUBMITTABLE = (
     "Only a draft or a referral with an information request can be submitted."
@@ -244,14 +245,15 @@ def _submit_locked(
     if not referral.is_editable_by_physician:
         raise ReferralStateError(REFERRAL_NOT_SUBMITTABLE)
     resubmitted = referral.status == Referral.Status.INFORMATION_REQUESTED
-    evaluation, evaluated = evaluation_record(referral=referral, by=by, today=today, levels=levels)
+    case = referral_case(referral, levels=levels, assessed_on=today)
+    evaluation, evaluated = evaluation_record(referral=referral, case=case, by=by, today=today)
     referral.status = Referral.Status.SUBMITTED
     referral.submitted_at = timezone.now()
     referral.version += 1
     referral._history_user = by
     referral.save(update_fields=[*evaluated, "status", "submitted_at", "version", "updated_at"])
-    # The radiologists' notification, written with the submission (transactional outbox).
-    submission_notify(referral=referral, resubmitted=resubmitted)
+    # The review app writes the radiologists' notification in this transaction (its outbox).
+    referral_submitted.send(sender=Referral, referral=referral, resubmitted=resubmitted)
     return evaluation
 
 
@@ -353,7 +355,7 @@ def _refuse_clashing_labels(
     proposed: dict[int, str], stored: dict[int, TargetLevel], index_of: dict[int, int]
 ) -> list[tuple[int, str]]:
     """Keep the stored label of a row whose new label another row also holds."""
-    refused = []
+    refused: list[tuple[int, str]] = []
     while True:
         counts = Counter(proposed.values())
         clashing = [

@@ -29,16 +29,10 @@ from eligibility.engine import CaseValidationError
 from eligibility.i18n import localized_result
 from vpselect.reversing import url_of
 
-from . import selectors, services
-from .forms import (
-    MAX_LEVELS,
-    MRN_TAKEN,
-    IntakeForm,
-    LevelFormSet,
-    PatientForm,
-    SearchForm,
-    rebased_data,
-)
+from . import access, selectors, services
+from .access import Purpose
+from .forms import MRN_TAKEN, PatientForm, SearchForm
+from .intake import MAX_LEVELS, IntakeForm, LevelFormSet, rebased_data
 from .models import PHYSICIAN_EDITABLE_STATUSES, REFERRAL_STATUS_LABELS, Patient, Referral
 
 PAGE_SIZE = 25
@@ -233,9 +227,9 @@ def _audit_refused_mrn(request, form: PatientForm) -> None:
 @require_http_methods(["GET", "POST"])
 def patient_update(request, pk: int):
     """Correct a patient's identification (the registering physician or an administrator)."""
-    patient = selectors.patient_for_physician(user=request.user, pk=pk)
+    patient = access.patient_for(request.user, pk, purpose=Purpose.RECORD)
     audit_note(request, patient)
-    if not selectors.may_edit_identification(user=request.user, patient=patient):
+    if not access.may_edit_identification(user=request.user, patient=patient):
         raise PermissionDenied(services.IDENTIFICATION_NOT_YOURS)
     if refused := _mrn_tries_exhausted(request):
         return refused
@@ -264,7 +258,7 @@ def patient_update(request, pk: int):
 @require_GET
 def patient_detail(request, pk: int):
     """A patient with their referrals and every evaluation of each."""
-    patient = selectors.patient_for_physician(user=request.user, pk=pk)
+    patient = access.patient_for(request.user, pk, purpose=Purpose.RECORD)
     audit_note(request, patient)
     referrals = selectors.patient_referrals(patient=patient, user=request.user)
     return render(
@@ -302,7 +296,7 @@ def _detail_context(referral: Referral) -> dict:
 @require_http_methods(["GET", "POST"])
 def referral_create(request, patient_pk: int):
     """The intake form for a new referral of the patient."""
-    patient = selectors.patient_for_physician(user=request.user, pk=patient_pk)
+    patient = access.patient_for(request.user, patient_pk, purpose=Purpose.RECORD)
     audit_note(request, patient)
     return _intake(request, patient=patient, referral=None)
 
@@ -325,7 +319,7 @@ def referral_edit(request, pk: int):
 @require_POST
 def referral_live_new(request, patient_pk: int):
     """The findings panel for the posted, unsaved intake of a new referral."""
-    patient = selectors.patient_for_physician(user=request.user, pk=patient_pk)
+    patient = access.patient_for(request.user, patient_pk, purpose=Purpose.RECORD)
     audit_note(request, patient, action=AuditEvent.Action.VIEW)  # evaluates, stores nothing
     return _live(request, patient=patient, referral=None)
 
@@ -368,7 +362,7 @@ def level_form(request):
 @require_POST
 def referral_autosave_new(request, patient_pk: int):
     """Autosave a new referral's intake as a draft (created by the first autosave)."""
-    patient = selectors.patient_for_physician(user=request.user, pk=patient_pk)
+    patient = access.patient_for(request.user, patient_pk, purpose=Purpose.RECORD)
     audit_note(request, patient, action=AuditEvent.Action.CREATE)
     return _autosave(request, patient=patient, referral=None)
 

@@ -1,23 +1,23 @@
 """The transactional outbox: notifications are written with the change they report.
 
 `outbox_enqueue` writes a row inside the caller's transaction and publishes it to Celery when
-that transaction commits, from a background thread so that a slow or absent broker never holds
-the web request. If the broker is down the row simply stays unsent; the beat task
-`reviews.outbox_republish` publishes it again later. Delivery (`outbox_deliver`) is idempotent:
-notifications are unique per message and recipient, each e-mail is sent under a row lock and
-marked, and the message is marked sent last, so re-publishing never notifies twice.
+that transaction commits, on the background publisher (`vpselect.publisher`) so that a slow
+or absent broker never holds the web request. If the broker is down the row simply stays
+unsent; the beat task `reviews.outbox_republish` publishes it again later. Delivery
+(`outbox_deliver`) is idempotent: notifications are unique per message and recipient, each
+e-mail is sent under a row lock and marked, and the message is marked sent last, so
+re-publishing never notifies twice.
 """
 
 import logging
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
-from functools import partial
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+
+from vpselect.publisher import publish_on_commit
 
 from .models import Notification, NotificationKind, OutboxMessage
 
@@ -32,31 +32,6 @@ MAX_ATTEMPTS = 10
 # timeout again and again while the broker is down; the re-publisher catches up.
 BROKER_PAUSE_SECONDS = 30.0
 _broker_down_until = 0.0
-_publisher: ThreadPoolExecutor | None = None
-_publisher_lock = threading.Lock()
-
-
-def _background() -> ThreadPoolExecutor:
-    global _publisher
-    with _publisher_lock:
-        if _publisher is None:
-            _publisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-publish")
-        return _publisher
-
-
-def _publish_after_commit(message_id: int) -> None:
-    from .tasks import deliver_outbox_message
-
-    if deliver_outbox_message.app.conf.task_always_eager:
-        outbox_publish(message_id=message_id)  # in-process: deliver now, in this request
-    else:
-        _background().submit(outbox_publish, message_id=message_id)
-
-
-def publisher_idle(timeout: float = 10.0) -> None:
-    """Wait until the background publishes queued so far are done (tests, shutdown)."""
-    marker: Future = _background().submit(lambda: None)
-    marker.result(timeout=timeout)
 
 
 def outbox_enqueue(*, kind: NotificationKind, payload: dict) -> OutboxMessage:
@@ -65,7 +40,7 @@ def outbox_enqueue(*, kind: NotificationKind, payload: dict) -> OutboxMessage:
     The payload holds ids only, never patient data.
     """
     message = OutboxMessage.objects.create(kind=kind, payload=payload)
-    transaction.on_commit(partial(_publish_after_commit, message.pk))
+    publish_on_commit(outbox_publish, message_id=message.pk)
     return message
 
 

@@ -1,4 +1,5 @@
-"""Reads of the summaries app: who may see which referral, the print queue, current state."""
+"""Reads of the summaries app: the documents a user may open (`patients.access`, Purpose.SUMMARY),
+the print queue, current state."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -7,21 +8,10 @@ from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 
 from accounts.roles import Role, has_role
+from patients.access import Purpose, referrals_visible_to
 from patients.models import Referral
 
 from .models import SummaryDocument
-
-
-def referrals_visible_to(user) -> QuerySet[Referral]:
-    """The referrals whose summaries a user may open: physicians their own, the clinic the rest.
-
-    Radiologists and clinic staff see every referral that left draft; anyone else sees none.
-    """
-    if has_role(user, Role.RADIOLOGIST, Role.STAFF):
-        return Referral.objects.exclude(status=Referral.Status.DRAFT)
-    if has_role(user, Role.PHYSICIAN):
-        return Referral.objects.filter(physician=user)
-    return Referral.objects.none()
 
 
 def may_request_pdf(user) -> bool:
@@ -48,7 +38,9 @@ def _with_related(queryset: QuerySet[SummaryDocument]) -> QuerySet[SummaryDocume
 
 def documents_visible_to(user) -> QuerySet[SummaryDocument]:
     return _with_related(
-        SummaryDocument.objects.filter(referral__in=referrals_visible_to(user).values("pk"))
+        SummaryDocument.objects.filter(
+            referral__in=referrals_visible_to(user, purpose=Purpose.SUMMARY).values("pk")
+        )
     )
 
 

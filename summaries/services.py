@@ -2,18 +2,17 @@
 
 import hashlib
 import logging
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from patients.models import Referral
+from vpselect.publisher import publish
 
 from .content import Summary, build_summary
 from .models import SummaryDocument
@@ -116,43 +115,8 @@ def _summary_insert(
     return document
 
 
-_publisher: ThreadPoolExecutor | None = None
-_publisher_lock = threading.Lock()
-
-
-def _background() -> ThreadPoolExecutor:
-    global _publisher
-    with _publisher_lock:
-        if _publisher is None:
-            _publisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="summary-publish")
-        return _publisher
-
-
 def _enqueue_after_commit(document_id: int) -> None:
-    from .tasks import render_summary
-
-    if render_summary.app.conf.task_always_eager:
-        summary_enqueue(document_id=document_id)  # in-process (`make run`): render now
-    else:
-        # A slow or hung broker must not hold the request that made the decision.
-        _background().submit(_enqueue_in_background, document_id)
-
-
-def _enqueue_in_background(document_id: int) -> None:
-    # This thread has a database connection of its own, kept between publishes as a request
-    # thread's is: reused while CONN_MAX_AGE allows and it works, else closed and opened
-    # anew. Closing it every time cost every decision a new PostgreSQL backend.
-    close_old_connections()
-    try:
-        summary_enqueue(document_id=document_id)
-    finally:
-        close_old_connections()
-
-
-def publisher_idle(timeout: float = 10.0) -> None:
-    """Wait until the background publishes queued so far are done (tests, shutdown)."""
-    marker: Future = _background().submit(lambda: None)
-    marker.result(timeout=timeout)
+    publish(summary_enqueue, document_id=document_id)
 
 
 def summary_enqueue(*, document_id: int) -> bool:

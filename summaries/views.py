@@ -15,6 +15,7 @@ from accounts.mixins import RoleRequiredMixin, require_role
 from accounts.roles import Role
 from audit.models import AuditEvent
 from audit.services import audit_note
+from patients.access import Purpose, referral_for
 
 from .content import build_summary
 from .forms import PrintQueueFilterForm
@@ -28,7 +29,6 @@ from .selectors import (
     print_queue,
     referral_current_state,
     referral_outcome,
-    referrals_visible_to,
 )
 from .services import (
     REFERRAL_NOT_EVALUATED,
@@ -77,11 +77,11 @@ def _actions(request) -> dict:
 def referral_summary(request, referral_id: int):
     """The print page of a referral's summary as it stands now (latest evaluation)."""
     # The latest evaluation and the procedure (or that there is none) come with the referral.
-    referral = get_object_or_404(
-        referrals_visible_to(request.user).select_related(
-            "patient", "physician", "latest_evaluation", "procedure"
-        ),
-        pk=referral_id,
+    referral = referral_for(
+        request.user,
+        referral_id,
+        purpose=Purpose.SUMMARY,
+        related=("patient", "physician", "latest_evaluation", "procedure"),
     )
     audit_note(request, referral)
     evaluation, decision = referral_current_state(referral)
@@ -166,7 +166,7 @@ def document_file(request, pk: int, *, as_attachment: bool):
 def referral_summary_generate(request, referral_id: int):
     """Make a new PDF of the referral's summary now ("Generate PDF")."""
     require_role(request.user, Role.STAFF, Role.RADIOLOGIST)
-    referral = get_object_or_404(referrals_visible_to(request.user), pk=referral_id)
+    referral = referral_for(request.user, referral_id, purpose=Purpose.SUMMARY, related=())
     audit_note(request, referral)
     regenerate = request.POST.get("regenerate") == "1"
     try:

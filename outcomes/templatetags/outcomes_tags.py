@@ -1,6 +1,9 @@
-"""Template filters of the outcomes pages."""
+"""Template filters and tags of the outcomes pages: scores, and the SVG charts."""
 
 from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+from ..charts import cohort_chart_svg, pain_chart_svg
 
 register = template.Library()
 
@@ -11,3 +14,16 @@ def score(value) -> str:
     if value is None or value == "":
         return "—"
     return f"{round(float(value), 2):g}"
+
+
+# outcomes.charts escapes every text it writes into the SVG (escape / quoteattr).
+@register.simple_tag
+def pain_chart(points, chart_id: str = "pain-chart") -> SafeString:
+    """A patient's pain-over-time chart as inline SVG, from `pain_points`."""
+    return mark_safe(pain_chart_svg(points, chart_id=chart_id))  # noqa: S308
+
+
+@register.simple_tag
+def cohort_chart(points) -> SafeString:
+    """The cohort's median pain and quartiles by slot as inline SVG."""
+    return mark_safe(cohort_chart_svg(points))  # noqa: S308

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from accounts.roles import Role
 from eligibility.models import Evaluation
-from patients import forms
+from patients import intake
 from patients.models import Referral, TargetLevel
 from tests.e2e.conftest import publish_docs_image
 from tests.factories import make_patient
@@ -111,7 +111,7 @@ def test_decimal_commas_counts_per_microlitre_and_dates_are_stored_as_typed_or_r
     expect(feedback(page, "inr")).to_have_text("Read as INR 1.4")
     platelets = page.get_by_label("Platelet count (×10⁹/L)")
     platelets.press_sequentially("45000")
-    expect(feedback(page, "platelets")).to_contain_text(str(forms.PLATELETS_PER_MICROLITRE))
+    expect(feedback(page, "platelets")).to_contain_text(str(intake.PLATELETS_PER_MICROLITRE))
     expect(platelets).to_have_class(re.compile("is-invalid"))
     wait_saved(page)
     referral = stored_referral()
@@ -142,10 +142,10 @@ def test_an_unusual_inr_is_accepted_with_a_warning_and_contradictions_are_pointe
     open_new_referral(page, live_server)
     page.locator('input[name="coagulopathy"][value="no"]').check()
     page.get_by_label("INR").press_sequentially("12")
-    expect(feedback(page, "inr")).to_contain_text(str(forms.INR_UNUSUAL))
+    expect(feedback(page, "inr")).to_contain_text(str(intake.INR_UNUSUAL))
     expect(feedback(page, "coagulopathy")).to_contain_text("the INR is 12")
     page.get_by_label("INR").fill("25")
-    expect(feedback(page, "inr")).to_contain_text(str(forms.INR_RANGE))
+    expect(feedback(page, "inr")).to_contain_text(str(intake.INR_RANGE))
     page.get_by_label("INR").fill("12")
     wait_saved(page)
     assert stored_referral().inr == Decimal(12)

@@ -34,9 +34,14 @@ def make_referral(db):
             TargetLevel.objects.create(referral=referral, position=position, **answers)
         if evaluate:
             from eligibility.services import evaluation_create
+            from patients.cases import referral_case
 
+            today = date.fromisoformat(case["assessed_on"])
             evaluation_create(
-                referral=referral, by=physician, today=date.fromisoformat(case["assessed_on"])
+                referral=referral,
+                case=referral_case(referral, assessed_on=today),
+                by=physician,
+                today=today,
             )
         if status is not None:
             Referral.objects.filter(pk=referral.pk).update(status=status)

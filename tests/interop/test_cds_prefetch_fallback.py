@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from interop import prefetch
+from interop.cds import prefetch
 
 from .sandbox_client import LocalServer, SandboxClient, entry
 

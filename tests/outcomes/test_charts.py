@@ -2,7 +2,8 @@
 
 import pytest
 
-from outcomes.charts import CohortPoint, PainPoint, cohort_chart_svg, pain_chart_svg
+from outcomes.charts import cohort_chart_svg, pain_chart_svg
+from outcomes.points import CohortPoint, PainPoint
 
 from .svg import SVG, chart_points, parse_svg
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from patients.forms import ReferralAnswersForm, TargetLevelForm
+from patients.intake import ReferralAnswersForm, TargetLevelForm
 from patients.questions import level_questions, referral_questions
 
 TODAY = date(2026, 11, 24)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from eligibility.conf import get_thresholds
 from eligibility.engine import RULES, evaluate
 from eligibility.models import Evaluation
-from patients import forms, services
+from patients import intake, services
 from patients.cases import referral_case
 from patients.entry import NO_SUCH_DATE
 from patients.models import Referral, TargetLevel
@@ -114,8 +114,8 @@ def test_invalid_submit_saves_nothing_and_shows_errors_next_to_the_fields(
     assert not Evaluation.objects.exists()
     html = page(response)
     error_block = 'id="id_levels-0-pain_nrs_error" class="invalid-feedback d-block">\n    <div>'
-    assert error_block + str(forms.NRS_RANGE) in html
-    assert str(forms.INR_RANGE) in html
+    assert error_block + str(intake.NRS_RANGE) in html
+    assert str(intake.INR_RANGE) in html
 
 
 def test_submit_of_an_incomplete_referral_stores_an_incomplete_evaluation(
@@ -159,7 +159,7 @@ def test_draft_saves_the_valid_answers_and_reports_the_invalid_ones(
     assert (level.level, level.pain_nrs, level.fracture) == ("L2", None, True)
     html = page(response)
     assert "Draft saved, except" in html
-    assert str(forms.PLATELETS_RANGE) in html and str(forms.NRS_RANGE) in html
+    assert str(intake.PLATELETS_RANGE) in html and str(intake.NRS_RANGE) in html
     # The form now posts onto the stored referral and its stored level row.
     assert f'action="{_edit_url(referral)}"' in html
     assert f'name="levels-0-id" value="{level.pk}"' in html
@@ -228,7 +228,7 @@ def test_duplicate_levels_are_refused_next_to_the_level(physician_client, physic
     case["levels"].append(dict(case["levels"][0]))
     response = physician_client.post(_create_url(patient), case_form_data(case, action="submit"))
     assert response.status_code == 400
-    assert forms.LEVEL_DUPLICATE.format(level="L2") in page(response)
+    assert intake.LEVEL_DUPLICATE.format(level="L2") in page(response)
     assert not Referral.objects.exists()
 
 
@@ -238,18 +238,22 @@ def test_unknown_level_labels_are_refused(physician_client, physician, make_pati
     case["levels"][0]["level"] = "L6"
     response = physician_client.post(_create_url(patient), case_form_data(case, action="submit"))
     assert response.status_code == 400
-    assert forms.LEVEL_UNKNOWN in page(response)
+    assert intake.LEVEL_UNKNOWN in page(response)
 
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("pain_nrs", "7.5", str(forms.NRS_RANGE)),
-        ("pain_nrs", "-1", str(forms.NRS_RANGE)),
-        ("canal_compromise_pct", "100.5", str(forms.PERCENT_RANGE)),
-        ("canal_compromise_pct", "-0.1", str(forms.PERCENT_RANGE)),
-        ("fracture_date", "2999-01-01", forms.DATE_IN_FUTURE),
-        ("fracture_date", "1900-01-01", forms.DATE_BEFORE_BIRTH.format(date_of_birth="1946-03-14")),
+        ("pain_nrs", "7.5", str(intake.NRS_RANGE)),
+        ("pain_nrs", "-1", str(intake.NRS_RANGE)),
+        ("canal_compromise_pct", "100.5", str(intake.PERCENT_RANGE)),
+        ("canal_compromise_pct", "-0.1", str(intake.PERCENT_RANGE)),
+        ("fracture_date", "2999-01-01", intake.DATE_IN_FUTURE),
+        (
+            "fracture_date",
+            "1900-01-01",
+            intake.DATE_BEFORE_BIRTH.format(date_of_birth="1946-03-14"),
+        ),
         ("fracture_date", "2026-02-30", str(NO_SUCH_DATE)),
     ],
 )
@@ -270,11 +274,11 @@ def test_level_answers_out_of_range_are_refused_next_to_the_field(
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("inr", "0", str(forms.INR_RANGE)),
-        ("inr", "-1.2", str(forms.INR_RANGE)),
-        ("inr", "NaN", str(forms.INR_RANGE)),
-        ("platelets", "-1", str(forms.PLATELETS_RANGE)),
-        ("platelets", "Infinity", str(forms.PLATELETS_RANGE)),
+        ("inr", "0", str(intake.INR_RANGE)),
+        ("inr", "-1.2", str(intake.INR_RANGE)),
+        ("inr", "NaN", str(intake.INR_RANGE)),
+        ("platelets", "-1", str(intake.PLATELETS_RANGE)),
+        ("platelets", "Infinity", str(intake.PLATELETS_RANGE)),
         ("coagulopathy", "maybe", "Select a valid choice."),
     ],
 )
@@ -299,7 +303,7 @@ def test_old_healed_fracture_without_a_date_warns_but_does_not_block(
     case["levels"][0].update(imaging_acute=False, fracture_date=None)
     data = case_form_data(case)
     response = physician_client.post(reverse("patients:referral-live-new", args=[patient.pk]), data)
-    assert forms.FRACTURE_DATE_NEEDED in page(response)
+    assert intake.FRACTURE_DATE_NEEDED in page(response)
     response = physician_client.post(_create_url(patient), {**data, "action": "submit"})
     assert response.status_code == 302
     assert Evaluation.objects.get().recommendation == "incomplete"
@@ -326,10 +330,10 @@ def test_allergy_answer_contradicting_the_ticks_is_refused(
     data["allergy_status"] = "some"
     data["allergies"] = []
     response = physician_client.post(_create_url(patient), data)
-    assert forms.ALLERGIES_NONE_TICKED in page(response)
+    assert intake.ALLERGIES_NONE_TICKED in page(response)
     data["allergy_status"], data["allergies"] = "none", ["cement"]
     response = physician_client.post(_create_url(patient), data)
-    assert forms.ALLERGIES_CONTRADICTION in page(response)
+    assert intake.ALLERGIES_CONTRADICTION in page(response)
     assert not Referral.objects.exists()
 
 

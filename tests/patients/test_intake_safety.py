@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.middleware import SESSION_LAST_ACTIVITY_KEY
 from audit.models import AuditEvent
 from eligibility.models import Evaluation
-from patients import forms, services
+from patients import intake, services
 from patients.models import Referral, TargetLevel
 from vpselect.login_required import SESSION_ENDED_EVENT
 
@@ -77,15 +77,15 @@ def test_numbers_typed_with_a_comma_or_a_point_are_stored_as_typed(
 @pytest.mark.parametrize(
     ("field", "typed", "message"),
     [
-        ("platelets", "45000", forms.PLATELETS_PER_MICROLITRE),
-        ("platelets", "150000", forms.PLATELETS_PER_MICROLITRE),
+        ("platelets", "45000", intake.PLATELETS_PER_MICROLITRE),
+        ("platelets", "150000", intake.PLATELETS_PER_MICROLITRE),
         ("platelets", "45.000", "without a thousands separator"),
-        ("platelets", "-1", forms.PLATELETS_RANGE),
-        ("inr", "0", forms.INR_RANGE),
-        ("inr", "20.01", forms.INR_RANGE),
+        ("platelets", "-1", intake.PLATELETS_RANGE),
+        ("inr", "0", intake.INR_RANGE),
+        ("inr", "20.01", intake.INR_RANGE),
         ("inr", "1,400", "without a thousands separator"),
         ("inr", "1.456", "without a thousands separator"),
-        ("inr", "1,4567", forms.INR_RANGE),
+        ("inr", "1,4567", intake.INR_RANGE),
     ],
 )
 def test_impossible_or_ambiguous_numbers_are_refused_next_to_the_field_and_nothing_is_saved(
@@ -102,10 +102,10 @@ def test_impossible_or_ambiguous_numbers_are_refused_next_to_the_field_and_nothi
 @pytest.mark.parametrize(
     ("level_field", "typed", "message"),
     [
-        ("canal_compromise_pct", "100,5", forms.PERCENT_RANGE),
-        ("canal_compromise_pct", "25,55", forms.PERCENT_RANGE),
-        ("pain_nrs", "7,5", forms.NRS_RANGE),
-        ("pain_nrs", "11", forms.NRS_RANGE),
+        ("canal_compromise_pct", "100,5", intake.PERCENT_RANGE),
+        ("canal_compromise_pct", "25,55", intake.PERCENT_RANGE),
+        ("pain_nrs", "7,5", intake.NRS_RANGE),
+        ("pain_nrs", "11", intake.NRS_RANGE),
     ],
 )
 def test_level_numbers_out_of_range_are_refused_next_to_the_field(
@@ -139,13 +139,13 @@ def test_a_refused_number_is_marked_invalid_live_and_never_echoed(
     html = page(physician_client.post(_live_url(patient), _form(platelets="45000")))
     feedback = _feedback(html, "platelets")
     assert "data-feedback-invalid" in feedback
-    assert str(forms.PLATELETS_PER_MICROLITRE) in feedback
+    assert str(intake.PLATELETS_PER_MICROLITRE) in feedback
     assert "Read as" not in feedback
 
 
 @pytest.mark.parametrize(
     ("field", "typed", "warning"),
-    [("inr", "12", forms.INR_UNUSUAL), ("platelets", "1500", forms.PLATELETS_UNUSUAL)],
+    [("inr", "12", intake.INR_UNUSUAL), ("platelets", "1500", intake.PLATELETS_UNUSUAL)],
 )
 def test_unusual_but_possible_values_are_accepted_with_a_warning_to_check_them(
     physician_client, physician, make_patient, field, typed, warning
@@ -286,7 +286,7 @@ def test_an_assessment_date_after_today_or_before_a_fracture_is_refused(
     data = {**_form(), "action": "submit"}
     fractured = date_text = None
     if when == "tomorrow":
-        date_text, message = (today + timedelta(days=1)).isoformat(), forms.ASSESSED_AFTER_TODAY
+        date_text, message = (today + timedelta(days=1)).isoformat(), intake.ASSESSED_AFTER_TODAY
     else:
         fractured = today - timedelta(days=10)
         data["levels-0-fracture_date"] = fractured.isoformat()

@@ -12,7 +12,7 @@ from eligibility.conf import get_thresholds
 from eligibility.engine import evaluate
 from eligibility.i18n import localized_result
 from eligibility.models import Evaluation
-from patients import forms, views
+from patients import intake, views
 from patients.models import Patient, Referral, TargetLevel
 from patients.services import referral_submit
 
@@ -143,7 +143,7 @@ def test_live_panel_lists_invalid_answers_and_evaluates_the_rest_as_unknown(
     panel = read_findings(html)
     assert panel.recommendation == "incomplete"
     assert "levels[0].pain_nrs" in panel.missing
-    assert str(forms.INR_RANGE) in html and str(forms.NRS_RANGE) in html
+    assert str(intake.INR_RANGE) in html and str(intake.NRS_RANGE) in html
     assert 'href="#div_id_levels-0-pain_nrs"' in html
 
 

@@ -8,7 +8,6 @@ from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from eligibility.services import referral_evaluate
 from patients import services
 from patients.selectors import case_changes, referral_change_history, referral_preview
 from patients.services import LevelAnswers, referral_save_draft
@@ -23,8 +22,13 @@ def test_preview_of_stored_answers_equals_the_submission_engine_path(
 ):
     today = timezone.localdate()
     referral = make_referral(make_patient(physician), physician, eligible_case(today))
-    preview = referral_preview(referral=referral, levels=list(referral.levels.all()), today=today)
-    assert preview == referral_evaluate(referral=referral, today=today)
+    case, result = referral_preview(
+        referral=referral, levels=list(referral.levels.all()), today=today
+    )
+
+    evaluation = services.referral_submit(referral=referral, by=physician, today=today)
+
+    assert (case, result) == (evaluation.case, evaluation.result)
 
 
 def test_a_draft_keeps_a_rows_level_when_another_row_holds_the_new_one(

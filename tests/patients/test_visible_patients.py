@@ -7,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from patients import selectors
+from patients import access, selectors
+from patients.access import Purpose
 
 from .conftest import eligible_case, page
 
@@ -43,24 +44,28 @@ def test_a_physician_sees_the_patients_they_registered_or_referred(
     physician, make_user, three_patients
 ):
     mine, referred, theirs = three_patients
-    assert set(selectors.visible_patients(user=physician)) == {mine, referred}
-    assert selectors.patient_for_physician(user=physician, pk=mine.pk) == mine
-    assert selectors.patient_for_physician(user=physician, pk=referred.pk) == referred
+    assert set(access.patients_visible_to(physician, purpose=Purpose.RECORD)) == {mine, referred}
+    assert access.patient_for(physician, mine.pk, purpose=Purpose.RECORD) == mine
+    assert access.patient_for(physician, referred.pk, purpose=Purpose.RECORD) == referred
     for pk in (theirs.pk, theirs.pk + 1000):
         with pytest.raises(Http404):
-            selectors.patient_for_physician(user=physician, pk=pk)
+            access.patient_for(physician, pk, purpose=Purpose.RECORD)
     superuser = make_user(superuser=True)
-    assert set(selectors.visible_patients(user=superuser)) == {mine, referred, theirs}
-    assert selectors.patient_for_physician(user=superuser, pk=theirs.pk) == theirs
+    assert set(access.patients_visible_to(superuser, purpose=Purpose.RECORD)) == {
+        mine,
+        referred,
+        theirs,
+    }
+    assert access.patient_for(superuser, theirs.pk, purpose=Purpose.RECORD) == theirs
 
 
 def test_an_own_patient_is_found_in_one_query_a_referred_one_in_two(physician, three_patients):
     mine, referred, _ = three_patients
     with CaptureQueriesContext(connection) as queries:
-        selectors.patient_for_physician(user=physician, pk=mine.pk)
+        access.patient_for(physician, mine.pk, purpose=Purpose.RECORD)
     assert len(queries) == 1
     with CaptureQueriesContext(connection) as queries:
-        selectors.patient_for_physician(user=physician, pk=referred.pk)
+        access.patient_for(physician, referred.pk, purpose=Purpose.RECORD)
     assert len(queries) == 2
 
 

@@ -164,15 +164,13 @@ def sent_emails(mail_dir: Path) -> list[tuple[str, str]]:
 def drain(broker_url: str, *, timeout: float = 30) -> None:
     """Return once every task published so far, duplicates included, has run to its end.
 
-    The in-process publishers finish first; then the broker must hold no queued message and
+    The in-process publisher finishes first; then the broker must hold no queued message and
     no unacknowledged one (tasks are acknowledged late, once they have run; a retry waiting
     for its countdown stays unacknowledged too).
     """
-    from reviews import outbox
-    from summaries import services as summaries
+    from vpselect.publisher import publisher_idle
 
-    outbox.publisher_idle()
-    summaries.publisher_idle()
+    publisher_idle()
     client = redis.Redis.from_url(broker_url)
     deadline = time.monotonic() + timeout
     while True:

@@ -15,6 +15,7 @@ from reviews.models import Notification, OutboxMessage, ReasonCode, ReviewDecisi
 from reviews.tasks import outbox_republish
 from tests.factories import make_patient
 from tests.patients.conftest import case_form_data
+from vpselect.publisher import publisher_idle
 
 from .brokers import (
     PrivateRedis,
@@ -112,7 +113,7 @@ def test_with_the_broker_down_submitting_and_deciding_succeed_and_nothing_is_los
         )
     )
 
-    outbox.publisher_idle()  # the background publishes failed: the broker is down
+    publisher_idle()  # the background publishes failed: the broker is down
     assert claim.status_code == 200 and decision.status_code == 200
     assert max(submit_seconds, claim_seconds, decide_seconds) <= MAX_SECONDS
     assert Referral.objects.get(pk=referral.pk).status == Referral.Status.ACCEPTED
@@ -167,7 +168,7 @@ def test_a_hung_broker_does_not_hang_a_submission_or_a_decision(
                 },
             )
         )
-        outbox.publisher_idle()
+        publisher_idle()
 
     assert submit.status_code == 302 and decision.status_code == 302
     assert max(submit_seconds, decide_seconds) <= MAX_SECONDS

@@ -13,6 +13,7 @@ from reviews.models import Notification, NotificationKind, OutboxMessage, Reason
 from reviews.outbox import outbox_deliver, outbox_publish_pending
 from reviews.services import referral_claim
 from tests.factories import record_decision
+from vpselect.publisher import publisher_idle
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +39,38 @@ def test_submission_emails_every_radiologist_and_marks_flagged_ones(
         assert "/reviews/referrals/" in text
 
 
+def test_a_submission_reaches_the_review_app_by_signal_and_stands_or_falls_with_its_notice(
+    physician, radiologist, monkeypatch
+):
+    """patients sends `referral_submitted`; reviews writes the outbox message in the same
+    transaction, so a notice that cannot be written leaves the referral a draft."""
+    from patients.models import Referral
+    from patients.services import referral_submit
+    from reviews import receivers
+    from tests.factories import make_referral
+
+    referral = make_referral(physician=physician)
+
+    def broken(**kwargs):
+        raise RuntimeError("outbox unavailable")
+
+    monkeypatch.setattr(receivers, "submission_notify", broken)
+    with pytest.raises(RuntimeError):
+        referral_submit(referral=referral, by=physician, today=dt.date(2026, 11, 24))
+
+    assert Referral.objects.get(pk=referral.pk).status == Referral.Status.DRAFT
+    assert not OutboxMessage.objects.exists()
+    monkeypatch.undo()
+
+    referral_submit(
+        referral=Referral.objects.get(pk=referral.pk), by=physician, today=dt.date(2026, 11, 24)
+    )
+
+    message = OutboxMessage.objects.get()
+    assert message.kind == NotificationKind.REFERRAL_SUBMITTED
+    assert message.payload == {"referral_id": referral.pk}
+
+
 def test_outbox_payloads_and_task_arguments_hold_ids_only(
     physician, radiologist, submitted, monkeypatch
 ):
@@ -50,7 +83,7 @@ def test_outbox_payloads_and_task_arguments_hold_ids_only(
         deliver_outbox_message, "apply_async", lambda args, **kw: published.append(args)
     )
     referral = submitted("eligible")  # published on commit, in the background
-    outbox.publisher_idle()
+    publisher_idle()
     outbox_publish_pending(older_than=dt.timedelta(0))  # and again by the re-publisher
 
     message = OutboxMessage.objects.get()

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from patients.models import Referral
 from reviews import outbox
-from summaries import services as summary_services
 from tests.factories import ELIGIBLE_CASE
 from tests.patients.conftest import case_form_data, shift_case_to
 from tests.reviews.brokers import PrivateRedis, celery_app_on
+from vpselect.publisher import publisher_idle
 
 from .world import CANARIES, CANARY_COMMENT
 
@@ -119,8 +119,7 @@ def test_tasks_published_to_the_broker_carry_ids_only(
         with celery_app_on(broker.url), TaskMessages() as messages:
             outbox._broker_down_until = 0.0
             journey(world, django_capture_on_commit_callbacks)
-            outbox.publisher_idle()
-            summary_services.publisher_idle()
+            publisher_idle()
     finally:
         broker.stop()
     published = [name for signal, name, *_ in messages.seen if signal == "publish"]

@@ -16,8 +16,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from summaries.models import SummaryDocument
-from summaries.services import ENQUEUE_GRACE, publisher_idle, summaries_requeue_pending
+from summaries.services import ENQUEUE_GRACE, summaries_requeue_pending
 from summaries.tasks import requeue_pending_summaries
+from vpselect.publisher import publisher_idle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,6 +15,7 @@ from django.db import connections
 from summaries import services
 from summaries.models import SummaryDocument
 from summaries.tasks import render_summary
+from vpselect import publisher
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +28,9 @@ def _publish_in_one_thread(document_ids: list[int]) -> list[tuple[int | None, bo
     def work():
         try:
             for document_id in document_ids:
-                services._enqueue_in_background(document_id)
+                publisher._publish_in_background(
+                    services.summary_enqueue, {"document_id": document_id}
+                )
                 raw = connections["default"].connection
                 seen.append((id(raw) if raw is not None else None, bool(raw and raw.closed)))
         finally:

@@ -1,4 +1,4 @@
-"""The vertebroplasty-eligibility CDS service: from a CDS Hooks request to cards.
+"""The cards of the vertebroplasty-eligibility CDS service.
 
 For each draft vertebroplasty ServiceRequest (order-select: the selected ones; order-sign:
 all), the prefetched Patient, Observations and Conditions are mapped onto a case for the
@@ -11,76 +11,22 @@ the override reasons; storing is `services.cds_advice_record`.
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
-from fhir.resources.R4B.condition import Condition
-from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.servicerequest import ServiceRequest
-from pydantic import ValidationError
 
 from eligibility.conf import get_thresholds
 from eligibility.engine import CaseValidationError, evaluate, ruleset_version, validate_case
 
-from . import codes
-from .cds_models import (
-    Card,
-    CdsService,
-    Coding,
-    Discovery,
-    HookRequest,
-    Link,
-    OrderSelectContext,
-    OrderSignContext,
-    Source,
-    error_fields,
-)
-from .fhir_import import case_from_resources, is_vertebroplasty, order_levels
-from .questions import question_for
+from .. import codes
+from ..cds_models import Card, Coding, HookRequest, Link, OrderSignContext, Source
+from ..fhir_import import case_from_resources, order_levels
+from ..questions import question_for
+from .prefetch import Prefetched, read_prefetch
+from .requests import vertebroplasty_orders
 
-SERVICE_ID = "vertebroplasty-eligibility"
-HOOKS = ("order-select", "order-sign")
-_CONTEXTS = {"order-select": OrderSelectContext, "order-sign": OrderSignContext}
-
-MALFORMED_JSON = "The body is not a JSON object."
-UNSUPPORTED_HOOK = "This service answers the order-select and order-sign hooks only."
-DRAFT_ORDERS_NOT_BUNDLE = "draftOrders must be a FHIR Bundle."
-DRAFT_ORDER_INVALID = "The draft ServiceRequest is not a valid FHIR R4 resource."
-DRAFT_ENTRY_INVALID = "A Bundle entry must be an object whose resource has a resourceType."
-DRAFT_ORDER_OTHER_PATIENT = "The draft order is for another patient than context.patientId."
-
-_PATIENT_ID = "{{context.patientId}}"
-PREFETCH = {
-    "patient": f"Patient/{_PATIENT_ID}",
-    "observations": (
-        f"Observation?patient={_PATIENT_ID}&code="
-        + ",".join(
-            [
-                f"{codes.LOINC}|{codes.PAIN_NRS.code}",
-                f"{codes.LOINC}|{codes.INR.code}",
-                f"{codes.LOINC}|{codes.PLATELETS.code}",
-                f"{codes.ANSWER_SYSTEM}|",
-            ]
-        )
-    ),
-    "conditions": f"Condition?patient={_PATIENT_ID}",
-}
-_DESCRIPTIONS = {
-    "order-select": (
-        "When a percutaneous vertebroplasty is selected, checks the patient's data against "
-        "the indications and contraindications of VPSelect's rules and says what is missing."
-    ),
-    "order-sign": (
-        "Before a percutaneous vertebroplasty order is signed, checks the patient's data "
-        "against the indications and contraindications of VPSelect's rules."
-    ),
-}
-USAGE = (
-    "Send the draft ServiceRequest with one body site per vertebral level (SNOMED CT vertebra "
-    "codes or text such as 'L2'). Answers the EHR does not hold are listed as questions; the "
-    "card's link opens a prefilled VPSelect referral. Authenticate with the shared bearer token."
-)
 INDICATOR = {
     "eligible": "info",
     "review": "warning",
@@ -92,172 +38,7 @@ TOPIC = Coding(
     code="vertebroplasty-eligibility",
     display="Vertebroplasty eligibility",
 )
-_RESOURCE_MODELS = {"Patient": Patient, "Observation": Observation, "Condition": Condition}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
-
-
-class HookRequestError(Exception):
-    """The request breaks the CDS Hooks spec or this service's contract (answer 400)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-def discovery() -> Discovery:
-    """The discovery document: this service, once per hook it answers."""
-    return Discovery(
-        services=[
-            CdsService(
-                hook=hook,
-                title="VPSelect vertebroplasty eligibility",
-                description=_DESCRIPTIONS[hook],
-                id=SERVICE_ID,
-                prefetch=PREFETCH,
-                usageRequirements=USAGE,
-            )
-            for hook in HOOKS
-        ]
-    )
-
-
-def parse_hook_request(body: bytes) -> tuple[HookRequest, OrderSignContext]:
-    """The request and its hook's context, or HookRequestError naming what is wrong."""
-    try:
-        request = HookRequest.model_validate_json(body)
-    except ValidationError as error:
-        if any(item["type"] == "json_invalid" or not item["loc"] for item in error.errors()):
-            raise HookRequestError("", MALFORMED_JSON) from None
-        raise HookRequestError(*error_fields(error)[0]) from None
-    if request.hook not in HOOKS:
-        raise HookRequestError("hook", UNSUPPORTED_HOOK)
-    try:
-        context = _CONTEXTS[request.hook].model_validate(request.context)
-    except ValidationError as error:
-        raise HookRequestError(*error_fields(error, prefix="context")[0]) from None
-    return request, context
-
-
-def _reference_id(reference: str | None, resource_type: str) -> str | None:
-    """The id in a relative or absolute reference to a resource type, e.g. Patient/123."""
-    if not reference:
-        return None
-    parts = reference.rstrip("/").split("/")
-    if len(parts) >= 2 and parts[-2] == resource_type:
-        return parts[-1]
-    return None
-
-
-def _about_other_patient(resource, patient_id: str) -> bool:
-    subject = getattr(resource, "subject", None)
-    referenced = _reference_id(subject.reference if subject else None, "Patient")
-    return referenced is not None and referenced != patient_id
-
-
-def vertebroplasty_orders(hook: str, context: OrderSignContext) -> list[ServiceRequest]:
-    """The draft vertebroplasty orders to advise on (order-select: the selected ones only)."""
-    bundle = context.draftOrders
-    entries = bundle.get("entry", [])
-    if bundle.get("resourceType") != "Bundle" or not isinstance(entries, list):
-        raise HookRequestError("context.draftOrders", DRAFT_ORDERS_NOT_BUNDLE)
-    selections = set(context.selections) if isinstance(context, OrderSelectContext) else None
-    orders = []
-    for index, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            raise HookRequestError(f"context.draftOrders.entry[{index}]", DRAFT_ENTRY_INVALID)
-        if "resource" not in entry:
-            continue  # FHIR allows an entry without a resource
-        resource = entry["resource"]
-        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-            raise HookRequestError(f"context.draftOrders.entry[{index}]", DRAFT_ENTRY_INVALID)
-        if resource["resourceType"] != "ServiceRequest":
-            continue
-        if selections is not None and (
-            not resource.get("id")
-            or not any(
-                _reference_id(selected, "ServiceRequest") == resource.get("id")
-                for selected in selections
-            )
-        ):
-            continue
-        where = f"context.draftOrders.entry[{index}].resource"
-        try:
-            order = ServiceRequest.model_validate(resource)
-        except Exception:  # any failure to read hostile input is the client's
-            raise HookRequestError(where, DRAFT_ORDER_INVALID) from None
-        if not is_vertebroplasty(order):
-            continue
-        if _about_other_patient(order, context.patientId):
-            raise HookRequestError(f"{where}.subject", DRAFT_ORDER_OTHER_PATIENT)
-        orders.append(order)
-    return orders
-
-
-@dataclass
-class Prefetched:
-    """The prefetched resources this service reads, and what it could not use."""
-
-    patient: Patient | None = None
-    observations: list[Observation] = field(default_factory=list)
-    conditions: list[Condition] = field(default_factory=list)
-    unreadable: int = 0
-    other_patient: int = 0
-    reported_errors: int = 0
-
-
-def _read_resource(resource: object, found: Prefetched, patient_id: str) -> None:
-    if not isinstance(resource, dict):
-        found.unreadable += 1
-        return
-    resource_type = resource.get("resourceType")
-    if resource_type == "OperationOutcome":
-        found.reported_errors += 1
-        return
-    model = _RESOURCE_MODELS.get(resource_type) if isinstance(resource_type, str) else None
-    if model is None:
-        return
-    try:
-        parsed = model.model_validate(resource)
-    except Exception:  # a resource we cannot read is counted and skipped
-        found.unreadable += 1
-        return
-    if isinstance(parsed, Patient):
-        if parsed.id is not None and parsed.id != patient_id:
-            found.other_patient += 1
-        elif found.patient is None:
-            found.patient = parsed
-        return
-    if _about_other_patient(parsed, patient_id):
-        found.other_patient += 1
-    elif isinstance(parsed, Observation):
-        found.observations.append(parsed)
-    else:
-        found.conditions.append(parsed)
-
-
-def read_prefetch(prefetch: dict | None, patient_id: str) -> Prefetched:
-    """Parse the prefetch resources one by one; bad ones are counted, never fatal."""
-    found = Prefetched()
-    for value in (prefetch or {}).values():
-        if value is None:
-            continue  # the client had no data for this template
-        if isinstance(value, dict) and value.get("resourceType") == "Bundle":
-            entries = value.get("entry") or []
-            if not isinstance(entries, list):
-                found.unreadable += 1
-                continue
-            for entry in entries:
-                _read_resource(
-                    entry.get("resource") if isinstance(entry, dict) else None,
-                    found,
-                    patient_id,
-                )
-        else:
-            _read_resource(value, found, patient_id)
-    return found
-
-
 _LEVEL_PATH = re.compile(r"^levels\[(\d+)\]\.(\w+)$")
 _PATIENT_PATH = re.compile(r"^patient\.(\w+)$")
 _TOP_PATH = re.compile(r"^(\w+)$")
