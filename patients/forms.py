@@ -39,7 +39,9 @@ class PatientForm(BootstrapFormMixin, forms.ModelForm):
         # Left out (an older form, an API client), it stays the patient's or the clinic's.
         language = self.fields["preferred_language"]
         language.required = False
-        language.choices = language.choices[1:] if language.choices[0][0] == "" else language.choices
+        language.choices = (
+            language.choices[1:] if language.choices[0][0] == "" else language.choices
+        )
         self._style_widgets()
 
     def clean_preferred_language(self) -> str:
