@@ -47,6 +47,13 @@ class Evaluation(models.Model):
     def delete(self, *args, **kwargs):
         raise ValidationError("Evaluations are immutable and cannot be deleted.")
 
+    def localized_result(self) -> dict:
+        """The result for people: rule wording and reasons in the active language (the stored
+        `result` stays the engine's English)."""
+        from .i18n import evaluation_result
+
+        return evaluation_result(self)
+
 
 class RulesetVersion(models.Model):
     """A set of threshold values under governance: proposed, approved by two leads, activated.

@@ -1,6 +1,8 @@
 """The rules page and rule governance: propose, replay, approve, activate (or roll back)."""
 
 import csv
+import functools
+from pathlib import Path
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -17,7 +19,7 @@ from patients.models import Referral
 
 from . import selectors
 from .conf import get_thresholds
-from .engine import RULES_BY_ID, THRESHOLD_NAMES, THRESHOLD_SOURCES, THRESHOLD_UNITS
+from .engine import RULES_BY_ID, THRESHOLD_NAMES
 from .forms import ActivationForm, ApprovalForm, ReplayForm, RulesetDraftForm
 from .governance import (
     APPROVALS_NEEDED,
@@ -28,9 +30,12 @@ from .governance import (
     ruleset_draft_create,
     ruleset_replay_request,
 )
+from .i18n import decision_order, rule_rows, source_text, unit_text
 from .models import RulesetReplay, RulesetVersion
 
 CHANGES_PER_PAGE = 50
+# The source document of the rules, shipped with the app (a test keeps it equal to the seed).
+SEED_PATH = Path(__file__).resolve().parent / "seed" / "vertebroplasty.txt"
 CSV_COLUMNS = ("referral", "status", "open", "before", "after", "levels")
 
 
@@ -39,24 +44,42 @@ def _threshold_rows(values: dict, changes: dict) -> list[dict]:
         {
             "name": name,
             "value": values.get(name),
-            "unit": THRESHOLD_UNITS[name],
-            "source": THRESHOLD_SOURCES[name],
+            "unit": unit_text(name),
+            "source": source_text(name),
             "change": changes.get(name),
         }
         for name in THRESHOLD_NAMES
     ]
 
 
+@functools.cache
+def seed_text() -> str:
+    return SEED_PATH.read_text(encoding="utf-8")
+
+
+def _evidence_rules(threshold_rows: list[dict]) -> list[dict]:
+    by_name = {row["name"]: row for row in threshold_rows}
+    return [
+        {**rule, "threshold_rows": [by_name[name] for name in rule["thresholds"]]}
+        for rule in rule_rows()
+    ]
+
+
 @require_GET
 def rules(request):
-    """The active ruleset version, its date and approvers, and the thresholds in force."""
+    """About these rules: the active version and its approvers, the thresholds in force with
+    their sources, and every rule's wording (translated and the seed's) with what it reads."""
     require_role(request.user, *Role)
     active = selectors.active_version()
     governance = has_role(request.user, Role.GOVERNANCE)
     values = active.thresholds if active else get_thresholds().as_named()
+    threshold_rows = _threshold_rows(values, active.changes if active else {})
     context = {
         "active": active,
-        "threshold_rows": _threshold_rows(values, active.changes if active else {}),
+        "threshold_rows": threshold_rows,
+        "rules": _evidence_rules(threshold_rows),
+        "seed_text": seed_text(),
+        "decision_order": decision_order(),
         "governance": governance,
         "versions": list(selectors.ruleset_versions()) if governance else [],
         "impacts": (

@@ -223,6 +223,7 @@ def cds_service(request: HttpRequest, client: CdsClient, body: bytes) -> HttpRes
                 request, reverse("interop:cds-launch", args=[launch_id])
             ),
             reasons=override_reasons(),
+            language=cds.card_language(request.headers.get("Accept-Language", "")),
         )
     except cds.HookRequestError as error:
         return _outcome(400, error.message, error.field)

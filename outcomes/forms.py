@@ -261,13 +261,13 @@ class PatientContactForm(forms.Form):
     )
 
     @classmethod
-    def for_contact(cls, contact, data=None):
-        initial = {"preferred_language": "en"}
+    def for_contact(cls, contact, data=None, *, patient):
+        initial = {"preferred_language": patient.preferred_language}
         if contact is not None:
             initial = {
                 "email": contact.email,
                 "mobile": contact.mobile,
-                "preferred_language": contact.preferred_language,
+                "preferred_language": patient.preferred_language,
                 "consent_to_contact": contact.consent_to_contact,
                 "consent_recorded_on": contact.consent_recorded_on,
                 "opted_out": contact.opted_out_at is not None,

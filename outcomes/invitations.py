@@ -115,7 +115,6 @@ def patient_contact_save(
     )
     contact.email = email
     contact.mobile = mobile
-    contact.preferred_language = preferred_language
     contact.consent_to_contact = consent_to_contact
     contact.consent_recorded_on = consent_recorded_on if consent_to_contact else None
     if consent_changed:
@@ -127,6 +126,12 @@ def patient_contact_save(
         contact.opted_out_at = None
         contact.opt_out_source = ""
     contact.save()
+    if patient.preferred_language != preferred_language:
+        # The language is the patient's (patients/languages.py): the summary's patient copy
+        # uses it too.
+        patient.preferred_language = preferred_language
+        patient._history_user = by
+        patient.save(update_fields=["preferred_language", "updated_at"])
     return contact
 
 
@@ -250,19 +255,20 @@ def _invite(follow_up_id: int, *, today: date, now: datetime) -> bool:
         )
         if QuestionnaireInvitation.objects.filter(follow_up=follow_up).exists():
             return False
-        contact = follow_up.procedure.referral.patient.contact
+        patient = follow_up.procedure.referral.patient
+        contact = patient.contact
         if not _contactable(contact):
             return False
         invitation = QuestionnaireInvitation.objects.create(
             follow_up=follow_up,
-            language=contact.preferred_language,
+            language=patient.preferred_language,
             invited_on=today,
             invited_at=now,
         )
         _link, token = _link_create(invitation, QuestionnaireLink.Message.INVITATION, now)
         text = message_text(
             message=QuestionnaireLink.Message.INVITATION,
-            language=contact.preferred_language,
+            language=patient.preferred_language,
             url=questionnaire_url(token),
         )
         invitation.by_email, invitation.by_sms = _send(contact, text)
@@ -311,13 +317,14 @@ def _remind(invitation_id: int, *, today: date, now: datetime) -> bool:
             .select_related("follow_up__procedure__referral__patient__contact")
             .get(pk=invitation_id)
         )
-        contact = invitation.follow_up.procedure.referral.patient.contact
+        patient = invitation.follow_up.procedure.referral.patient
+        contact = patient.contact
         message = _reminder_due(invitation, today)
         if invitation.answered_at is not None or message is None or not _contactable(contact):
             return False
         _link, token = _link_create(invitation, message, now)
         text = message_text(
-            message=message, language=contact.preferred_language, url=questionnaire_url(token)
+            message=message, language=patient.preferred_language, url=questionnaire_url(token)
         )
         _send(contact, text)
         if message == QuestionnaireLink.Message.REMINDER_2_DAYS:
@@ -381,8 +388,8 @@ class LinkCheck:
 
     @property
     def language(self) -> str | None:
-        contact = self.contact
-        return contact.preferred_language if contact is not None else None
+        patient = self.patient
+        return patient.preferred_language if patient is not None else None
 
 
 def _links():

@@ -306,9 +306,6 @@ class PatientContact(models.Model):
     )
     email = models.EmailField(_("E-mail"), blank=True)
     mobile = models.CharField(_("Mobile number"), max_length=20, blank=True)
-    preferred_language = models.CharField(
-        _("Preferred language"), max_length=2, choices=Language.choices, default=Language.ENGLISH
-    )
     consent_to_contact = models.BooleanField(_("Consents to be contacted"), default=False)
     consent_recorded_on = models.DateField(_("Consent date"), null=True, blank=True)
     consent_recorded_by = models.ForeignKey(

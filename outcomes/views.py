@@ -235,7 +235,7 @@ def patient_contact(request, referral_id: int):
     referral = selectors.referral_for_outcomes(request.user, referral_id)
     patient = referral.patient
     contact = selectors.contact_of(patient)
-    form = PatientContactForm.for_contact(contact, request.POST or None)
+    form = PatientContactForm.for_contact(contact, request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
         try:
             contact = invitations.patient_contact_save(

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .intake import DATE_IN_FUTURE, BootstrapFormMixin, DateTextField
+from .languages import clinic_language
 from .models import Patient, Referral
 
 DATE_OF_BIRTH_TOO_OLD = "Check the date of birth: it is more than 130 years ago."
@@ -24,7 +25,7 @@ class PatientForm(BootstrapFormMixin, forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = ["mrn", "given_name", "family_name", "date_of_birth", "sex"]
+        fields = ["mrn", "given_name", "family_name", "date_of_birth", "sex", "preferred_language"]
         field_classes = {"date_of_birth": DateTextField}
 
     def __init__(self, *args, clinic, today: date, user=None, **kwargs) -> None:
@@ -35,7 +36,18 @@ class PatientForm(BootstrapFormMixin, forms.ModelForm):
         # The MRN typed when it belongs to another physician's patient (audited by the view).
         self.refused_mrn: str | None = None
         self.fields["sex"].choices = [("", "Choose…"), *self.fields["sex"].choices[1:]]
+        # Left out (an older form, an API client), it stays the patient's or the clinic's.
+        language = self.fields["preferred_language"]
+        language.required = False
+        language.choices = (
+            language.choices[1:] if language.choices[0][0] == "" else language.choices
+        )
         self._style_widgets()
+
+    def clean_preferred_language(self) -> str:
+        return self.cleaned_data.get("preferred_language") or (
+            self.instance.preferred_language if self.instance.pk else clinic_language()
+        )
 
     def clean_mrn(self) -> str:
         mrn = self.cleaned_data["mrn"].strip()

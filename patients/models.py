@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .history import history_records
+from .languages import clinic_language
 
 LEVEL_LABELS: tuple[str, ...] = (
     *(f"C{i}" for i in range(1, 8)),
@@ -72,6 +73,14 @@ class Patient(models.Model):
     family_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=8, choices=Sex.choices)
+    # The patient's letters, messages and pages are in this language (patients/languages.py).
+    preferred_language = models.CharField(
+        _("Preferred language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=clinic_language,
+        help_text=_("The patient copy of the summary and the patient's messages use it."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

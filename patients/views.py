@@ -24,7 +24,9 @@ from accounts.mixins import require_clinician, require_role
 from accounts.roles import Role
 from audit.models import AuditEvent
 from audit.services import audit_note, audit_record, mrn_digest
+from eligibility.conf import get_thresholds
 from eligibility.engine import CaseValidationError
+from eligibility.i18n import localized_result
 from vpselect.reversing import url_of
 
 from . import access, selectors, services, vocabulary
@@ -457,12 +459,17 @@ def _panel_context(form: IntakeForm, physician) -> dict:
         context["panel_message"] = NO_LEVELS_YET
         return context
     try:
-        _, result = selectors.referral_preview(referral=referral, levels=levels, today=form.today)
+        case, result = selectors.referral_preview(
+            referral=referral, levels=levels, today=form.today
+        )
     except CaseValidationError as exc:
         context["panel_message"] = CASE_NOT_VALID
         context["problems"] = problems + form.case_error_problems(exc.errors)
         return context
-    context["result"] = result
+    # Rule wording and reasons in the physician's language (the engine's result is English).
+    context["result"] = localized_result(
+        result, case=case, thresholds=get_thresholds(), today=form.today
+    )
     context["field_links"] = form.field_links()
     return context
 

@@ -20,6 +20,8 @@ from patients.models import Referral
 from patients.vocabulary import Answer
 from reviews.selectors import information_thread
 
+from .patient_copy import PatientCopy, patient_copy, summary_title
+
 # Rules that read only patient-level answers: the same finding at every level.
 PATIENT_RULES = frozenset(
     rule.id for rule in RULES if not any(name.startswith("levels[]") for name in rule.inputs)
@@ -35,6 +37,8 @@ class Finding:
     status_label: str
     text: str
     reason: str
+    # The seed's English wording (`text` is in the reader's language).
+    seed_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,16 +85,6 @@ class DecisionSummary:
 
 
 @dataclass(frozen=True)
-class PatientCopy:
-    """The patient's page: the outcome in plain words and what happens next."""
-
-    heading: str
-    outcome: str
-    reason: str
-    next_steps: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class Summary:
     clinic_name: str
     generated_at: datetime
@@ -121,6 +115,8 @@ class Summary:
     patient_not_met: tuple[Finding, ...] = ()
     # `patient_not_met` as the one line the summary prints.
     patient_not_met_text: str = ""
+    # The document title (the PDF's), in the clinic copy's language.
+    title: str = ""
     # The governed ruleset version the evaluation was made under (None: before governance),
     # with its approvals, and the number of the version active now.
     ruleset: object | None = None
@@ -173,7 +169,8 @@ def _decisive_inputs(findings: list[dict]) -> set[str]:
 def _level_summaries(evaluation: Evaluation, to_treat: set[str]) -> tuple[LevelSummary, ...]:
     case_levels = {level["level"]: level for level in evaluation.case.get("levels", [])}
     summaries = []
-    for level in evaluation.result["levels"]:
+    # Rule wording and reasons in the reader's language (the stored result is English).
+    for level in evaluation.localized_result()["levels"]:
         answers_given = case_levels.get(level["level"], {})
         decisive = _decisive_inputs(level["findings"])
         answers = vocabulary.answers(
@@ -188,6 +185,7 @@ def _level_summaries(evaluation: Evaluation, to_treat: set[str]) -> tuple[LevelS
                 status_label=vocabulary.finding_status_label(f["status"]),
                 text=f["text"],
                 reason=f["reason"],
+                seed_text=f.get("seed_text", f["text"]),
             )
             for f in level["findings"]
         )
@@ -243,74 +241,6 @@ def _decision_summary(decision) -> DecisionSummary:
     )
 
 
-def _patient_copy(decision: DecisionSummary | None, physician_name: str) -> PatientCopy:
-    """The outcome in plain words: no rule ids, no internal comments."""
-    doctor = f"your referring doctor, {physician_name}," if physician_name else "your doctor"
-    doctor_subject = doctor[0].upper() + doctor[1:]
-    if decision is None:
-        return PatientCopy(
-            heading="Your referral is waiting for review",
-            outcome=(
-                "Your referral for vertebroplasty has been received. A specialist "
-                "(an interventional radiologist) will review it."
-            ),
-            reason="",
-            next_steps=(
-                "You do not need to do anything now.",
-                f"The clinic or {doctor} will tell you the decision.",
-            ),
-        )
-    if decision.outcome == "accept" and decision.pending_countersignature:
-        return PatientCopy(
-            heading="Your treatment is waiting for a second specialist's confirmation",
-            outcome=(
-                "A specialist has proposed vertebroplasty for you. Before it is final, a "
-                "second specialist must confirm it."
-            ),
-            reason="",
-            next_steps=("The clinic will contact you when the decision is confirmed.",),
-        )
-    if decision.outcome == "accept":
-        levels = decision.levels_to_treat
-        noun = "vertebrae" if len(levels) > 1 else "vertebra"
-        return PatientCopy(
-            heading="You have been accepted for vertebroplasty",
-            outcome=(
-                f"The specialist has accepted you for vertebroplasty of the {noun} "
-                f"{', '.join(levels)}."
-                if levels
-                else "The specialist has accepted you for vertebroplasty."
-            ),
-            reason="",
-            next_steps=(
-                "The clinic will contact you to arrange the date of the procedure.",
-                "Bring this sheet with you on the day of the procedure.",
-                f"If you have questions, ask {doctor} or the clinic.",
-            ),
-        )
-    if decision.outcome == "decline":
-        return PatientCopy(
-            heading="Vertebroplasty is not the right treatment for you at this time",
-            outcome=(
-                "After reviewing your referral, the specialist decided not to treat you "
-                "with vertebroplasty at this time."
-            ),
-            reason=decision.reason,
-            next_steps=(f"{doctor_subject} will discuss other treatment with you.",),
-        )
-    return PatientCopy(
-        heading="The specialist needs more information",
-        outcome=(
-            "Before deciding, the specialist needs more information from your referring doctor."
-        ),
-        reason=decision.reason,
-        next_steps=(
-            f"{doctor_subject} will provide it; the referral is then reviewed again.",
-            "You do not need to do anything unless your doctor asks you to.",
-        ),
-    )
-
-
 def build_summary(
     *,
     referral: Referral,
@@ -362,7 +292,10 @@ def build_summary(
             for path in result["missing"]
         ),
         decision=decision_summary,
-        patient_copy=_patient_copy(decision_summary, physician_name),
+        title=summary_title(referral.pk),
+        patient_copy=patient_copy(
+            decision_summary, physician_name, language=patient.preferred_language
+        ),
         document_id=document.pk if document is not None else None,
         superseded_by_id=document.superseded_by_id if document is not None else None,
         referral_answer_rows=_pairs(referral_answers),

@@ -4,11 +4,12 @@ import hashlib
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from patients.models import Referral
 from vpselect.publisher import publish
@@ -194,7 +195,12 @@ def _render_locked(document: SummaryDocument) -> SummaryDocument:
     if document.status == SummaryDocument.Status.READY:
         return document
     document.rendered_at = timezone.now()
-    html = summary_to_html(_document_summary(document), outcome=referral_outcome(document.referral))
+    # Rendered in the background, with no user's language at hand: the clinic copy is in the
+    # clinic's language (the patient copy is in the patient's, whatever this is).
+    with translation.override(settings.VPSELECT_CLINIC_LANGUAGE):
+        html = summary_to_html(
+            _document_summary(document), outcome=referral_outcome(document.referral)
+        )
     pdf = html_to_pdf(html)
     storage = document.file.storage
     stored_name = document.file.name

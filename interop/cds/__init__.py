@@ -2,7 +2,16 @@
 hook request and its draft orders), `prefetch` (the declared queries, the resources read from
 them, the fallback that fetches them) and `cards` (the advice and card for each order)."""
 
-from .cards import INDICATOR, TOPIC, Advice, advise, advise_order, patient_details, usable_case
+from .cards import (
+    INDICATOR,
+    TOPIC,
+    Advice,
+    advise,
+    advise_order,
+    card_language,
+    patient_details,
+    usable_case,
+)
 from .prefetch import PREFETCH, Prefetched, read_prefetch, with_fetched_prefetch
 from .requests import (
     HOOKS,
@@ -24,6 +33,7 @@ __all__ = [
     "Prefetched",
     "advise",
     "advise_order",
+    "card_language",
     "discovery",
     "parse_hook_request",
     "patient_details",

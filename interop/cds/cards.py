@@ -14,11 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from eligibility.conf import get_thresholds
 from eligibility.engine import CaseValidationError, evaluate, ruleset_version, validate_case
+from eligibility.i18n import localized_result
 
 from .. import codes
 from ..cds_models import Card, Coding, HookRequest, Link, OrderSignContext, Source
@@ -98,10 +103,27 @@ def _findings(result: dict, *, kind: str | None = None, status: str) -> list[dic
 
 
 _KIND_WORDS = {
-    "indication": "indication",
-    "absolute": "absolute contraindication",
-    "relative": "relative contraindication",
+    "indication": gettext_lazy("indication"),
+    "absolute": gettext_lazy("absolute contraindication"),
+    "relative": gettext_lazy("relative contraindication"),
 }
+_RECOMMENDATION_WORDS = {
+    "eligible": pgettext_lazy("engine recommendation", "eligible"),
+    "review": pgettext_lazy("engine recommendation", "review"),
+    "incomplete": pgettext_lazy("engine recommendation", "incomplete"),
+    "not_eligible": pgettext_lazy("engine recommendation", "not eligible"),
+}
+
+
+def card_language(accept_language: str = "") -> str:
+    """The cards' language: the first supported one the hook request's Accept-Language names
+    (the EHR user's), else VPSELECT_CDS_LANGUAGE, else the clinic's (VPSELECT_CLINIC_LANGUAGE)."""
+    supported = {code for code, _name in settings.LANGUAGES}
+    for part in accept_language.split(","):
+        code = part.split(";")[0].strip().lower().split("-")[0]
+        if code in supported:
+            return code
+    return getattr(settings, "VPSELECT_CDS_LANGUAGE", "") or settings.VPSELECT_CLINIC_LANGUAGE
 
 
 def _level_lines(result: dict) -> list[str]:
@@ -117,14 +139,17 @@ def _level_lines(result: dict) -> list[str]:
             shown = [f for f in findings if f["kind"] == "absolute" and f["status"] == "met"]
         else:
             shown = [f for f in findings if f["status"] == "unknown"]
-        lines.append(f"- **{level['level']}**: {recommendation.replace('_', ' ')}")
+        words = _RECOMMENDATION_WORDS.get(recommendation, recommendation)
+        lines.append(f"- **{level['level']}**: {words}")
         if recommendation == "not_eligible" and not shown:
-            lines.append("  - no indication is met")
+            lines.append(f"  - {_('no indication is met')}")
         for finding in shown:
-            status = "undecided" if finding["status"] == "unknown" else "met"
+            kind = _KIND_WORDS[finding["kind"]]
+            status = (
+                _("%(kind)s undecided") if finding["status"] == "unknown" else _("%(kind)s met")
+            ) % {"kind": kind}
             lines.append(
-                f"  - {_KIND_WORDS[finding['kind']]} {status}: *{_escape(finding['text'])}* — "
-                f"{_escape(finding['reason'])}"
+                f"  - {status}: *{_escape(finding['text'])}* — {_escape(finding['reason'])}"
             )
     return lines
 
@@ -133,13 +158,24 @@ def _data_notes(ignored: list[str], prefetched: Prefetched, notes: list[str]) ->
     lines = []
     if ignored:
         paths = ", ".join(f"`{path}`" for path in ignored)
-        lines.append(f"- EHR values VPSelect cannot use (treated as unknown): {paths}")
+        lines.append(
+            "- "
+            + _("EHR values VPSelect cannot use (treated as unknown): %(paths)s") % {"paths": paths}
+        )
     if prefetched.unreadable:
-        lines.append(f"- {prefetched.unreadable} prefetched resource(s) could not be read.")
+        lines.append(
+            "- "
+            + _("%(count)s prefetched resource(s) could not be read.")
+            % {"count": prefetched.unreadable}
+        )
     if prefetched.other_patient:
-        lines.append(f"- {prefetched.other_patient} resource(s) about another patient ignored.")
+        lines.append(
+            "- "
+            + _("%(count)s resource(s) about another patient ignored.")
+            % {"count": prefetched.other_patient}
+        )
     if prefetched.reported_errors:
-        lines.append("- The EHR reported an error for some prefetched data.")
+        lines.append("- " + _("The EHR reported an error for some prefetched data."))
     lines += [f"- {_escape(note)}" for note in dict.fromkeys(notes)]
     return lines
 
@@ -165,10 +201,12 @@ def _card_text(result: dict | None, case: dict, missing: list[str]) -> tuple[str
     """(summary, detail lines joined, rule ids the card is about) for a result."""
     if result is None:
         questions = [question_for(path, case) for path in missing]
-        summary = "Vertebroplasty: no recommendation yet – say which vertebral levels to treat"
+        summary = _("Vertebroplasty: no recommendation yet – say which vertebral levels to treat")
         detail = [
-            "**No recommendation yet.** The draft order names no vertebral level VPSelect "
-            "can read, and VPSelect never recommends the procedure on missing data.",
+            _(
+                "**No recommendation yet.** The draft order names no vertebral level VPSelect "
+                "can read, and VPSelect never recommends the procedure on missing data."
+            ),
             "",
             *[f"1. {_escape(q)}" for q in questions],
         ]
@@ -181,37 +219,49 @@ def _card_text(result: dict | None, case: dict, missing: list[str]) -> tuple[str
     where = ", ".join(levels_with)
     if recommendation == "eligible":
         rules = [f["rule"] for f in _findings(result, kind="indication", status="met")]
-        summary = f"Vertebroplasty at {where}: eligible by VPSelect's rules"
-        head = f"**Eligible** at {where} (VPSelect ruleset `{version}`)."
+        summary = _("Vertebroplasty at %(levels)s: eligible by VPSelect's rules") % {
+            "levels": where
+        }
+        head = _("**Eligible** at %(levels)s (VPSelect ruleset `%(version)s`).") % {
+            "levels": where,
+            "version": version,
+        }
     elif recommendation == "review":
         relative = _findings(result, kind="relative", status="met")
         rules = [f["rule"] for f in relative]
-        summary = (
-            f"Vertebroplasty at {where}: an interventional radiologist should decide "
-            f"({relative[0]['text']})"
-        )
-        head = (
-            f"**Review** at {where}: a relative contraindication is met, so an "
-            f"interventional radiologist decides (VPSelect ruleset `{version}`)."
-        )
+        summary = _(
+            "Vertebroplasty at %(levels)s: an interventional radiologist should decide "
+            "(%(criterion)s)"
+        ) % {"levels": where, "criterion": relative[0]["text"]}
+        head = _(
+            "**Review** at %(levels)s: a relative contraindication is met, so an "
+            "interventional radiologist decides (VPSelect ruleset `%(version)s`)."
+        ) % {"levels": where, "version": version}
     elif recommendation == "incomplete":
         rules = [f["rule"] for f in _findings(result, status="unknown")]
         count = len(missing)
         summary = (
-            f"Vertebroplasty: no recommendation yet – {count} question"
-            f"{'s' if count != 1 else ''} to answer"
+            ngettext(
+                "Vertebroplasty: no recommendation yet – %(count)s question to answer",
+                "Vertebroplasty: no recommendation yet – %(count)s questions to answer",
+                count,
+            )
+            % {"count": count}
             if count
-            else "Vertebroplasty: no recommendation yet – see the undecided criteria"
+            else _("Vertebroplasty: no recommendation yet – see the undecided criteria")
         )
         questions = [question_for(path, case) for path in missing]
         head = "\n".join(
             [
-                "**No recommendation yet.** VPSelect never recommends the procedure on missing "
-                f"data (ruleset `{version}`). Still to answer:",
+                _(
+                    "**No recommendation yet.** VPSelect never recommends the procedure on "
+                    "missing data (ruleset `%(version)s`). Still to answer:"
+                )
+                % {"version": version},
                 "",
                 *[f"1. {_escape(q)}" for q in questions],
                 "",
-                "So far:",
+                _("So far:"),
             ]
         )
     else:
@@ -219,18 +269,24 @@ def _card_text(result: dict | None, case: dict, missing: list[str]) -> tuple[str
         rules = [f["rule"] for f in absolute] or [
             f["rule"] for f in _findings(result, kind="indication", status="not_met")
         ]
-        reason = absolute[0]["text"] if absolute else "no indication is met"
-        more = f" and {len(absolute) - 1} more" if len(absolute) > 1 else ""
-        summary = f"Vertebroplasty not indicated: {reason}{more}"
+        reason = absolute[0]["text"] if absolute else _("no indication is met")
+        if len(absolute) > 1:
+            summary = _("Vertebroplasty not indicated: %(reason)s and %(more)s more") % {
+                "reason": reason,
+                "more": len(absolute) - 1,
+            }
+        else:
+            summary = _("Vertebroplasty not indicated: %(reason)s") % {"reason": reason}
         head = (
-            "**Not eligible**: "
-            + (
-                "an absolute contraindication is met"
-                if absolute
-                else "none of the indications is met"
+            _(
+                "**Not eligible**: an absolute contraindication is met "
+                "(VPSelect ruleset `%(version)s`)."
             )
-            + f" (VPSelect ruleset `{version}`)."
-        )
+            if absolute
+            else _(
+                "**Not eligible**: none of the indications is met (VPSelect ruleset `%(version)s`)."
+            )
+        ) % {"version": version}
     detail = "\n".join([head, "", *_level_lines(result)])
     return summary, detail, rules
 
@@ -242,8 +298,22 @@ def advise_order(
     today: date,
     launch_url: Callable[[uuid.UUID], str],
     reasons: list[dict],
+    language: str = "",
 ) -> Advice:
-    """The card for one draft vertebroplasty order."""
+    """The card for one draft vertebroplasty order, its texts in `language` (see
+    card_language); what is stored with it (the case, the engine's result) stays as it is."""
+    with translation.override(language or card_language()):
+        return _advise_order(order, prefetched, today=today, launch_url=launch_url, reasons=reasons)
+
+
+def _advise_order(
+    order: ServiceRequest,
+    prefetched: Prefetched,
+    *,
+    today: date,
+    launch_url: Callable[[uuid.UUID], str],
+    reasons: list[dict],
+) -> Advice:
     mapped = case_from_resources(
         levels=order_levels(order),
         patient=prefetched.patient,
@@ -260,11 +330,17 @@ def advise_order(
     else:
         result, recommendation, missing = None, "incomplete", ["levels"]
         version = ruleset_version(thresholds)
-    summary, detail, rules = _card_text(result, case, missing)
+    # Rule wording and reasons in the card's language (the stored result stays the engine's).
+    shown = (
+        localized_result(result, case=case, thresholds=thresholds, today=today)
+        if result is not None
+        else None
+    )
+    summary, detail, rules = _card_text(shown, case, missing)
     notes = _data_notes(ignored, prefetched, mapped.notes)
     if notes:
-        detail += "\n\nAbout the EHR's data:\n\n" + "\n".join(notes)
-    detail += "\n\n_VPSelect supports the decision; it does not make it._"
+        detail += "\n\n" + _("About the EHR's data:") + "\n\n" + "\n".join(notes)
+    detail += "\n\n" + _("_VPSelect supports the decision; it does not make it._")
     card_uuid, launch_id = uuid.uuid4(), uuid.uuid4()
     answer = recommendation == "incomplete"
     card = Card(
@@ -272,14 +348,16 @@ def advise_order(
         summary=_summary(summary),
         detail=detail,
         indicator=INDICATOR[recommendation],
-        source=Source(label=f"VPSelect (ruleset {version})", topic=TOPIC),
+        source=Source(
+            label=_("VPSelect (ruleset %(version)s)") % {"version": version}, topic=TOPIC
+        ),
         overrideReasons=[Coding(**reason) for reason in reasons],
         links=[
             Link(
                 label=(
-                    "Answer the questions in VPSelect"
+                    _("Answer the questions in VPSelect")
                     if answer
-                    else "Open a prefilled referral in VPSelect"
+                    else _("Open a prefilled referral in VPSelect")
                 ),
                 url=launch_url(launch_id),
                 type="absolute",
@@ -349,6 +427,7 @@ def advise(
     today: date,
     launch_url: Callable[[uuid.UUID], str],
     reasons: list[dict],
+    language: str = "",
 ) -> list[Advice]:
     """The advice for every draft vertebroplasty order of the request (none: no cards)."""
     orders = vertebroplasty_orders(request.hook, context)
@@ -356,6 +435,13 @@ def advise(
         return []
     prefetched = read_prefetch(request.prefetch, context.patientId)
     return [
-        advise_order(order, prefetched, today=today, launch_url=launch_url, reasons=reasons)
+        advise_order(
+            order,
+            prefetched,
+            today=today,
+            launch_url=launch_url,
+            reasons=reasons,
+            language=language,
+        )
         for order in orders
     ]

@@ -77,7 +77,7 @@ def test_staff_record_contact_and_consent_with_who_and_when(client, treated, cli
     assert saved.status_code == 302
     contact = PatientContact.objects.get(patient=treated.patient)
     assert contact.mobile == "+393331234567"
-    assert contact.preferred_language == "it"
+    assert contact.patient.preferred_language == "it"  # the language is the patient's
     assert contact.consent_to_contact
     assert contact.consent_recorded_by == clinic_staff
     assert contact.may_be_contacted

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from eligibility.conf import get_thresholds
 from eligibility.engine import evaluate
+from eligibility.i18n import localized_result
 from eligibility.models import Evaluation
 from patients import intake, views
 from patients.models import Patient, Referral, TargetLevel
@@ -63,7 +64,10 @@ def test_live_panel_shows_the_engines_findings_for_each_shared_example(
     assert (
         panel.recommendation == expected["recommendation"] == shared["expected"]["recommendation"]
     )
-    assert panel.findings(level_labels(expected)) == result_findings(expected)
+    # The panel reads the engine's findings in the physician's language: in English the same
+    # sentences, with dates in the language's date format (eligibility/i18n.py).
+    shown = localized_result(expected, case=case, thresholds=get_thresholds(), today=today)
+    assert panel.findings(level_labels(shown)) == result_findings(shown)
     assert panel.missing == expected["missing"]
     labels = level_labels(expected)
     for wanted in shared["expected"]["levels"]:

@@ -38,6 +38,12 @@ USE_I18N = True
 USE_TZ = True
 # Shown on printed summaries and in the page header.
 VPSELECT_CLINIC_NAME = env("VPSELECT_CLINIC_NAME", default="VPSelect Spine Clinic")
+# The clinic's language (a code of LANGUAGES): a new patient's preferred language until told
+# otherwise, and the language of documents and CDS cards made with no user's language at hand.
+VPSELECT_CLINIC_LANGUAGE = env("VPSELECT_CLINIC_LANGUAGE", default="en")
+# The CDS cards' language when the hook request's Accept-Language names none we have ("": the
+# clinic's). interop/cds/cards.py card_language.
+VPSELECT_CDS_LANGUAGE = env("VPSELECT_CDS_LANGUAGE", default="")
 # How the clinic types dates in forms (a strptime format with a four-digit year; ISO
 # YYYY-MM-DD is always accepted too). docs/referring.md, "Dates".
 VPSELECT_DATE_INPUT_FORMAT = env("VPSELECT_DATE_INPUT_FORMAT", default="%d/%m/%Y")
