@@ -11,6 +11,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from eligibility.conf import active_ruleset
 from eligibility.engine import RULES, RULES_BY_ID
@@ -85,7 +86,7 @@ def format_answer(name: str, value) -> str:
     if name in _CHOICE_LABELS:
         return _CHOICE_LABELS[name].get(value, value)
     if name == "fracture_date":
-        return date.fromisoformat(value).strftime("%d %b %Y")
+        return date_format(date.fromisoformat(value), "DATE_FORMAT")
     return f"{value}{_UNITS.get(name, '')}"
 
 

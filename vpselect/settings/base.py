@@ -36,6 +36,11 @@ LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("en", "English"), ("it", "Italiano")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Dates and numbers follow the active language (Italian writes 1,4); English dates are day-first
+# with a 24-hour clock (vpselect/formats). No thousands separator: it would split MRNs and ids.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#format-module-path
+FORMAT_MODULE_PATH = ["vpselect.formats"]
+USE_THOUSAND_SEPARATOR = False
 USE_TZ = True
 # Shown on printed summaries and in the page header.
 VPSELECT_CLINIC_NAME = env("VPSELECT_CLINIC_NAME", default="VPSelect Spine Clinic")
