@@ -22,9 +22,7 @@ PENDING_SINCE_KEY = "vpselect_otp_pending_since"
 PENDING_DEVICE_KEY = "vpselect_otp_pending_device"
 PENDING_MAX_SECONDS = 5 * 60
 
-INVALID_CODE = _(
-    "That code is not valid. Enter the 6-digit code your authenticator app shows now."
-)
+INVALID_CODE = _("That code is not valid. Enter the 6-digit code your authenticator app shows now.")
 
 
 def confirmed_device(user) -> TOTPDevice | None:

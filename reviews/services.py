@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from accounts.mixins import require_clinician
 from accounts.roles import Role
@@ -21,27 +22,29 @@ from .outbox import outbox_enqueue
 from .selectors import override_table_forget
 from .signals import decision_countersigned, decision_recorded
 
-REFERRAL_CHANGED = "This referral changed since you opened it."
-REFERRAL_NOT_WAITING = "This referral is not waiting for a review."
-REFERRAL_CLAIMED_BY_OTHER = "Another radiologist is already reviewing this referral."
-REFERRAL_NOT_EVALUATED = "This referral has no evaluation to decide on."
-DECISION_PENDING = (
+REFERRAL_CHANGED = _("This referral changed since you opened it.")
+REFERRAL_NOT_WAITING = _("This referral is not waiting for a review.")
+REFERRAL_CLAIMED_BY_OTHER = _("Another radiologist is already reviewing this referral.")
+REFERRAL_NOT_EVALUATED = _("This referral has no evaluation to decide on.")
+DECISION_PENDING = _(
     "A decision on this referral is waiting for a countersignature: countersign or correct it."
 )
-CORRECTION_NOT_CURRENT = "Only the referral's current decision can be corrected."
-CORRECTION_TOO_LATE = "This decision can no longer be corrected: the referral was resubmitted."
-LEVELS_REQUIRED = "Choose at least one level to treat."
-LEVEL_UNKNOWN = "{level} is not a target level of this referral."
-LEVELS_ONLY_FOR_ACCEPT = "Levels to treat go with an acceptance only."
-REASON_REQUIRED = "Choose a reason."
-REASON_NOT_FOR_OUTCOME = "This reason does not go with this decision."
-REASON_ONLY_FOR_DECLINE_OR_INFORMATION = "A reason goes with a decline or an information request."
-OVERRIDE_REASON_REQUIRED = "This decision disagrees with the engine: choose an override reason."
-OVERRIDE_COMMENT_REQUIRED = "This decision disagrees with the engine: explain it in a comment."
-OVERRIDE_REASON_NOT_NEEDED = "This decision agrees with the engine: it takes no override reason."
-NOTHING_TO_COUNTERSIGN = "This decision does not need a countersignature."
-ALREADY_COUNTERSIGNED = "This decision is already countersigned."
-CANNOT_COUNTERSIGN_OWN = "You cannot countersign your own decision."
+CORRECTION_NOT_CURRENT = _("Only the referral's current decision can be corrected.")
+CORRECTION_TOO_LATE = _("This decision can no longer be corrected: the referral was resubmitted.")
+LEVELS_REQUIRED = _("Choose at least one level to treat.")
+LEVEL_UNKNOWN = _("{level} is not a target level of this referral.")
+LEVELS_ONLY_FOR_ACCEPT = _("Levels to treat go with an acceptance only.")
+REASON_REQUIRED = _("Choose a reason.")
+REASON_NOT_FOR_OUTCOME = _("This reason does not go with this decision.")
+REASON_ONLY_FOR_DECLINE_OR_INFORMATION = _(
+    "A reason goes with a decline or an information request."
+)
+OVERRIDE_REASON_REQUIRED = _("This decision disagrees with the engine: choose an override reason.")
+OVERRIDE_COMMENT_REQUIRED = _("This decision disagrees with the engine: explain it in a comment.")
+OVERRIDE_REASON_NOT_NEEDED = _("This decision agrees with the engine: it takes no override reason.")
+NOTHING_TO_COUNTERSIGN = _("This decision does not need a countersignature.")
+ALREADY_COUNTERSIGNED = _("This decision is already countersigned.")
+CANNOT_COUNTERSIGN_OWN = _("You cannot countersign your own decision.")
 
 REASON_KIND_BY_OUTCOME: dict[str, str] = {
     ReviewDecision.Outcome.DECLINE: ReasonCode.Kind.DECLINE,

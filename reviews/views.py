@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.mixins import require_clinician, require_role
@@ -21,7 +22,6 @@ from .forms import CountersignForm, DecisionForm, WorklistFilterForm
 from .models import Notification, ReasonCode, ReviewDecision
 from .notifications import notification_text, notification_url
 from .services import (
-    REFERRAL_CHANGED,
     ReviewError,
     StaleReferral,
     correctable,
@@ -32,6 +32,9 @@ from .services import (
 
 PAGE_SIZE = 25
 NOTIFICATIONS_PAGE_SIZE = 20
+REFERRAL_CHANGED_DECIDE_AGAIN = _(
+    "This referral changed since you opened it. Review the current version and decide again."
+)
 
 
 def _iso(moment) -> str:
@@ -241,7 +244,7 @@ def decide(request, referral_id: int):
     )
     # A stale page is answered first: its errors would be about a referral that moved on.
     if form["expected_version"].value() != str(referral.version):
-        messages.error(request, REFERRAL_CHANGED + " Review the current version and decide again.")
+        messages.error(request, REFERRAL_CHANGED_DECIDE_AGAIN)
         return _review_page(request, referral, status=409)
     if not form.is_valid():
         return _page_with_form(request, referral, form, status=400)
@@ -267,15 +270,18 @@ def decide(request, referral_id: int):
         form.add_error(None, exc)
         return _page_with_form(request, referral, form, status=400)
     except StaleReferral:
-        messages.error(request, REFERRAL_CHANGED + " Review the current version and decide again.")
+        messages.error(request, REFERRAL_CHANGED_DECIDE_AGAIN)
         return _review_page(request, _review_referral(referral_id), status=409)
     except ReviewError as exc:
         messages.error(request, exc.message)
         return _review_page(request, _review_referral(referral_id), status=409)
     if decision.pending_countersignature:
-        messages.warning(request, "Decision recorded: override pending countersignature.")
+        messages.warning(request, _("Decision recorded: override pending countersignature."))
     else:
-        messages.success(request, f"Decision recorded: {decision.get_outcome_display()}.")
+        messages.success(
+            request,
+            _("Decision recorded: %(outcome)s.") % {"outcome": decision.get_outcome_display()},
+        )
     return redirect("reviews:review", referral_id=referral.pk)
 
 
@@ -305,7 +311,7 @@ def countersign(request, decision_id: int):
         return _review_page(
             request, _review_referral(decision.referral_id), countersign_form=form, status=400
         )
-    messages.success(request, "Countersigned: the decision now takes effect.")
+    messages.success(request, _("Countersigned: the decision now takes effect."))
     return redirect("reviews:review", referral_id=decision.referral_id)
 
 

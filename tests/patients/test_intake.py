@@ -400,7 +400,7 @@ def test_a_submitted_referral_cannot_be_edited(physician_client, physician, make
     case["inr"] = 3.0
     response = physician_client.post(_edit_url(referral), case_form_data(case, action="draft"))
     assert response.status_code == 409
-    assert services.REFERRAL_NOT_EDITABLE in page(response)
+    assert str(services.REFERRAL_NOT_EDITABLE) in page(response)
     referral.refresh_from_db()
     assert referral.inr == 1
     assert referral.evaluations.count() == 1

@@ -351,7 +351,7 @@ def test_a_decision_on_a_stale_version_is_refused_with_409_and_nothing_saved(
         )
 
     assert stale.status_code == 409
-    assert services.REFERRAL_CHANGED in stale.content.decode()
+    assert str(services.REFERRAL_CHANGED) in stale.content.decode()
     assert stale.context["referral"].status == Referral.Status.INFORMATION_REQUESTED
     assert ReviewDecision.objects.count() == 1
     assert Referral.objects.get(pk=referral.pk).status == Referral.Status.INFORMATION_REQUESTED
