@@ -62,7 +62,7 @@ def test_level_sections_escape_every_value_even_with_autoescape_off(autoescape):
         ]
     }
     html = Template(LEVEL_SECTIONS).render(Context({"result": result}, autoescape=autoescape))
-    assert HOSTILE not in html and "<script>" not in html
+    assert str(HOSTILE) not in html and "<script>" not in html
     # level ×3 (label, data attribute, heading), recommendation ×3 (data attribute, badge
     # class, its label), kind, rule ×2, status ×3 (class, data attribute, its label), text,
     # reason.

@@ -62,7 +62,7 @@ def test_a_second_radiologist_cannot_take_a_claimed_referral(
 
     referral.refresh_from_db()
     assert referral.assigned_radiologist == radiologist
-    assert services.REFERRAL_CLAIMED_BY_OTHER in page.content.decode()
+    assert str(services.REFERRAL_CLAIMED_BY_OTHER) in page.content.decode()
     assert page.context["form"] is None
     assert refused.status_code == 409
     assert not ReviewDecision.objects.exists()
@@ -150,7 +150,7 @@ def test_a_decision_against_the_engine_needs_an_override_reason_and_a_comment(
     assert response.status_code == 400
     assert errors["override_reason"] == [services.OVERRIDE_REASON_REQUIRED]
     assert errors["comment"] == [services.OVERRIDE_COMMENT_REQUIRED]
-    assert services.OVERRIDE_REASON_REQUIRED in response.content.decode()
+    assert str(services.OVERRIDE_REASON_REQUIRED) in response.content.decode()
     assert not ReviewDecision.objects.exists()
     assert Referral.objects.get(pk=referral.pk).version == referral.version
 
@@ -291,7 +291,7 @@ def test_a_radiologist_cannot_countersign_their_own_override(client, radiologist
     response = client.post(reverse("reviews:countersign", args=[decision.pk]))
 
     assert response.status_code == 400
-    assert services.CANNOT_COUNTERSIGN_OWN in response.content.decode()
+    assert str(services.CANNOT_COUNTERSIGN_OWN) in response.content.decode()
     assert not Countersignature.objects.exists()
     assert Referral.objects.get(pk=referral.pk).status == Referral.Status.UNDER_REVIEW
 
