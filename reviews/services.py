@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.functional import Promise as StrPromise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.mixins import require_clinician
@@ -63,9 +64,9 @@ DECIDED = frozenset(
 class ReviewError(Exception):
     """A review action that the referral's current state does not allow."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: "str | StrPromise"):
         super().__init__(message)
-        self.message = message
+        self.message = str(message)
 
 
 class StaleReferral(ReviewError):
@@ -111,12 +112,12 @@ def decision_problems(
     reason_code: ReasonCode | None,
     comment: str,
     override_reason: ReasonCode | None,
-) -> dict[str, list[str]]:
+) -> dict[str, list[str | StrPromise]]:
     """Field errors of a decision against the evaluation result ({} when it may be recorded)."""
     levels_to_treat = list(levels_to_treat)
-    problems: dict[str, list[str]] = {}
+    problems: dict[str, list[str | StrPromise]] = {}
 
-    def add(name: str, message: str) -> None:
+    def add(name: str, message: str | StrPromise) -> None:
         problems.setdefault(name, []).append(message)
 
     known = level_recommendations(result)
