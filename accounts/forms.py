@@ -1,6 +1,8 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
+from django.utils.translation import gettext_lazy as _
 
 
 class LoginForm(AuthenticationForm):
@@ -19,15 +21,26 @@ class LoginForm(AuthenticationForm):
 
 class TokenForm(forms.Form):
     token = forms.CharField(
-        label="Authentication code",
+        label=_("Authentication code"),
         min_length=6,
         max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
-        help_text="The 6-digit code from your authenticator app.",
+        help_text=_("The 6-digit code from your authenticator app."),
     )
 
     def clean_token(self) -> str:
         token = self.cleaned_data["token"].strip().replace(" ", "")
         if not token.isdigit():
-            raise forms.ValidationError("The code is made of digits only.")
+            raise forms.ValidationError(_("The code is made of digits only."))
         return token
+
+
+class LanguageForm(forms.Form):
+    """The navigation's language switch; blank goes back to following the browser."""
+
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=[("", _("Browser's language")), *settings.LANGUAGES],
+        required=False,
+    )
+    next = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)

@@ -3,10 +3,11 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.utils.translation import gettext_lazy as _
 
 SESSION_STARTED_KEY = "vpselect_started"
 SESSION_LAST_ACTIVITY_KEY = "vpselect_last_activity"
-SESSION_EXPIRED = "Your session expired. Please log in again."
+SESSION_EXPIRED = _("Your session expired. Please log in again.")
 # Sent by requests a page makes on its own (polling); they do not keep a session alive.
 BACKGROUND_HEADER = "X-VPSelect-Background"
 

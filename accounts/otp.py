@@ -13,6 +13,7 @@ import django_otp
 import qrcode
 import qrcode.image.svg
 from django.contrib.auth import get_user_model, login
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 PENDING_USER_KEY = "vpselect_otp_pending_user"
@@ -21,7 +22,7 @@ PENDING_SINCE_KEY = "vpselect_otp_pending_since"
 PENDING_DEVICE_KEY = "vpselect_otp_pending_device"
 PENDING_MAX_SECONDS = 5 * 60
 
-INVALID_CODE = "That code is not valid. Enter the 6-digit code your authenticator app shows now."
+INVALID_CODE = _("That code is not valid. Enter the 6-digit code your authenticator app shows now.")
 
 
 def confirmed_device(user) -> TOTPDevice | None:

@@ -11,6 +11,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from audit.models import AuditEvent
 from audit.services import audit_record
 
+from .models import Preferences
+
 logger = logging.getLogger(__name__)
 
 
@@ -47,3 +49,13 @@ def device_enrol(*, request: HttpRequest, user, device: TOTPDevice) -> TOTPDevic
     if user.email:
         transaction.on_commit(lambda: _send_enrolment_email(user))
     return device
+
+
+@transaction.atomic
+def preferences_set_language(*, user, language: str) -> Preferences:
+    """Save the user's interface language ("" follows the browser again)."""
+    preferences, _created = Preferences.objects.select_for_update().get_or_create(user=user)
+    if preferences.language != language:
+        preferences.language = language
+        preferences.save(update_fields=["language"])
+    return preferences

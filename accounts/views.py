@@ -3,10 +3,14 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from audit.models import AuditEvent
@@ -14,8 +18,9 @@ from audit.services import audit_record
 from vpselect.clientip import client_ip
 
 from . import otp
-from .forms import LoginForm, TokenForm
-from .services import device_enrol
+from .forms import LanguageForm, LoginForm, TokenForm
+from .language import remember as language_remember
+from .services import device_enrol, preferences_set_language
 
 
 def _record_failed_code(request, user) -> None:
@@ -159,3 +164,32 @@ class OTPSetupView(TemplateView):
         if not request.user.is_authenticated:
             _record_failed_code(request, user)
         return self._render(request, user, form, status=400)
+
+
+@require_POST
+def language_set(request):
+    """The navigation's language switch: saved in the user's preferences, the session, a cookie."""
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Choose a language from the list (field: language)."))
+    language = form.cleaned_data["language"]
+    preferences_set_language(user=request.user, language=language)
+    language_remember(request, language)
+    next_url = form.cleaned_data["next"]
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("home")
+    response = redirect(next_url)
+    if language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    else:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    return response

@@ -20,9 +20,9 @@ from . import charts, cohort, invitations, selectors, services
 from .forms import CohortFilterForm, FollowUpForm, PatientContactForm, ProcedureForm
 from .models import FollowUp
 
-PROCEDURE_RECORDED = "Procedure recorded; its six follow-ups are scheduled."
-FOLLOW_UP_RECORDED = "{interval} follow-up recorded."
-REMINDERS_READ = "Reminders marked as read."
+PROCEDURE_RECORDED = _("Procedure recorded; its six follow-ups are scheduled.")
+FOLLOW_UP_RECORDED = _("{interval} follow-up recorded.")
+REMINDERS_READ = _("Reminders marked as read.")
 CONTACT_SAVED = _("Contact and consent saved.")
 CALL_NOTED = _("Call noted.")
 

@@ -19,21 +19,21 @@ from .models import Clinic, Patient, Referral, TargetLevel
 from .signals import referral_submitted
 from .vocabulary import LEVEL_FIELDS, REFERRAL_FIELDS
 
-REFERRAL_NOT_SUBMITTABLE = (
+REFERRAL_NOT_SUBMITTABLE = _(
     "Only a draft or a referral with an information request can be submitted."
 )
-REFERRAL_NOT_EDITABLE = (
+REFERRAL_NOT_EDITABLE = _(
     "This referral has been submitted; it can be changed again only when the radiologist asks "
     "for more information."
 )
-LEVEL_ALREADY_LISTED = "{level} is already a level of this referral; this row was not saved."
-LEVEL_MISSING = "The row names no level; it was not saved."
-LEVEL_CHANGE_REFUSED = "{level} is held by another row; this row stays {kept}."
+LEVEL_ALREADY_LISTED = _("{level} is already a level of this referral; this row was not saved.")
+LEVEL_MISSING = _("The row names no level; it was not saved.")
+LEVEL_CHANGE_REFUSED = _("{level} is held by another row; this row stays {kept}.")
 IDENTIFICATION_NOT_YOURS = _(
     "Only the physician who registered this patient, or an administrator, can change their "
     "name, MRN or birth date."
 )
-MRN_ALREADY_REGISTERED = "A patient with this MRN is already registered in this clinic."
+MRN_ALREADY_REGISTERED = _("A patient with this MRN is already registered in this clinic.")
 
 # Answers of a referral that `referral_save_draft` and `referral_save_and_submit` may write.
 REFERRAL_ANSWER_FIELDS = frozenset({"assessed_on", *REFERRAL_FIELDS})

@@ -16,6 +16,7 @@ from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -36,19 +37,19 @@ from .intake import MAX_LEVELS, IntakeForm, LevelFormSet, rebased_data
 from .models import PHYSICIAN_EDITABLE_STATUSES, REFERRAL_STATUS_LABELS, Patient, Referral
 
 PAGE_SIZE = 25
-NO_LEVELS_YET = "Add a target level and choose its level to see the recommendation."
-CASE_NOT_VALID = "The answers cannot be evaluated yet:"
-DRAFT_SAVED = "Draft saved."
+NO_LEVELS_YET = _("Add a target level and choose its level to see the recommendation.")
+CASE_NOT_VALID = _("The answers cannot be evaluated yet:")
+DRAFT_SAVED = _("Draft saved.")
 DRAFT_RESTORED = _(
     "Welcome back: the answers you gave before your session ended are back and saved as a draft."
 )
-DRAFT_SAVED_EXCEPT = (
+DRAFT_SAVED_EXCEPT = _(
     "Draft saved, except the answers marked below: they are not valid and were not saved."
 )
-SUBMITTED = "Referral submitted. Recommendation: {recommendation}."
-NOT_SUBMITTED = "The referral was not submitted: correct the answers marked below."
-TOO_MANY_LEVELS = f"A referral has at most {MAX_LEVELS} target levels."
-LEVELS_UNREADABLE = (
+SUBMITTED = _("Referral submitted. Recommendation: {recommendation}.")
+NOT_SUBMITTED = _("The referral was not submitted: correct the answers marked below.")
+TOO_MANY_LEVELS = format_lazy(_("A referral has at most {count} target levels."), count=MAX_LEVELS)
+LEVELS_UNREADABLE = _(
     "The target levels could not be read from the form; they were left as stored. "
     "The other answers were saved."
 )
@@ -194,7 +195,7 @@ def patient_create(request):
             form.add_error("mrn", MRN_TAKEN)
         else:
             audit_note(request, patient, action=AuditEvent.Action.CREATE)
-            messages.success(request, "Patient registered.")
+            messages.success(request, _("Patient registered."))
             return redirect("patients:referral-create", patient.pk)
     _audit_refused_mrn(request, form)
     status = 400 if form.is_bound else 200
@@ -246,7 +247,7 @@ def patient_update(request, pk: int):
         except (ValidationError, services.PatientConflictError):
             form.add_error("mrn", MRN_TAKEN)
         else:
-            messages.success(request, "Patient updated.")
+            messages.success(request, _("Patient updated."))
             return redirect(patient)
     _audit_refused_mrn(request, form)
     status = 400 if form.is_bound else 200

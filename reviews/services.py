@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.functional import Promise as StrPromise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.mixins import require_clinician
@@ -31,32 +32,34 @@ from .outbox import outbox_enqueue
 from .selectors import override_table_forget
 from .signals import decision_countersigned, decision_recorded
 
-REFERRAL_CHANGED = "This referral changed since you opened it."
-REFERRAL_NOT_WAITING = "This referral is not waiting for a review."
-REFERRAL_CLAIMED_BY_OTHER = "Another radiologist is already reviewing this referral."
-REFERRAL_NOT_EVALUATED = "This referral has no evaluation to decide on."
-DECISION_PENDING = (
+REFERRAL_CHANGED = _("This referral changed since you opened it.")
+REFERRAL_NOT_WAITING = _("This referral is not waiting for a review.")
+REFERRAL_CLAIMED_BY_OTHER = _("Another radiologist is already reviewing this referral.")
+REFERRAL_NOT_EVALUATED = _("This referral has no evaluation to decide on.")
+DECISION_PENDING = _(
     "A decision on this referral is waiting for a countersignature: countersign or correct it."
 )
-CORRECTION_NOT_CURRENT = "Only the referral's current decision can be corrected."
-CORRECTION_TOO_LATE = "This decision can no longer be corrected: the referral was resubmitted."
-LEVELS_REQUIRED = "Choose at least one level to treat."
-LEVEL_UNKNOWN = "{level} is not a target level of this referral."
-LEVELS_ONLY_FOR_ACCEPT = "Levels to treat go with an acceptance only."
-REASON_REQUIRED = "Choose a reason."
-REASON_NOT_FOR_OUTCOME = "This reason does not go with this decision."
-REASON_ONLY_FOR_DECLINE_OR_INFORMATION = "A reason goes with a decline or an information request."
-OVERRIDE_REASON_REQUIRED = "This decision disagrees with the engine: choose an override reason."
-OVERRIDE_COMMENT_REQUIRED = "This decision disagrees with the engine: explain it in a comment."
-OVERRIDE_REASON_NOT_NEEDED = "This decision agrees with the engine: it takes no override reason."
-NOTHING_TO_COUNTERSIGN = "This decision does not need a countersignature."
-ALREADY_COUNTERSIGNED = "This decision is already countersigned."
-CANNOT_COUNTERSIGN_OWN = "You cannot countersign your own decision."
-COUNTERSIGNATURE_REFUSED = (
+CORRECTION_NOT_CURRENT = _("Only the referral's current decision can be corrected.")
+CORRECTION_TOO_LATE = _("This decision can no longer be corrected: the referral was resubmitted.")
+LEVELS_REQUIRED = _("Choose at least one level to treat.")
+LEVEL_UNKNOWN = _("{level} is not a target level of this referral.")
+LEVELS_ONLY_FOR_ACCEPT = _("Levels to treat go with an acceptance only.")
+REASON_REQUIRED = _("Choose a reason.")
+REASON_NOT_FOR_OUTCOME = _("This reason does not go with this decision.")
+REASON_ONLY_FOR_DECLINE_OR_INFORMATION = _(
+    "A reason goes with a decline or an information request."
+)
+OVERRIDE_REASON_REQUIRED = _("This decision disagrees with the engine: choose an override reason.")
+OVERRIDE_COMMENT_REQUIRED = _("This decision disagrees with the engine: explain it in a comment.")
+OVERRIDE_REASON_NOT_NEEDED = _("This decision agrees with the engine: it takes no override reason.")
+NOTHING_TO_COUNTERSIGN = _("This decision does not need a countersignature.")
+ALREADY_COUNTERSIGNED = _("This decision is already countersigned.")
+CANNOT_COUNTERSIGN_OWN = _("You cannot countersign your own decision.")
+COUNTERSIGNATURE_REFUSED = _(
     "A second radiologist refused to countersign this decision: "
     "the deciding radiologist records a correction."
 )
-REFUSAL_REASON_REQUIRED = "Say why you refuse: the deciding radiologist reads this."
+REFUSAL_REASON_REQUIRED = _("Say why you refuse: the deciding radiologist reads this.")
 NO_OPEN_REQUEST = _(
     "No information request is waiting for your answer on this referral: it was resubmitted "
     "or decided."
@@ -80,9 +83,9 @@ DECIDED = frozenset(
 class ReviewError(Exception):
     """A review action that the referral's current state does not allow."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: "str | StrPromise"):
         super().__init__(message)
-        self.message = message
+        self.message = str(message)
 
 
 class StaleReferral(ReviewError):
@@ -128,12 +131,12 @@ def decision_problems(
     reason_code: ReasonCode | None,
     comment: str,
     override_reason: ReasonCode | None,
-) -> dict[str, list[str]]:
+) -> dict[str, list[str | StrPromise]]:
     """Field errors of a decision against the evaluation result ({} when it may be recorded)."""
     levels_to_treat = list(levels_to_treat)
-    problems: dict[str, list[str]] = {}
+    problems: dict[str, list[str | StrPromise]] = {}
 
-    def add(name: str, message: str) -> None:
+    def add(name: str, message: str | StrPromise) -> None:
         problems.setdefault(name, []).append(message)
 
     known = level_recommendations(result)

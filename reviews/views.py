@@ -34,7 +34,6 @@ from .models import InformationAttachment, Notification, ReasonCode, ReviewDecis
 from .notifications import notification_text, notification_url
 from .services import (
     CANNOT_COUNTERSIGN_OWN,
-    REFERRAL_CHANGED,
     ReviewError,
     StaleReferral,
     correctable,
@@ -47,6 +46,9 @@ from .services import (
 
 PAGE_SIZE = 25
 NOTIFICATIONS_PAGE_SIZE = 20
+REFERRAL_CHANGED_DECIDE_AGAIN = _(
+    "This referral changed since you opened it. Review the current version and decide again."
+)
 
 
 def _iso(moment) -> str:
@@ -335,7 +337,7 @@ def decide(request, referral_id: int):
     )
     # A stale page is answered first: its errors would be about a referral that moved on.
     if form["expected_version"].value() != str(referral.version):
-        messages.error(request, REFERRAL_CHANGED + " Review the current version and decide again.")
+        messages.error(request, REFERRAL_CHANGED_DECIDE_AGAIN)
         return _review_page(request, referral, status=409)
     if not form.is_valid():
         return _page_with_form(request, referral, form, status=400)
@@ -362,15 +364,18 @@ def decide(request, referral_id: int):
         form.add_problems(problems, data["outcome"])
         return _page_with_form(request, referral, form, status=400)
     except StaleReferral:
-        messages.error(request, REFERRAL_CHANGED + " Review the current version and decide again.")
+        messages.error(request, REFERRAL_CHANGED_DECIDE_AGAIN)
         return _review_page(request, _review_referral(referral_id), status=409)
     except ReviewError as exc:
         messages.error(request, exc.message)
         return _review_page(request, _review_referral(referral_id), status=409)
     if decision.pending_countersignature:
-        messages.warning(request, "Decision recorded: override pending countersignature.")
+        messages.warning(request, _("Decision recorded: override pending countersignature."))
     else:
-        messages.success(request, f"Decision recorded: {decision.get_outcome_display()}.")
+        messages.success(
+            request,
+            _("Decision recorded: %(outcome)s.") % {"outcome": decision.get_outcome_display()},
+        )
     return redirect("reviews:review", referral_id=referral.pk)
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import Referral
 from vpselect.publisher import publish
@@ -25,10 +26,14 @@ SUMMARY_TEMPLATE = "print/referral_summary.html"
 PDF_BASE_TEMPLATE = "print/pdf_base.html"
 MAX_ERROR_CHARS = 2000
 
-REFERRAL_NOT_EVALUATED = "This referral has not been evaluated yet: there is nothing to summarise."
-NOT_READY_TO_PRINT = "Only a summary whose PDF is ready can be marked printed."
-SUPERSEDED_NOT_PRINTABLE = "This summary has been replaced by a newer one: print that one instead."
-ALREADY_CURRENT = (
+REFERRAL_NOT_EVALUATED = _(
+    "This referral has not been evaluated yet: there is nothing to summarise."
+)
+NOT_READY_TO_PRINT = _("Only a summary whose PDF is ready can be marked printed.")
+SUPERSEDED_NOT_PRINTABLE = _(
+    "This summary has been replaced by a newer one: print that one instead."
+)
+ALREADY_CURRENT = _(
     "A PDF of this summary as it stands now already exists (summary #{id}): open or download "
     "it, or choose Regenerate PDF to make a new one."
 )

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import ListView
 
@@ -43,9 +44,9 @@ from .services import (
 logger = logging.getLogger(__name__)
 
 SUMMARY_TEMPLATE = "print/referral_summary.html"
-PDF_NOT_READY = "The PDF of this summary is not ready."
-MARKED_PRINTED = "Summary #{id} marked as printed."
-CHECKSUM_MISMATCH = "The stored PDF does not match its checksum; generate a new one."
+PDF_NOT_READY = _("The PDF of this summary is not ready.")
+MARKED_PRINTED = _("Summary #{id} marked as printed.")
+CHECKSUM_MISMATCH = _("The stored PDF does not match its checksum; generate a new one.")
 
 
 class PrintQueueView(RoleRequiredMixin, ListView):

@@ -70,7 +70,7 @@ def test_registering_another_physicians_mrn_says_so_neutrally_and_audits_the_has
     assert response.status_code == 400
     page = response.content.decode()
     assert "ask an administrator to give you access" in page
-    assert forms.MRN_TAKEN not in page
+    assert str(forms.MRN_TAKEN) not in page
     assert Patient.objects.count() == 1
     refused = AuditEvent.objects.get(action="mrn_refused")
     assert refused.user == physician

@@ -156,7 +156,7 @@ def test_live_panel_without_levels_says_what_to_do(physician_client, physician, 
     case = eligible_case(timezone.localdate())
     case["levels"] = []
     html = page(physician_client.post(_live_url(patient), case_form_data(case)))
-    assert views.NO_LEVELS_YET in html
+    assert str(views.NO_LEVELS_YET) in html
 
 
 def test_hidden_tumour_questions_link_to_the_etiology(physician_client, physician, make_patient):

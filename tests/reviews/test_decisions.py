@@ -68,7 +68,7 @@ def test_a_second_radiologist_cannot_take_a_claimed_referral(
 
     referral.refresh_from_db()
     assert referral.assigned_radiologist == radiologist
-    assert services.REFERRAL_CLAIMED_BY_OTHER in page.content.decode()
+    assert str(services.REFERRAL_CLAIMED_BY_OTHER) in page.content.decode()
     assert page.context["form"] is None
     assert refused.status_code == 409
     assert not ReviewDecision.objects.exists()
@@ -156,7 +156,7 @@ def test_a_decision_against_the_engine_needs_an_override_reason_and_a_comment(
     assert response.status_code == 400
     assert errors["override_reason"] == [services.OVERRIDE_REASON_REQUIRED]
     assert errors["comment"] == [services.OVERRIDE_COMMENT_REQUIRED]
-    assert services.OVERRIDE_REASON_REQUIRED in response.content.decode()
+    assert str(services.OVERRIDE_REASON_REQUIRED) in response.content.decode()
     assert not ReviewDecision.objects.exists()
     assert Referral.objects.get(pk=referral.pk).version == referral.version
 
@@ -370,7 +370,7 @@ def test_a_decision_on_a_stale_version_is_refused_with_409_and_nothing_saved(
         )
 
     assert stale.status_code == 409
-    assert services.REFERRAL_CHANGED in stale.content.decode()
+    assert str(services.REFERRAL_CHANGED) in stale.content.decode()
     assert stale.context["referral"].status == Referral.Status.INFORMATION_REQUESTED
     assert ReviewDecision.objects.count() == 1
     assert Referral.objects.get(pk=referral.pk).status == Referral.Status.INFORMATION_REQUESTED

@@ -35,7 +35,7 @@ def test_renaming_a_reason_code_does_not_change_what_a_signed_decline_says(
     page = client.get(reverse("reviews:review", args=[referral.pk])).content.decode()
     shown = page.split('data-testid="decision"')[1].split("</article>")[0]
     assert f"Reason: {signed_wording}" in shown
-    assert NEW_WORDING not in shown
+    assert str(NEW_WORDING) not in shown
     assert _decision_summary(decision).reason == signed_wording  # the printed summary
 
 

@@ -153,7 +153,7 @@ def test_a_summary_whose_pdf_is_not_ready_cannot_be_marked_printed(
     SummaryDocument.objects.filter(pk=ready_summary.pk).update(status=SummaryDocument.Status.FAILED)
     client.force_login(clinic_staff)
     response = client.post(reverse("summaries:mark-printed", args=[ready_summary.pk]), follow=True)
-    assert NOT_READY_TO_PRINT in response.content.decode()
+    assert str(NOT_READY_TO_PRINT) in response.content.decode()
     ready_summary.refresh_from_db()
     assert ready_summary.print_count == 0
 
@@ -192,7 +192,7 @@ def test_regenerate_pdf_makes_a_new_summary_that_supersedes_the_last(
     assert ready_summary.superseded_by == newer
 
     response = client.post(reverse("summaries:mark-printed", args=[ready_summary.pk]), follow=True)
-    assert SUPERSEDED_NOT_PRINTABLE in response.content.decode()
+    assert str(SUPERSEDED_NOT_PRINTABLE) in response.content.decode()
     # The document page of the new one says nothing stale: its status panel speaks for it.
     page = client.get(newer.get_absolute_url()).content.decode()
     assert "being made" not in page.lower()
@@ -217,7 +217,7 @@ def test_a_physician_sees_that_an_unsubmitted_referral_has_no_summary(client, ph
     client.force_login(physician)
     response = client.get(reverse("summaries:referral-summary", args=[draft.pk]))
     assert response.status_code == 200
-    assert REFERRAL_NOT_EVALUATED in response.content.decode()
+    assert str(REFERRAL_NOT_EVALUATED) in response.content.decode()
 
 
 def test_get_is_refused_on_the_actions(client, ready_summary, clinic_staff):

@@ -30,11 +30,17 @@ SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="UTC")
 LANGUAGE_CODE = "en-gb"
-# Patient pages and messages are in the patient's language (outcomes); the staff site is English.
+# Staff pages follow the user's saved language, else the browser's (accounts.language); patient
+# pages and messages are in the patient's language (outcomes). README "Languages".
 # https://docs.djangoproject.com/en/5.2/ref/settings/#languages
 LANGUAGES = [("en", "English"), ("it", "Italiano")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Dates and numbers follow the active language (Italian writes 1,4); English dates are day-first
+# with a 24-hour clock (vpselect/formats). No thousands separator: it would split MRNs and ids.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#format-module-path
+FORMAT_MODULE_PATH = ["vpselect.formats"]
+USE_THOUSAND_SEPARATOR = False
 USE_TZ = True
 # Shown on printed summaries and in the page header.
 VPSELECT_CLINIC_NAME = env("VPSELECT_CLINIC_NAME", default="VPSelect Spine Clinic")
@@ -172,6 +178,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before CommonMiddleware (Django's documented place): the language from
+    # the cookie or Accept-Language; then the user's saved choice, kept in the session, wins.
+    # https://docs.djangoproject.com/en/5.2/topics/i18n/translation/#how-django-discovers-language-preference
+    "django.middleware.locale.LocaleMiddleware",
+    "accounts.language.UserLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -220,6 +231,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
