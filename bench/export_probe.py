@@ -112,7 +112,7 @@ def row_counts() -> dict[str, int]:
     from patients.models import Patient, Referral
 
     return {
-        model._meta.verbose_name_plural: model.objects.count()
+        model._meta.label: model.objects.count()
         for model in (Patient, Referral, Procedure, FollowUp, AuditEvent)
     }
 
