@@ -80,12 +80,22 @@ def parse_cursor(text: str) -> tuple[datetime, int]:
 
 def _older_than(cursor: str) -> Q:
     moment, pk = parse_cursor(cursor)
-    return Q(occurred_at__lt=moment) | Q(occurred_at=moment, id__lt=pk)
+    return _before(moment, pk)
 
 
 def _newer_than(cursor: str) -> Q:
     moment, pk = parse_cursor(cursor)
-    return Q(occurred_at__gt=moment) | Q(occurred_at=moment, id__gt=pk)
+    # The plain bound first: it is what lets the index range start at the cursor (an OR
+    # alone makes PostgreSQL read every row on one side of it).
+    return Q(occurred_at__gte=moment) & (
+        Q(occurred_at__gt=moment) | Q(occurred_at=moment, id__gt=pk)
+    )
+
+
+def _before(moment: datetime, pk: int) -> Q:
+    return Q(occurred_at__lte=moment) & (
+        Q(occurred_at__lt=moment) | Q(occurred_at=moment, id__lt=pk)
+    )
 
 
 @dataclass(frozen=True)
@@ -139,7 +149,7 @@ def event_rows(
     while True:
         page = events
         if last is not None:
-            page = page.filter(Q(occurred_at__lt=last[0]) | Q(occurred_at=last[0], id__lt=last[1]))
+            page = page.filter(_before(*last))
         rows = list(page.values_list("occurred_at", "id", *columns)[:chunk])
         for row in rows:
             yield row[2:]
