@@ -3,9 +3,10 @@
 from django import forms
 
 from .models import AuditEvent
-from .selectors import EventFilters
+from .selectors import EventFilters, parse_cursor
 
 DATES_REVERSED = "The first day must not be after the last day."
+NOT_A_PAGE = "This is not a page of the audit trail: start again from the newest events."
 
 
 class EventFilterForm(forms.Form):
@@ -31,6 +32,25 @@ class EventFilterForm(forms.Form):
     date_to = forms.DateField(
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    # Positions of the page links ("Older" / "Newer"), not shown as fields.
+    before = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    after = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    def _cursor(self, name: str) -> str:
+        value = self.cleaned_data.get(name) or ""
+        if value:
+            try:
+                parse_cursor(value)
+            except (ValueError, OverflowError, OSError):
+                raise forms.ValidationError(NOT_A_PAGE) from None
+        return value
+
+    def clean_before(self) -> str:
+        return self._cursor("before")
+
+    def clean_after(self) -> str:
+        return self._cursor("after")
 
     def clean(self):
         cleaned = super().clean()

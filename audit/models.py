@@ -4,6 +4,8 @@ authentication event. PostgreSQL rejects UPDATE and DELETE on the table (a trigg
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 
@@ -59,6 +61,19 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["user", "-occurred_at"]),
             models.Index(fields=["action", "-occurred_at"]),
+            # The auditor's filters, in the trail's order (docs/performance.md, issue 25).
+            models.Index(
+                F("patient_id"),
+                F("occurred_at").desc(),
+                F("id").desc(),
+                name="audit_patient_recent",
+            ),
+            models.Index(
+                Upper("username"),
+                F("occurred_at").desc(),
+                F("id").desc(),
+                name="audit_username_recent",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -35,6 +35,14 @@ REFUSED_DATABASE = (
 )
 
 
+# The auditors' TOTP key (hex, as django-otp stores it): the bench computes their codes.
+TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
+
+
+def auditor_username(number: int) -> str:
+    return f"bench-auditor-{number}"
+
+
 def physician_username(number: int) -> str:
     return f"bench-physician-{number:02d}"
 

@@ -56,6 +56,22 @@ P95_TARGETS_MS = {
     "worklist": 60.0,
     "worklist filtered": 60.0,
 }
+# The pages whose cost may grow with the data (issue 25), paced by bench/scale.py; the
+# writes are left out of that bench (they would change what the next scale is compared with).
+GROWTH_PAGES = (
+    "physician list",
+    "worklist",
+    "worklist filtered",
+    "review page",
+    "summary print page",
+    "print queue",
+    "follow-ups due",
+    "outcomes dashboard",
+    "audit by patient",
+    "audit by user",
+    "audit by date",
+)
+WRITES = ("referral submit", "review decision", "live evaluation")
 # Issue 19 retired the 35% target: the floor ratio is now a lower bound that no page may
 # drop below, while the p95s at a person's pace (above) are what people feel.
 FLOOR_RATIO_TARGET = 0.20
@@ -163,6 +179,22 @@ class Session:
         status, headers, _ = self.request("POST", "/accounts/login/", body)
         if status != 302 or "sessionid" not in self.cookies:
             raise RuntimeError(f"login of {self.username} answered {status}")
+        if headers.get("Location", "").endswith("/accounts/two-factor/verify/"):
+            self._second_factor()
+
+    def _second_factor(self) -> None:
+        """An auditor's TOTP code, computed from the bench's known key."""
+        from django_otp.oath import totp
+
+        status, _, page = self.request("GET", "/accounts/two-factor/verify/")
+        token = CSRF_INPUT.search(page.decode())
+        if status != 200 or token is None:
+            raise RuntimeError(f"two-factor page answered {status}")
+        code = f"{totp(bytes.fromhex(common.TOTP_KEY_HEX)):06d}"
+        body = [("token", code), ("csrfmiddlewaretoken", token.group(1))]
+        status, _, _ = self.request("POST", "/accounts/two-factor/verify/", body)
+        if status != 302:
+            raise RuntimeError(f"two-factor code of {self.username} answered {status}")
 
 
 # --- What each endpoint sends -------------------------------------------------------------
@@ -237,6 +269,7 @@ class Fixtures:
         self.physicians = physicians
         self.radiologists = [common.radiologist_username(n) for n in range(1, 6)]
         self.staff = [common.staff_username(n) for n in range(1, common.STAFF + 1)]
+        self.auditors = [common.auditor_username(n) for n in range(1, 9)]
         self.intake: dict[str, list[tuple[int, dict]]] = {}
         for username in physicians:
             patients = list(
@@ -281,6 +314,12 @@ class Fixtures:
         self._decisions = iter(self.decisions)
         self._lock = threading.Lock()
         self.from_date = (today - timedelta(days=20)).isoformat()
+        # The audit trail's filters: a patient, a user, a day (each of the past year).
+        self.audit_patients = [
+            str(pk) for pk in Patient.objects.order_by("?").values_list("id", flat=True)[:500]
+        ]
+        self.audit_users = self.physicians + self.radiologists + self.staff
+        self.audit_days = [(today - timedelta(days=days)).isoformat() for days in range(1, 366)]
         connection.close()
 
     def next_decision(self) -> tuple[int, list]:
@@ -358,6 +397,32 @@ def endpoints(fixtures: Fixtures, sessions: dict[str, Session]) -> dict[str, End
         path = f"/referrals/{rng.choice(fixtures.summary_ids)}/summary/"
         return Call(staff(i), "GET", path, 200)
 
+    def print_queue(i, rng):
+        query = rng.choice(["", "", "?status=printed", "?status=printed&page=2"])
+        return Call(staff(i), "GET", "/summaries/" + query, 200)
+
+    def follow_ups_due(i, rng):
+        return Call(staff(i), "GET", "/outcomes/follow-ups/due/", 200)
+
+    def dashboard(i, rng):
+        query = rng.choice(["", "", "?etiology=osteoporotic", "?level=L1"])
+        return Call(radiologist(i), "GET", "/outcomes/dashboard/" + query, 200)
+
+    def auditor(i: int) -> Session:
+        return sessions[fixtures.auditors[i % len(fixtures.auditors)]]
+
+    def audit_patient(i, rng):
+        path = f"/audit/?patient={rng.choice(fixtures.audit_patients)}"
+        return Call(auditor(i), "GET", path, 200)
+
+    def audit_user(i, rng):
+        path = f"/audit/?user={rng.choice(fixtures.audit_users)}"
+        return Call(auditor(i), "GET", path, 200)
+
+    def audit_date(i, rng):
+        day = rng.choice(fixtures.audit_days)
+        return Call(auditor(i), "GET", f"/audit/?date_from={day}&date_to={day}", 200)
+
     table = [
         Endpoint("floor", floor, "GET, one indexed SELECT"),
         Endpoint("floor page", floor_page, "GET, the floor's SELECT in the layout, role checked"),
@@ -369,6 +434,12 @@ def endpoints(fixtures: Fixtures, sessions: dict[str, Session]) -> dict[str, End
         Endpoint("review page", review_page, "GET"),
         Endpoint("review decision", decide, "POST, accept / request info"),
         Endpoint("summary print page", summary, "GET, clinic staff"),
+        Endpoint("print queue", print_queue, "GET, clinic staff, filtered now and then"),
+        Endpoint("follow-ups due", follow_ups_due, "GET, clinic staff"),
+        Endpoint("outcomes dashboard", dashboard, "GET, radiologist, filtered now and then"),
+        Endpoint("audit by patient", audit_patient, "GET, auditor, ?patient="),
+        Endpoint("audit by user", audit_user, "GET, auditor, ?user="),
+        Endpoint("audit by date", audit_date, "GET, auditor, one day"),
     ]
     return {endpoint.name: endpoint for endpoint in table}
 
@@ -656,6 +727,9 @@ def rows_of(
             row["think_ms"] = round(PACE_THINK_SECONDS.get(name, PAGE_THINK_SECONDS) * 1000)
             if target is not None and not p95 <= target:
                 row["missed"].append(f"p95 > {target:g} ms")
+            if any(entry.cpu):  # measured (--paced-only): CPU per request, as alone
+                row["app_cpu_ms"] = round(entry.cpu_ms(0), 2)
+                row["db_cpu_ms"] = round(entry.cpu_ms(1), 2)
         if floor is not None:
             row["floor_ratio"] = round(entry.rate / floor.rate, 2) if floor.rate else 0.0
             row["app_cpu_ms"] = round(entry.cpu_ms(0), 2)
@@ -732,7 +806,9 @@ def print_table(title: str, rows: list[dict], *, alone: bool, paced: bool = Fals
             )
         if paced:
             verdict = "MISSED" if row["missed"] else "ok"
-            line += f" {row['think_ms']:>4} ms {row['p95_target_ms']:>8g} ms  {verdict}"
+            target = row["p95_target_ms"]
+            target_text = f"{target:g} ms" if target is not None else "-"
+            line += f" {row['think_ms']:>4} ms {target_text:>11}  {verdict}"
         print(line)
         for message in row["first_errors"]:
             print(f"    ! {message}")
@@ -767,6 +843,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 on a missed target too")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--label", default="", help="a name for this run in the JSON report")
+    parser.add_argument(
+        "--paced-only",
+        action="store_true",
+        help="only the paced phase, for every page (no writes): the growth bench (bench/scale.py)",
+    )
+    parser.add_argument(
+        "--pace-users", type=int, help="users in the paced phase (--concurrency by default)"
+    )
     args = parser.parse_args(argv)
 
     environ = {**os.environ, **common.bench_environ()}
@@ -791,20 +875,33 @@ def main(argv: list[str] | None = None) -> int:
             username: Session(port, username)
             for username in fixtures.physicians + fixtures.radiologists + fixtures.staff
         }
+        sessions.update(
+            {
+                username: Session(port, username)
+                for username in fixtures.auditors
+                if args.paced_only or any(name.startswith("audit") for name in args.only)
+            }
+        )
         for session in sessions.values():
             session.login()
         table = endpoints(fixtures, sessions)
         names = [name for name in table if not args.only or name in args.only or name in YARDSTICKS]
         paced_names = [name for name in names if name in P95_TARGETS_MS]
+        if args.paced_only:
+            names = [n for n in names if n not in YARDSTICKS and n not in WRITES]
+            if not args.only:
+                names = [n for n in names if n in GROWTH_PAGES]
+            paced_names = names
         planned = (
-            (len(names) + 1) * (args.seconds + args.warmup)
-            + args.mix_seconds
-            + len(paced_names) * args.pace_seconds
-        )
+            0
+            if args.paced_only
+            else (len(names) + 1) * (args.seconds + args.warmup) + args.mix_seconds
+        ) + len(paced_names) * (args.pace_seconds + args.warmup)
+        pace_users = args.pace_users or args.concurrency
         if time.monotonic() - began + planned > args.budget:
             raise SystemExit(f"The phases would take {planned:.0f} s more, over --budget.")
         phases: dict[str, list[Stats]] = {}
-        for index, name in enumerate([*names, "floor"]):
+        for index, name in enumerate([] if args.paced_only else [*names, "floor"]):
             pick = alone(table[name])
             run_phase(pick, seconds=args.warmup, concurrency=args.concurrency, seed=index)
             stats = run_phase(
@@ -814,7 +911,7 @@ def main(argv: list[str] | None = None) -> int:
             phases.setdefault(name, []).append(entry)
             print(f"  {name:<20} {entry.rate:7.1f} req/s", flush=True)
         mix_stats: dict[str, Stats] = {}
-        if args.mix_seconds > 0 and not args.only:
+        if args.mix_seconds > 0 and not args.only and not args.paced_only:
             mix_stats = run_phase(
                 mixed(table),
                 seconds=args.mix_seconds,
@@ -825,12 +922,15 @@ def main(argv: list[str] | None = None) -> int:
         paced_stats: dict[str, Stats] = {}
         for index, name in enumerate(paced_names if args.pace_seconds > 0 else []):
             think = PACE_THINK_SECONDS.get(name, PAGE_THINK_SECONDS)
+            if args.paced_only:  # warm this page's caches and plans, not counted
+                run_phase(alone(table[name]), seconds=args.warmup, concurrency=2, seed=index)
             stats = run_phase(
                 alone(table[name]),
                 seconds=args.pace_seconds,
-                concurrency=args.concurrency,
+                concurrency=pace_users,
                 seed=200 + index,
                 think=think,
+                meter=meter if args.paced_only else None,
             )
             paced_stats[name] = stats.get(name, Stats(seconds=args.pace_seconds))
             rate = paced_stats[name].rate
@@ -842,7 +942,7 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg()
 
     alone_stats = {name: combined(entries) for name, entries in phases.items()}
-    floor = alone_stats["floor"]
+    floor = alone_stats.get("floor", Stats())
     alone_rows = rows_of(alone_stats, list(alone_stats), floor)
     budget = page_budget(alone_rows)
     mix_rows = rows_of(mix_stats, list(MIX_WEIGHTS), None)
@@ -887,7 +987,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     if paced_rows:
         print_table(
-            f"At a person's pace, {args.pace_seconds:g} s each: {args.concurrency} users, each "
+            f"At a person's pace, {args.pace_seconds:g} s each: {pace_users} users, each "
             "sending its next request 1–2 × `think` after the last answer (think: the live "
             "panel's debounce, or a click), at random so that they are not in step",
             paced_rows,

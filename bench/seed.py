@@ -43,6 +43,19 @@ DECIDED_WEIGHTS = {
     "not_eligible": {"accepted": 5, "declined": 88, "information_requested": 7},
 }
 RESUBMITTED_SHARE = 0.15
+# After acceptance: most are treated; a summary is printed within days of its decision.
+PROCEDURE_SHARE = 0.9
+LEAKAGE_SHARE = 0.12
+FOLLOW_UP_RECORDED_SHARE = 0.85
+SUMMARY_PRINTED_AFTER_DAYS = 3
+# N = 1 is a clinic's first year; N = 25 ten years of a regional service (2.5 x the yearly
+# rate), which is what the years of data grow as.
+YEARS_PER_SCALE = 0.4
+# One row per signed-in request: ~10,000 events per 1,000 referrals.
+AUDIT_EVENTS_PER_REFERRAL = 10
+# Generated and loaded slice by slice, so 25 x fits in memory.
+SLICE_PATIENTS = common.PATIENTS
+AUDITORS = 8
 PENDING_COUNTERSIGNATURE_SHARE = 0.3
 OUTCOME_OF_STATUS = {
     "accepted": "accept",
@@ -178,7 +191,9 @@ def reset_sequences(cursor, *models) -> None:
 class Seeder:
     """Builds every row in memory, in the order a clinic would have made them."""
 
-    def __init__(self, *, rng: random.Random, patients: int, referrals: int, today: date):
+    def __init__(
+        self, *, rng: random.Random, patients: int, referrals: int, today: date, years: float = 1.0
+    ):
         from django.contrib.auth.models import Group
         from django.utils import timezone
 
@@ -195,12 +210,33 @@ class Seeder:
         self.reason_codes = {
             kind: [code.pk for code in codes if code.kind == kind] for kind in ReasonCode.Kind
         }
+        # Decided referrals spread over `years`; what is waiting or a draft is the last weeks'
+        # worth, so its share shrinks as the years grow (the queue follows the yearly rate).
+        self.years = years
+        self.draft_share = DRAFT_SHARE / years
+        self.waiting_share = WAITING_SHARE / years
+        self.ids: Counter[str] = Counter()
+        self.statuses: Counter[str] = Counter()
+        self.recommendations: Counter[str] = Counter()
+        self.counts: Counter[str] = Counter()
+        self._forget()
+
+    def _forget(self) -> None:
+        """Empty the rows of a slice once loaded: a slice at a time fits in memory."""
         self.patients: list[dict] = []
         self.referrals: list[dict] = []
         self.levels: list[dict] = []
         self.evaluations: list[dict] = []
         self.decisions: list[dict] = []
         self.countersignatures: list[dict] = []
+        self.procedures: list[dict] = []
+        self.treated_levels: list[dict] = []
+        self.follow_ups: list[dict] = []
+        self.summaries: list[dict] = []
+
+    def _next(self, table: str) -> int:
+        self.ids[table] += 1
+        return self.ids[table]
 
     def users(self) -> None:
         """The bench's users, with the ORM (57 rows); all share one password hash."""
@@ -241,15 +277,45 @@ class Seeder:
         self.radiologists = [
             u.pk for u, r in zip(users, roles, strict=True) if r == Role.RADIOLOGIST
         ]
+        self.staff = [u.pk for u, r in zip(users, roles, strict=True) if r == Role.STAFF]
+        self.auditors()
 
-    def build(self) -> None:
+    def auditors(self) -> None:
+        """The auditors who read the trail: superusers with a TOTP device of a known key."""
+        from django.contrib.auth import get_user_model
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        user_model = get_user_model()
+        auditors = user_model.objects.bulk_create(
+            [
+                user_model(
+                    username=common.auditor_username(n),
+                    password=user_model.objects.get(username=common.staff_username(1)).password,
+                    email=f"{common.auditor_username(n)}@bench.invalid",
+                    is_superuser=True,
+                    is_staff=True,
+                )
+                for n in range(1, AUDITORS + 1)
+            ]
+        )
+        TOTPDevice.objects.bulk_create(
+            [
+                TOTPDevice(user=user, name="bench", key=common.TOTP_KEY_HEX, confirmed=True)
+                for user in auditors
+            ]
+        )
+        self.auditor_ids = [user.pk for user in auditors]
+
+    def build(self, first: int = 1, last: int | None = None, referrals: int | None = None) -> None:
+        """Patients `first`..`last` (all by default) and `referrals` referrals spread over them."""
         from eligibility.conf import get_thresholds
         from patients.services import default_clinic
 
         clinic = default_clinic()
         thresholds = get_thresholds()
-        for number in range(1, self.patient_count + 1):
-            created = self.now - timedelta(days=self.rng.uniform(30, 400))
+        last = self.patient_count if last is None else last
+        for number in range(first, last + 1):
+            created = self.now - timedelta(days=self.rng.uniform(30, 400 * self.years))
             self.patients.append(
                 {
                     "id": number,
@@ -260,20 +326,20 @@ class Seeder:
                     **common.generate_patient(self.rng, today=self.today, number=number),
                 }
             )
-        for patient in self._referral_patients():
+        for patient in self._referral_patients(referrals or self.referral_count):
             self._referral(patient, thresholds)
 
-    def _referral_patients(self) -> list[dict]:
+    def _referral_patients(self, referrals: int) -> list[dict]:
         """Every patient once, then more referrals spread over them (at most 3 each)."""
         chosen = list(self.patients)
         count = Counter(patient["id"] for patient in chosen)
-        while len(chosen) < self.referral_count:
+        while len(chosen) < referrals:
             patient = self.rng.choice(self.patients)
             if count[patient["id"]] < 3:
                 count[patient["id"]] += 1
                 chosen.append(patient)
         self.rng.shuffle(chosen)
-        return chosen[: self.referral_count]
+        return chosen[:referrals]
 
     def _referral(self, patient: dict, thresholds) -> None:
         from eligibility.engine import evaluate
@@ -281,7 +347,10 @@ class Seeder:
 
         stage = self._stage()
         # Waiting referrals and drafts are recent; decided ones spread over the past year.
-        days_ago = self.rng.uniform(10, 365) if stage == "decided" else self.rng.uniform(0, 45)
+        if stage == "decided":
+            days_ago = self.rng.uniform(10, 365 * self.years)
+        else:
+            days_ago = self.rng.uniform(0, 45)
         submitted_at = self.now - timedelta(days=days_ago)
         on = submitted_at.date()
         case = common.generate_case(
@@ -289,7 +358,7 @@ class Seeder:
         )
         answers, levels = case_referral_answers(case)
         referral = {
-            "id": len(self.referrals) + 1,
+            "id": self._next("referral"),
             "patient_id": patient["id"],
             "physician_id": patient["created_by_id"],
             "status": "draft",
@@ -301,11 +370,12 @@ class Seeder:
             **answers,
         }
         referral["updated_at"] = submitted_at
+        referral["_levels"] = levels  # not a column: the procedure's treated levels read it
         self.referrals.append(referral)
         for position, level in enumerate(levels):
             self.levels.append(
                 {
-                    "id": len(self.levels) + 1,
+                    "id": self._next("level"),
                     "referral_id": referral["id"],
                     "position": position,
                     **level,
@@ -337,9 +407,9 @@ class Seeder:
 
     def _stage(self) -> str:
         roll = self.rng.random()
-        if roll < DRAFT_SHARE:
+        if roll < self.draft_share:
             return "draft"
-        return "waiting" if roll < DRAFT_SHARE + WAITING_SHARE else "decided"
+        return "waiting" if roll < self.draft_share + self.waiting_share else "decided"
 
     def _status(self, stage: str, recommendation: str) -> str:
         """A waiting status, or the decision a radiologist would likely make on this result."""
@@ -357,7 +427,7 @@ class Seeder:
 
     def _evaluation(self, referral: dict, case: dict, result: dict, at: datetime) -> dict:
         evaluation = {
-            "id": len(self.evaluations) + 1,
+            "id": self._next("evaluation"),
             "referral_id": referral["id"],
             "referral_version": referral["version"],
             "ruleset_version": result["ruleset_version"],
@@ -395,7 +465,7 @@ class Seeder:
             signer = self.rng.choice([pk for pk in self.radiologists if pk != radiologist])
             self.countersignatures.append(
                 {
-                    "id": len(self.countersignatures) + 1,
+                    "id": self._next("countersignature"),
                     "decision_id": decision["id"],
                     "signed_by_id": signer,
                     "signed_at": decided_at + timedelta(hours=2),
@@ -404,6 +474,104 @@ class Seeder:
             )
             referral["version"] += 1
         referral["updated_at"] = decided_at
+        self._summary(referral, latest, decision, decided_at)
+        if outcome == "accept":
+            self._procedure(referral, decision, latest)
+
+    def _summary(self, referral: dict, evaluation: dict, decision: dict, at: datetime) -> None:
+        """The decision's summary PDF: printed, unless decided in the last days."""
+        printed = at < self.now - timedelta(days=SUMMARY_PRINTED_AFTER_DAYS)
+        self.summaries.append(
+            {
+                "id": self._next("summary"),
+                "referral_id": referral["id"],
+                "evaluation_id": evaluation["id"],
+                "decision_id": decision["id"],
+                "status": "ready",
+                "attempts": 1,
+                "requested_by_id": decision["decided_by_id"],
+                "created_at": at,
+                "enqueued_at": at,
+                "rendered_at": at + timedelta(seconds=3),
+                "printed_at": at + timedelta(hours=2) if printed else None,
+                "printed_by_id": self.staff[0] if printed else None,
+                "print_count": 1 if printed else 0,
+            }
+        )
+
+    def _procedure(self, referral: dict, decision: dict, evaluation: dict) -> None:
+        """Most accepted referrals were treated within weeks; their follow-ups as of today."""
+        from outcomes.schedule import INTERVALS, follow_up_state
+
+        performed_on = (decision["decided_at"] + timedelta(days=self.rng.uniform(3, 30))).date()
+        if performed_on >= self.today or self.rng.random() > PROCEDURE_SHARE:
+            return  # awaiting its procedure
+        treated = [
+            level for level in referral["_levels"] if level["level"] in decision["levels_to_treat"]
+        ] or referral["_levels"][:1]
+        pains = [level["pain_nrs"] for level in treated if level.get("pain_nrs") is not None]
+        leakage = self.rng.random() < LEAKAGE_SHARE
+        procedure = {
+            "id": self._next("procedure"),
+            "referral_id": referral["id"],
+            "decision_id": decision["id"],
+            "performed_on": performed_on,
+            "guidance": self.rng.choice(["ct", "fluoroscopy", "both"]),
+            "anaesthesia": self.rng.choice(["local", "local", "sedation", "general"]),
+            "admission": self.rng.choice(["outpatient", "outpatient", "admitted"]),
+            "had_complications": leakage,
+            "leakage_sites": [self.rng.choice(["venous", "disc", "soft_tissue"])]
+            if leakage
+            else [],
+            "leakage_symptomatic": False if leakage else None,
+            "other_complication": "",
+            "baseline_pain_nrs": max(pains) if pains else None,
+            "responsible_radiologist_id": decision["decided_by_id"],
+            "recorded_by_id": decision["decided_by_id"],
+            "recorded_at": datetime.combine(performed_on, datetime.min.time(), self.now.tzinfo),
+        }
+        self.procedures.append(procedure)
+        for position, level in enumerate(treated):
+            self.treated_levels.append(
+                {
+                    "id": self._next("treated_level"),
+                    "procedure_id": procedure["id"],
+                    "position": position,
+                    "level": level["level"],
+                    "etiology": level.get("etiology") or "",
+                    "cement_volume_ml": Decimal(self.rng.randint(15, 55)) / 10,
+                    "approach": "transpedicular",
+                }
+            )
+        pain = procedure["baseline_pain_nrs"] if procedure["baseline_pain_nrs"] is not None else 8
+        for interval in INTERVALS:
+            target = performed_on + timedelta(days=interval.days)
+            pain = max(0, pain - self.rng.randint(0, 3))
+            recorded = target <= self.today and self.rng.random() < FOLLOW_UP_RECORDED_SHARE
+            state = follow_up_state(
+                interval=interval, target_date=target, completed=recorded, today=self.today
+            )
+            row = {
+                "id": self._next("follow_up"),
+                "procedure_id": procedure["id"],
+                "interval": interval.key,
+                "target_date": target,
+                "status": str(state.value),
+                "needs_call": False,
+            }
+            if recorded:
+                assessed = min(target + timedelta(days=self.rng.randint(0, 5)), self.today)
+                row.update(
+                    assessed_on=assessed,
+                    pain_nrs=pain,
+                    analgesics=self.rng.choice(["none", "non_opioid", "opioid"]),
+                    mobility=self.rng.choice(["independent", "independent", "with_aid"]),
+                    back_to_usual_activities=pain <= 3,
+                    new_fracture=False,
+                    recorded_by_id=decision["decided_by_id"],
+                    recorded_at=datetime.combine(assessed, datetime.min.time(), self.now.tzinfo),
+                )
+            self.follow_ups.append(row)
 
     def _decision(self, referral, evaluation, outcome: str, *, at, by=None, levels=None) -> dict:
         from reviews.assessment import assess_decision, level_recommendations
@@ -423,7 +591,7 @@ class Seeder:
         }.get(outcome)
         override = assessment.is_override
         decision = {
-            "id": len(self.decisions) + 1,
+            "id": self._next("decision"),
             "referral_id": referral["id"],
             "evaluation_id": evaluation["id"],
             "referral_version": referral["version"],
@@ -486,16 +654,17 @@ class Seeder:
         ]
         return {"referrals": referrals, "levels": levels, "patients": patients}
 
-    def load(self) -> dict[str, int]:
-        """COPY everything in, in foreign-key order (checked at commit: they are deferred)."""
+    def load(self) -> None:
+        """COPY the slice in, in foreign-key order (checked at commit: they are deferred)."""
         from django.db import connection
 
         from eligibility.models import Evaluation
+        from outcomes.models import FollowUp, Procedure, TreatedLevel
         from patients.models import Patient, Referral, TargetLevel
         from reviews.models import Countersignature, ReviewDecision
+        from summaries.models import SummaryDocument
 
         history = self.history()
-        counts = {}
         with connection.cursor() as cursor:
             for model, rows in (
                 (Patient, self.patients),
@@ -504,15 +673,88 @@ class Seeder:
                 (Evaluation, self.evaluations),
                 (ReviewDecision, self.decisions),
                 (Countersignature, self.countersignatures),
+                (SummaryDocument, self.summaries),
+                (Procedure, self.procedures),
+                (TreatedLevel, self.treated_levels),
+                (FollowUp, self.follow_ups),
                 (Patient.history.model, history["patients"]),
                 (Referral.history.model, history["referrals"]),
                 (TargetLevel.history.model, history["levels"]),
             ):
-                counts[model._meta.label] = copy_rows(cursor, model, rows)
+                self.counts[model._meta.label] += copy_rows(cursor, model, rows)
+        self.statuses.update(row["status"] for row in self.referrals)
+        self.recommendations.update(row["recommendation"] or "(draft)" for row in self.referrals)
+        self._forget()
+
+    def finish(self) -> None:
+        """Move the sequences past the ids given here."""
+        from django.db import connection
+
+        from eligibility.models import Evaluation
+        from outcomes.models import FollowUp, Procedure, TreatedLevel
+        from patients.models import Patient, Referral, TargetLevel
+        from reviews.models import Countersignature, ReviewDecision
+        from summaries.models import SummaryDocument
+
+        with connection.cursor() as cursor:
             reset_sequences(
-                cursor, Patient, Referral, TargetLevel, Evaluation, ReviewDecision, Countersignature
+                cursor,
+                Patient,
+                Referral,
+                TargetLevel,
+                Evaluation,
+                ReviewDecision,
+                Countersignature,
+                SummaryDocument,
+                Procedure,
+                TreatedLevel,
+                FollowUp,
             )
-        return counts
+
+    def audit_events(self, count: int) -> int:
+        """`count` events of signed-in requests spread over the years, made by PostgreSQL
+        itself (generate_series): views of referrals of random patients by random users."""
+        from django.db import connection
+
+        users = self.physicians + self.radiologists + self.staff
+        seconds = int(self.years * 365 * 86400)
+        done = 0
+        with connection.cursor() as cursor:
+            while done < count:
+                batch = min(AUDIT_BATCH, count - done)
+                cursor.execute(
+                    AUDIT_INSERT,
+                    {
+                        "users": users,
+                        "rows": batch,
+                        "seconds": seconds,
+                        "now": self.now,
+                        "patients": self.patient_count,
+                        "referrals": self.ids["referral"],
+                    },
+                )
+                done += batch
+        self.counts["audit.AuditEvent"] = done
+        return done
+
+
+AUDIT_BATCH = 1_000_000
+# Rows of the audit trail as the middleware writes them (a view of a referral, 200), from a
+# random user at a random time; the user's name joined from auth_user.
+AUDIT_INSERT = """
+INSERT INTO audit_auditevent (occurred_at, user_id, username, action, outcome, object_type,
+    object_id, patient_id, ip, request_id, method, path, status_code, details)
+SELECT %(now)s - make_interval(secs => floor(random() * %(seconds)s)::int),
+       u.id, u.username, 'view', 'success', 'referral', g.referral::text,
+       g.patient, '127.0.0.1', '', 'GET', '/referrals/' || g.referral || '/', 200, '{}'
+FROM (
+    SELECT (%(users)s::int[])[1 + floor(random() * cardinality(%(users)s::int[]))::int] AS user_id,
+           1 + floor(random() * %(patients)s)::bigint AS patient,
+           1 + floor(random() * %(referrals)s)::bigint AS referral
+    FROM generate_series(1, %(rows)s)
+) AS g
+JOIN auth_user u ON u.id = g.user_id
+"""
 
 
 def _levels_with_met_absolute(result: dict) -> list[str]:
@@ -525,12 +767,31 @@ def _levels_with_met_absolute(result: dict) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--patients", type=int, default=common.PATIENTS)
-    parser.add_argument("--referrals", type=int, default=common.REFERRALS)
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="N x a clinic's first year: 10,000 N patients, 20,000 N referrals, their "
+        "procedures and follow-ups, 200,000 N audit events, over 0.4 N years (at least one)",
+    )
+    parser.add_argument("--patients", type=int, help="instead of 10,000 x scale")
+    parser.add_argument("--referrals", type=int, help="instead of 20,000 x scale")
+    parser.add_argument("--audit-events", type=int, help="instead of 10 per referral")
     parser.add_argument("--seed", type=int, default=2026, help="random seed (2026)")
     args = parser.parse_args(argv)
-    if args.referrals < args.patients:
+    if args.scale <= 0:
+        parser.error("--scale must be greater than 0")
+    patients = args.patients or max(1, round(common.PATIENTS * args.scale))
+    referrals = args.referrals or max(1, round(common.REFERRALS * args.scale))
+    audit_events = (
+        args.audit_events
+        if args.audit_events is not None
+        else AUDIT_EVENTS_PER_REFERRAL * referrals
+    )
+    if referrals < patients:
         parser.error("every patient has a referral: --referrals must be at least --patients")
+    if referrals > 3 * patients:
+        parser.error("at most 3 referrals a patient: --referrals must be at most 3 x --patients")
 
     began = mark = time.perf_counter()
     steps: list[tuple[str, float]] = []
@@ -553,32 +814,44 @@ def main(argv: list[str] | None = None) -> int:
     step("migrate")
     seeder = Seeder(
         rng=random.Random(args.seed),
-        patients=args.patients,
-        referrals=args.referrals,
+        patients=patients,
+        referrals=referrals,
         today=timezone.localdate(),
+        years=max(1.0, YEARS_PER_SCALE * args.scale),
     )
     with transaction.atomic():
         seeder.users()
-        seeder.build()
-        step("generate and evaluate")
-        counts = seeder.load()
-    step("copy into PostgreSQL")
+    # Slice by slice, each in its own transaction: a slice's rows only are in memory.
+    for first in range(1, patients + 1, SLICE_PATIENTS):
+        last = min(patients, first + SLICE_PATIENTS - 1)
+        share = round(referrals * last / patients) - round(referrals * (first - 1) / patients)
+        with transaction.atomic():
+            seeder.build(first, last, referrals=share)
+            seeder.load()
+    seeder.finish()
+    step("generate, evaluate, copy")
+    seeder.audit_events(audit_events)
+    step("audit events")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     step("vacuum analyze")
 
-    statuses = Counter(row["status"] for row in seeder.referrals)
-    recommendations = Counter(row["recommendation"] or "(draft)" for row in seeder.referrals)
-    print(f"Seeded {common.database_name(url)} in {time.perf_counter() - began:.1f} s")
+    print(
+        f"Seeded {common.database_name(url)} at scale {args.scale:g} "
+        f"in {time.perf_counter() - began:.1f} s"
+    )
     for name, seconds in steps:
         print(f"  {name:<24} {seconds:6.1f} s")
     print(
         f"  {len(seeder.physicians)} physicians, {len(seeder.radiologists)} radiologists, "
-        f"{common.STAFF} clinic staff"
+        f"{common.STAFF} clinic staff, {AUDITORS} auditors; {seeder.years:g} years of decisions"
     )
-    print("  rows:", ", ".join(f"{label} {count}" for label, count in counts.items()))
-    print("  status:", ", ".join(f"{k} {v}" for k, v in statuses.most_common()))
-    print("  recommendation:", ", ".join(f"{k} {v}" for k, v in recommendations.most_common()))
+    print("  rows:", ", ".join(f"{label} {count}" for label, count in seeder.counts.items()))
+    print("  status:", ", ".join(f"{k} {v}" for k, v in seeder.statuses.most_common()))
+    print(
+        "  recommendation:",
+        ", ".join(f"{k} {v}" for k, v in seeder.recommendations.most_common()),
+    )
     return 0
 
 

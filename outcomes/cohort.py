@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 
 from . import statistics
 from .models import (
@@ -100,53 +100,68 @@ class CohortReport:
         ]
 
 
+def _expand(counted) -> list:
+    """[(value, n), …] as the list of values, each n times: the figures below are small
+    integers (pain 0–10) or millilitres to one decimal, so counted in SQL, not fetched."""
+    return [value for value, n in counted for _ in range(n)]
+
+
 def cohort_report(filters: CohortFilters) -> CohortReport:
-    """The dashboard's figures for the selected procedures, in three queries."""
+    """The dashboard's figures for the selected procedures, in five queries whose answers
+    are counts per value (their size does not grow with the cohort)."""
+    cohort = cohort_procedures(filters).order_by()
     procedures = list(
-        cohort_procedures(filters).values(
-            "id", "baseline_pain_nrs", "had_complications", "leakage_sites", "leakage_symptomatic"
-        )
+        cohort.values_list("baseline_pain_nrs", "had_complications", "leakage_symptomatic")
+        .annotate(leakage=_has_leakage(), n=Count("id"))
+        .order_by()
     )
-    ids = [procedure["id"] for procedure in procedures]
-    baselines = {p["id"]: p["baseline_pain_nrs"] for p in procedures}
-    pain_by_interval: dict[str, list[tuple[int, int]]] = {i.key: [] for i in INTERVALS}
-    for procedure_id, interval, pain in FollowUp.objects.filter(
-        procedure_id__in=ids, status=FollowUpStatus.COMPLETED, pain_nrs__isnull=False
-    ).values_list("procedure_id", "interval", "pain_nrs"):
-        pain_by_interval[interval].append((procedure_id, pain))
+    total = sum(row[-1] for row in procedures)
+    pairs_by_interval: dict[str, list[tuple[tuple[int | None, int], int]]] = {
+        interval.key: [] for interval in INTERVALS
+    }
+    for interval, baseline, pain, n in (
+        FollowUp.objects.filter(
+            procedure__in=cohort, status=FollowUpStatus.COMPLETED, pain_nrs__isnull=False
+        )
+        .values_list("interval", "procedure__baseline_pain_nrs", "pain_nrs")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        pairs_by_interval[interval].append(((baseline, pain), n))
     volumes = [
         float(volume)
-        for volume in TreatedLevel.objects.filter(procedure_id__in=ids).values_list(
-            "cement_volume_ml", flat=True
+        for volume in _expand(
+            TreatedLevel.objects.filter(procedure__in=cohort)
+            .values_list("cement_volume_ml")
+            .annotate(n=Count("id"))
+            .order_by()
         )
     ]
-    known_baselines = [value for value in baselines.values() if value is not None]
+    known_baselines = _expand(
+        (baseline, row[-1]) for row in procedures if (baseline := row[0]) is not None
+    )
     rows = [IntervalRow(BASELINE_SLOT[0], "Baseline", statistics.summarise(known_baselines))]
     for interval in INTERVALS:
-        values = pain_by_interval[interval.key]
-        pairs = [
-            (baselines[procedure_id], pain)
-            for procedure_id, pain in values
-            if baselines[procedure_id] is not None
-        ]
+        values = _expand(pairs_by_interval[interval.key])
+        pairs = [(baseline, pain) for baseline, pain in values if baseline is not None]
         by_points, by_half = statistics.improvement_shares(pairs)
         rows.append(
             IntervalRow(
                 interval.key,
                 interval.label,
-                statistics.summarise([pain for _id, pain in values]),
+                statistics.summarise([pain for _baseline, pain in values]),
                 by_points,
                 by_half,
             )
         )
-    leakages = [p for p in procedures if p["leakage_sites"]]
     return CohortReport(
-        procedures=len(procedures),
+        procedures=total,
         with_complications=statistics.Share(
-            sum(p["had_complications"] for p in procedures), len(procedures)
+            sum(n for _b, complications, _s, _l, n in procedures if complications), total
         ),
         symptomatic_leakage=statistics.Share(
-            sum(p["leakage_symptomatic"] is True for p in leakages), len(procedures)
+            sum(n for _b, _c, symptomatic, leakage, n in procedures if leakage and symptomatic),
+            total,
         ),
         cement=statistics.summarise(volumes),
         cement_outside_usual=statistics.Share(
@@ -154,20 +169,25 @@ def cohort_report(filters: CohortFilters) -> CohortReport:
             len(volumes),
         ),
         rows=rows,
-        responses=response_rows(ids),
+        responses=response_rows(cohort),
     )
 
 
-def response_rows(procedure_ids: list[int]) -> list[ResponseRow]:
+def _has_leakage():
+    """Whether a procedure's leakage_sites (a JSON list) is not empty, as SQL."""
+    return ExpressionWrapper(~Q(leakage_sites=[]), output_field=BooleanField())
+
+
+def response_rows(procedures: QuerySet[Procedure]) -> list[ResponseRow]:
     """Response to the patient questionnaires per interval, in two queries."""
     invited = dict.fromkeys((interval.key for interval in INTERVALS), 0)
     for interval in QuestionnaireInvitation.objects.filter(
-        follow_up__procedure_id__in=procedure_ids
+        follow_up__procedure__in=procedures
     ).values_list("follow_up__interval", flat=True):
         invited[interval] += 1
     reports: dict[str, list[tuple[int, bool, int | None]]] = {i.key: [] for i in INTERVALS}
     for interval, reminders, after_call, pain in PatientReport.objects.filter(
-        follow_up__procedure_id__in=procedure_ids, follow_up__invitation__isnull=False
+        follow_up__procedure__in=procedures, follow_up__invitation__isnull=False
     ).values_list("follow_up__interval", "reminders_before", "after_call", "pain_now_nrs"):
         reports[interval].append((reminders, after_call, pain))
     return [

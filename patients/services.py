@@ -7,6 +7,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise as StrPromise
 from django.utils.translation import gettext_lazy as _
 
 from eligibility.engine import CaseValidationError, FieldError
@@ -66,7 +67,7 @@ class DraftOutcome:
 
     referral: Referral
     level_ids: list[int | None]
-    not_saved: list[tuple[int, str]]
+    not_saved: list[tuple[int, str | StrPromise]]
 
 
 def default_clinic() -> Clinic:
@@ -272,7 +273,7 @@ def _write_answers(referral: Referral, answers: dict, *, by) -> None:
 
 def _write_levels(
     referral: Referral, rows: list[LevelAnswers], *, by, created: bool = False
-) -> tuple[list[int | None], list[tuple[int, str]], list[TargetLevel]]:
+) -> tuple[list[int | None], list[tuple[int, str | StrPromise]], list[TargetLevel]]:
     """Make the referral's levels the given rows, in order: (id per row, rows not saved, the
     stored levels in order). A referral `created` in this transaction has none yet."""
     stored = {} if created else {level.pk: level for level in referral.levels.select_for_update()}
@@ -327,9 +328,9 @@ def _write_levels(
 
 def _refuse_clashing_labels(
     proposed: dict[int, str], stored: dict[int, TargetLevel], index_of: dict[int, int]
-) -> list[tuple[int, str]]:
+) -> list[tuple[int, str | StrPromise]]:
     """Keep the stored label of a row whose new label another row also holds."""
-    refused: list[tuple[int, str]] = []
+    refused: list[tuple[int, str | StrPromise]] = []
     while True:
         counts = Counter(proposed.values())
         clashing = [
