@@ -194,7 +194,7 @@ def referral_save_and_submit(
     _, not_saved, stored_levels = _write_levels(referral, levels, by=by, created=created)
     if not_saved:
         raise CaseValidationError(
-            [FieldError(f"levels[{index}].level", message) for index, message in not_saved]
+            [FieldError(f"levels[{index}].level", str(message)) for index, message in not_saved]
         )
     # The referral is locked (or new) since `_editable_referral_with_answers`, in this
     # transaction, and its levels are the rows just written.
