@@ -88,12 +88,12 @@ FRACTURE_DATE_NEEDED = (
     "judged, and the recommendation stays incomplete."
 )
 
-TRI_STATE_CHOICES = (("yes", "Yes"), ("no", "No"), ("unknown", "Unknown"))
+TRI_STATE_CHOICES = (("yes", _("Yes")), ("no", _("No")), ("unknown", _("Unknown")))
 _TRI_STATE_VALUES = {"yes": True, "no": False, "unknown": None}
 ALLERGY_STATUS_CHOICES = (
-    ("unknown", "Not asked / unknown"),
-    ("none", "None known"),
-    ("some", "Yes, allergic to:"),
+    ("unknown", _("Not asked / unknown")),
+    ("none", _("None known")),
+    ("some", _("Yes, allergic to:")),
 )
 MAX_LEVELS = len(LEVEL_LABELS)
 
@@ -414,11 +414,11 @@ class ReferralAnswersForm(BranchingMixin, BootstrapFormMixin, forms.Form):
         choices=Allergy.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Allergic to",
+        label=_("Allergic to"),
     )
     radicular_pain = TriStateField()
     radicular_cause = forms.ChoiceField(
-        required=False, choices=[("", "Unknown"), *RadicularCause.choices]
+        required=False, choices=[("", _("Unknown")), *RadicularCause.choices]
     )
 
     def __init__(self, *args, today: date | None = None, **kwargs) -> None:
@@ -512,7 +512,7 @@ class TargetLevelForm(BranchingMixin, BootstrapFormMixin, forms.Form):
         choices=[("", "Choose…"), *((label, label) for label in LEVEL_LABELS)],
         error_messages={"required": LEVEL_REQUIRED, "invalid_choice": LEVEL_UNKNOWN},
     )
-    etiology = forms.ChoiceField(required=False, choices=[("", "Unknown"), *Etiology.choices])
+    etiology = forms.ChoiceField(required=False, choices=[("", _("Unknown")), *Etiology.choices])
     pain_nrs = NumberTextField(
         places=0, min_value=Decimal(0), max_value=Decimal(10), range_message=NRS_RANGE, example="7"
     )

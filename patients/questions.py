@@ -9,10 +9,13 @@ cannot drift from what the engine reads.
 import functools
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from eligibility.conf import get_thresholds
 from eligibility.engine import RULES, RuleKind, Thresholds
+from eligibility.i18n import rule_text
 
 from .models import Etiology
 
@@ -92,7 +95,7 @@ class Question:
 
     name: str
     label: str
-    hint: str = ""
+    hint: "str | Promise" = ""
     per_level: bool = False
 
     @property
@@ -103,7 +106,7 @@ class Question:
     @property
     def help_text(self) -> str:
         """The short hint shown under the question."""
-        return self.hint
+        return str(self.hint)
 
     @property
     def feeds(self) -> tuple[tuple[str, str, str], ...]:
@@ -114,7 +117,7 @@ class Question:
 def _feeds(case_input: str) -> tuple[tuple[str, str, str], ...]:
     # Not cached: the kind is worded in the language of the request.
     return tuple(
-        (rule.id, rule.text, str(_KIND_NAMES[rule.kind]))
+        (rule.id, rule_text(rule.id), str(_KIND_NAMES[rule.kind]))
         for rule in RULES
         if case_input in rule.inputs
     )
@@ -126,7 +129,7 @@ def _referral_questions(t: Thresholds) -> dict[str, Question]:
         Question(
             "pain_controlled_by_medical_therapy",
             "Is the pain controlled by, or improving on, conservative medical therapy?",
-            "Analgesics, bracing, rest.",
+            _("Analgesics, bracing, rest."),
         ),
         Question(
             "coagulopathy",
@@ -140,19 +143,22 @@ def _referral_questions(t: Thresholds) -> dict[str, Question]:
         Question(
             "inr",
             "INR",
-            f"Optional; above {t.inr_max:g} counts as uncorrected.",
+            format_lazy(_("Optional; above {inr} counts as uncorrected."), inr=f"{t.inr_max:g}"),
         ),
         Question(
             "platelets",
             "Platelet count (×10⁹/L)",
-            f"Optional; below {t.platelets_min:g} counts as uncorrected.",
+            format_lazy(
+                _("Optional; below {platelets} counts as uncorrected."),
+                platelets=f"{t.platelets_min:g}",
+            ),
         ),
         Question("systemic_infection", "Does the patient have a systemic infection?"),
         Question("local_infection", "Is there an infection at the access site?"),
         Question(
             "allergies",
             "Allergy to a component the procedure needs",
-            "Cement (PMMA), contrast medium, local anaesthetic or another required component.",
+            _("Cement (PMMA), contrast medium, local anaesthetic or another required component."),
         ),
         Question("radicular_pain", "Does the patient have radicular pain or radiculopathy?"),
         Question(
@@ -169,41 +175,48 @@ def _level_questions(t: Thresholds) -> dict[str, Question]:
         Question(
             "level",
             "Level",
-            "C1–C7, T1–T12, L1–L5 or S1–S5. Every criterion is judged per level; the most "
-            "favourable level decides the referral.",
+            _(
+                "C1–C7, T1–T12, L1–L5 or S1–S5. Every criterion is judged per level; the most "
+                "favourable level decides the referral."
+            ),
         ),
         Question("etiology", "Etiology"),
         Question(
             "pain_nrs",
             "Pain attributed to this level (NRS 0–10)",
-            f"Severe is {t.severe_pain_nrs} or more; 0 means no pain.",
+            format_lazy(_("Severe is {nrs} or more; 0 means no pain."), nrs=t.severe_pain_nrs),
         ),
         Question("fracture", "Is the vertebral body fractured or collapsed at this level?"),
         Question(
             "fracture_date",
             "Date of the fracture",
-            f"Needed to tell a fracture older than {t.old_fracture_days} days.",
+            format_lazy(
+                _("Needed to tell a fracture older than {days} days."), days=t.old_fracture_days
+            ),
         ),
         Question(
             "imaging_acute",
             "Does imaging show an acute, unhealed fracture?",
-            "Bone marrow edema on MRI STIR or T2 fat-sat, or uptake on a bone scan.",
+            _("Bone marrow edema on MRI STIR or T2 fat-sat, or uptake on a bone scan."),
         ),
         Question(
             "high_fracture_risk",
             "Is the tumour lesion at high risk of fracture?",
-            "For example SINS 7 or more. Asked for metastases and myeloma without a fracture.",
+            _("For example SINS 7 or more. Asked for metastases and myeloma without a fracture."),
         ),
         Question("osteomyelitis", "Does the target vertebra have osteomyelitis?"),
         Question(
             "canal_compromise_pct",
             "Spinal canal compromise by a retropulsed fragment (%)",
-            f"0–100; more than {t.canal_compromise_max_pct:g}% needs a radiologist's review.",
+            format_lazy(
+                _("0–100; more than {percent}% needs a radiologist's review."),
+                percent=f"{t.canal_compromise_max_pct:g}",
+            ),
         ),
         Question(
             "epidural_extension",
             "Does the tumour extend into the epidural space?",
-            "Asked for metastases, myeloma and haemangiomas.",
+            _("Asked for metastases, myeloma and haemangiomas."),
         ),
     )
     return {

@@ -5,15 +5,18 @@ use them so the rule is stated once.
 
 from dataclasses import dataclass, field
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 ACCEPTABLE_WITHOUT_OVERRIDE = frozenset({"eligible"})
 CONTRAINDICATION_KINDS = frozenset({"absolute", "relative"})
 
 # Short names of the relative contraindications, for the worklist column.
-RELATIVE_SHORT_NAMES: dict[str, str] = {
-    "RCI-RADICULOPATHY": "radiculopathy",
-    "RCI-RETROPULSION": "retropulsion > 20%",
-    "RCI-EPIDURAL": "epidural extension",
-    "RCI-OLD-STABLE": "old stable fracture",
+RELATIVE_SHORT_NAMES: dict[str, Promise] = {
+    "RCI-RADICULOPATHY": _("radiculopathy"),
+    "RCI-RETROPULSION": _("retropulsion > 20%"),
+    "RCI-EPIDURAL": _("epidural extension"),
+    "RCI-OLD-STABLE": _("old stable fracture"),
 }
 
 
@@ -34,7 +37,7 @@ def level_recommendations(result: dict) -> dict[str, str]:
 def met_relative_contraindications(result: dict) -> list[tuple[str, str]]:
     """(level, short rule name) for every met relative contraindication, in result order."""
     return [
-        (level["level"], RELATIVE_SHORT_NAMES.get(finding["rule"], finding["rule"]))
+        (level["level"], str(RELATIVE_SHORT_NAMES.get(finding["rule"], finding["rule"])))
         for level in result.get("levels", [])
         for finding in level["findings"]
         if finding["kind"] == "relative" and finding["status"] == "met"

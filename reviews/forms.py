@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from eligibility.engine import RULES_BY_ID
+from eligibility.i18n import rule_text
 from eligibility.models import Recommendation
 from patients.models import LEVEL_LABELS, Referral
 
@@ -32,22 +33,26 @@ class WorklistFilterForm(forms.Form):
     """Filters and search of the worklist; posted, so names and MRNs stay out of URLs."""
 
     search = forms.CharField(
-        label="Patient name or MRN", required=False, max_length=100, strip=True
+        label=_("Patient name or MRN"), required=False, max_length=100, strip=True
     )
     recommendation = forms.ChoiceField(
-        choices=[("", "Any recommendation"), *Recommendation.choices], required=False
+        label=_("Recommendation"),
+        choices=[("", _("Any recommendation")), *Recommendation.choices],
+        required=False,
     )
-    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
     level = forms.ChoiceField(
-        choices=[("", "Any level"), *((label, label) for label in LEVEL_LABELS)], required=False
+        label=_("Level"),
+        choices=[("", _("Any level")), *((label, label) for label in LEVEL_LABELS)],
+        required=False,
     )
     submitted_from = forms.DateField(
-        label="Submitted from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Submitted from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     submitted_to = forms.DateField(
-        label="Submitted until", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Submitted until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    assigned_to_me = forms.BooleanField(label="Assigned to me", required=False)
+    assigned_to_me = forms.BooleanField(label=_("Assigned to me"), required=False)
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     # Set by the column headers' buttons; kept in the session with the filters.
     sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, widget=forms.HiddenInput)
@@ -92,8 +97,7 @@ def _reason_choices(codes: list[ReasonCode], kinds: tuple[str, ...]) -> list:
 
 def rule_wording(rule_id: str) -> str:
     """A rule in the seed's words; the id only for a rule no longer in the engine."""
-    rule = RULES_BY_ID.get(rule_id)
-    return rule.text if rule is not None else rule_id
+    return rule_text(rule_id) if rule_id in RULES_BY_ID else rule_id
 
 
 # The reason field that goes with each outcome: each outcome has its own list.

@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from accounts.roles import Role, has_role
 from eligibility.engine import RULES, RULES_BY_ID
+from eligibility.i18n import rule_text
 from eligibility.models import Evaluation
 from patients.models import WAITING_STATUSES, WORKLIST_RANK, Referral, TargetLevel
 from patients.selectors import Change, case_changes
@@ -358,7 +359,7 @@ def overridden_rules(decision: ReviewDecision) -> list[OverriddenRule]:
     """The rules a decision overrode, in the seed's words, absolute contraindications first."""
     order = {"absolute": 0, "relative": 1, "indication": 2}
     rows = [
-        OverriddenRule(rule_id, RULES_BY_ID[rule_id].kind, RULES_BY_ID[rule_id].text)
+        OverriddenRule(rule_id, RULES_BY_ID[rule_id].kind, rule_text(rule_id))
         if rule_id in RULES_BY_ID
         else OverriddenRule(rule_id, "", rule_id)
         for rule_id in decision.overridden_rules

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from eligibility.engine import RULES_BY_ID
+from eligibility.i18n import rule_text
 from patients.models import Referral
 from patients.vocabulary import recommendation_label
 
@@ -122,9 +123,9 @@ def recent_decisions_for(user) -> list[ReviewDecision]:
 
 @register.filter
 def rule_wording(rule_id: str) -> str:
-    """A rule id in the seed's words ("CI-INFECTION" -> "Local or systemic infection")."""
-    rule = RULES_BY_ID.get(rule_id)
-    return rule.text if rule is not None else rule_id
+    """A rule id in the seed's words, in the reader's language ("CI-INFECTION" -> "Local or
+    systemic infection"); the id only for a rule no longer in the engine."""
+    return rule_text(rule_id) if rule_id in RULES_BY_ID else rule_id
 
 
 @register.simple_tag

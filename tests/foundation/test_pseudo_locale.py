@@ -52,6 +52,10 @@ SAME_IN_EVERY_LANGUAGE = {
 
 # The seed's rule ids (IND-TUMOR, CI-INFECTION, RCI-RETROPULSION) are codes, not words.
 RULE_ID = re.compile(r"\b(?:IND|CI|RCI)(?:-[A-Z]+)+\b")
+# The audit trail names the record an event touched by its model label, a code like the
+# rule ids: "patients.referral #19".
+MODEL_LABEL = re.compile(r"\b[a-z_]+\.[a-z_]+ #\d+")
+
 
 # NOT DONE YET (issue 21): visible texts that come from Python not yet marked: model choice
 # labels and verbose names (outcomes, patients, summaries, audit), form labels and help
@@ -59,9 +63,17 @@ RULE_ID = re.compile(r"\b(?:IND|CI|RCI)(?:-[A-Z]+)+\b")
 # the pain charts (outcomes.schedule, outcomes.charts), threshold units and sources (governance
 # data), the intake question labels and answers (branch `vocab`) and the patient copy (branch
 # `i18ndomain`). Any text outside this list fails. Remove entries as they are marked.
-NOT_YET_MARKED = set(
-    (Path(__file__).with_name("pseudo_locale_not_yet_marked.txt")).read_text().splitlines()
-)
+def _numbers_blanked(text: str) -> str:
+    """Ids and counts of the demo data vary with the database's sequences: compare without."""
+    return re.sub(r"\d+", "0", " ".join(text.split()))
+
+
+NOT_YET_MARKED = {
+    _numbers_blanked(line)
+    for line in (Path(__file__).with_name("pseudo_locale_not_yet_marked.txt"))
+    .read_text()
+    .splitlines()
+}
 
 ACCENTS = str.maketrans(
     "AaBbCcDdEeGgHhIiJjKkLlNnOoRrSsTtUuWwYyZz",
@@ -191,7 +203,7 @@ def untranslated(text: str, known: list[str]) -> str:
         rest = shorter
     for value in known:
         rest = rest.replace(value, " ")
-    rest = RULE_ID.sub(" ", rest)
+    rest = MODEL_LABEL.sub(" ", RULE_ID.sub(" ", rest))
     words = re.findall(r"[A-Za-z][A-Za-z'’-]+", rest)
     words = [word for word in words if word not in SAME_IN_EVERY_LANGUAGE]
     return " ".join(words)
@@ -248,6 +260,7 @@ def test_the_pseudo_catalog_transforms_every_message_and_keeps_placeholders():
     assert untranslated("⟦Ŕéƒéŕŕåļ⟧ 12 · Rossi", ["Rossi"]) == ""
     assert untranslated("⟦Ŕéƒéŕŕåļ⟧ created", []) == "created"
     assert untranslated("⟦Ŕéƒéŕŕåļ⟧ (CI-ASYMPTOMATIC-STABLE) · IND-TUMOR", []) == ""
+    assert untranslated("patients.referral #19", []) == ""
 
 
 def test_a_string_nobody_marked_is_found():
@@ -281,7 +294,7 @@ def test_every_page_each_role_reaches_shows_only_translated_interface_text(
             parser.feed(html)
             for text in parser.texts:
                 left = untranslated(text, known)
-                if left and " ".join(text.split()) not in NOT_YET_MARKED:
+                if left and _numbers_blanked(text) not in NOT_YET_MARKED:
                     problems.append(f"{role} · {kind}: {' '.join(text.split())!r} → {left}")
         client.logout()
     assert not problems, "Interface text not marked for translation:\n" + "\n".join(
