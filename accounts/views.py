@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -176,11 +176,13 @@ def language_set(request):
     preferences_set_language(user=request.user, language=language)
     language_remember(request, language)
     next_url = form.cleaned_data["next"]
-    if not url_has_allowed_host_and_scheme(
+    # Back to the page the switch was on: a path of this site only, never a view name or
+    # another host (redirect() would read "0" as a view name and answer 500).
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = reverse("home")
-    response = redirect(next_url)
+    response = HttpResponseRedirect(next_url)
     if language:
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,

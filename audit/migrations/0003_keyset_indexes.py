@@ -6,6 +6,25 @@ from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
 
+class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
+    """CONCURRENTLY on PostgreSQL; a plain index on the SQLite database of `make run` and the
+    PDF bench, which have no such thing (and no writers to lock out)."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        return migrations.AddIndex.database_forwards(
+            self, app_label, schema_editor, from_state, to_state
+        )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        return migrations.AddIndex.database_backwards(
+            self, app_label, schema_editor, from_state, to_state
+        )
+
+
 class Migration(migrations.Migration):
     # Built without locking out the writes of every request (the trail may hold millions).
     atomic = False
@@ -16,11 +35,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        AddIndexConcurrently(
+        AddIndexConcurrentlyOnPostgres(
             model_name='auditevent',
             index=models.Index(models.F('patient_id'), models.OrderBy(models.F('occurred_at'), descending=True), models.OrderBy(models.F('id'), descending=True), name='audit_patient_recent'),
         ),
-        AddIndexConcurrently(
+        AddIndexConcurrentlyOnPostgres(
             model_name='auditevent',
             index=models.Index(django.db.models.functions.text.Upper('username'), models.OrderBy(models.F('occurred_at'), descending=True), models.OrderBy(models.F('id'), descending=True), name='audit_username_recent'),
         ),

@@ -70,7 +70,7 @@ def test_my_referrals_rows_show_levels_status_edit_link_recommendation_and_time(
     assert "Information requested" in _cells(returned)[3] and "edit" in _cells(returned)[3]
     assert 'badge-rec-not_eligible">Not eligible<' in _cells(returned)[4]
     assert _cells(returned)[5] == (
-        '<time datetime="2026-03-29T00:30:05.000120+00:00">2026-03-29 00:30</time>'
+        '<time datetime="2026-03-29T00:30:05.000120+00:00">29/03/2026 00:30</time>'
     )
     for referral in referrals:
         assert reverse("patients:referral-detail", args=[referral.pk]) in html
@@ -80,7 +80,7 @@ def test_my_referrals_row_times_are_in_the_current_time_zone(physician_client, r
     with timezone.override("Europe/Rome"):
         html = physician_client.get(REFERRALS).content.decode()
     row = _row(html, f'data-referral="{referrals[2].pk}"')
-    assert '<time datetime="2026-03-29T01:30:05.000120+01:00">2026-03-29 01:30</time>' in row
+    assert '<time datetime="2026-03-29T01:30:05.000120+01:00">29/03/2026 01:30</time>' in row
 
 
 def test_my_referrals_escapes_every_column(
@@ -112,7 +112,7 @@ def test_my_patients_rows_show_name_mrn_birth_date_referral_count_and_links(
     physician_client, physician, referrals
 ):
     html = page(physician_client.get(PATIENTS))
-    assert "O'Brien, Given" in html and "1946-03-14" in html
+    assert "O'Brien, Given" in html and "14/03/1946" in html
     for referral in referrals:
         assert reverse("patients:referral-create", args=[referral.patient_id]) in html
         assert reverse("patients:patient-detail", args=[referral.patient_id]) in html
@@ -131,5 +131,5 @@ def test_my_patients_escapes_every_column(physician_client, physician, make_pati
     name, mrn, born, count, link = _cells(row)
     assert f">{HOSTILE_ESCAPED}, {HOSTILE_ESCAPED}</a>" in name
     assert mrn == HOSTILE_ESCAPED
-    assert (born, count) == ("1946-03-14", "0")
+    assert (born, count) == ("14/03/1946", "0")
     assert reverse("patients:referral-create", args=[patient.pk]) in link

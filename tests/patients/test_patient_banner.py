@@ -86,7 +86,7 @@ def test_a_patient_without_a_referral_has_allergies_not_recorded(patient):
 def test_an_eligible_referral_has_no_flags_and_no_known_allergy(accepted, patient):
     banner = patient_banner(patient=patient, referral=accepted, today=dt.date(2026, 12, 4))
 
-    assert banner.flags == [] and banner.allergies == "none known"
+    assert banner.flags == [] and banner.allergies == "None known"
     assert not banner.allergies_known
 
 
@@ -122,7 +122,7 @@ def test_every_patient_page_shows_the_banner(
     assert "Ada Bannerman" in banner and f"{age} years, Female" in banner
     assert "MRN MRN-BAN-1" in banner
     if referral_kind == "accepted":
-        assert "Allergies: none known" in banner
+        assert "Allergies: None known" in banner
         assert 'data-testid="banner-flag"' not in banner_of(page)
     else:
         # The patient page reads the newest referral (the draft or the flagged one): both

@@ -124,7 +124,7 @@ def test_a_refusal_needs_a_reason_and_saves_nothing_without_one(client, radiolog
     response = client.post(refuse_url(pending), {"reason": "   "})
 
     assert response.status_code == 400
-    assert services.REFUSAL_REASON_REQUIRED in response.content.decode()
+    assert str(services.REFUSAL_REASON_REQUIRED) in response.content.decode()
     assert "reason" in response.context["refusal_form"].errors
     assert not CountersignatureRefusal.objects.exists()
 
