@@ -9,13 +9,16 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from accounts.roles import Role
 from eligibility.models import Evaluation
 from patients import intake
 from patients.models import Referral, TargetLevel
+from patients.questions import level_questions, referral_questions
+from patients.vocabulary import answer_text
 from tests.e2e.conftest import publish_docs_image
 from tests.factories import make_patient
 
@@ -65,17 +68,35 @@ def physician_page(browser, live_server, make_user, request):
 
 
 def sign_in(page, live_server, username: str) -> None:
+    """Through the real login form, whatever language the browser asks for."""
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form button[type=submit]").click()
     page.wait_for_load_state()
+
+
+def in_page_language(page, text_of):
+    """text_of() evaluated in the language the page is shown in (its browser's locale)."""
+    with translation.override(getattr(page, "locale", "en-GB").split("-")[0]):
+        return text_of()
+
+
+def tr(page, message: str) -> str:
+    """A message of the app as the page shows it (Italian for an Italian browser)."""
+    return in_page_language(page, lambda: gettext(message))
+
+
+def question(page, name: str) -> str:
+    """The label of an intake question as the page shows it (patients/questions.py)."""
+    questions = {**level_questions(), **referral_questions()}
+    return in_page_language(page, lambda: str(questions[name].label))
 
 
 def open_new_referral(page, live_server, **patient_fields):
     patient = make_patient(by=page.user, **patient_fields)
     page.goto(live_server.url + reverse("patients:referral-create", args=[patient.pk]))
-    expect(page.get_by_role("heading", name="New referral")).to_be_visible()
+    expect(page.get_by_role("heading", name=tr(page, "New referral"))).to_be_visible()
     return patient
 
 
@@ -92,7 +113,8 @@ def wait_saved(page) -> None:
     """Until every change so far is saved (the status says "Saved HH:MM")."""
     status = page.get_by_test_id("autosave-status")
     expect(status).to_have_attribute("data-state", "saved")
-    expect(status).to_have_text(re.compile(r"^Saved "))
+    saved = tr(page, "Saved {time}").split("{time}")[0]
+    expect(status).to_have_text(re.compile("^" + re.escape(saved)))
 
 
 def stored_referral() -> Referral:
@@ -107,11 +129,18 @@ def test_decimal_commas_counts_per_microlitre_and_dates_are_stored_as_typed_or_r
     open_new_referral(page, live_server)
     add_level(page, "L2", 0)
 
-    page.get_by_label("INR").press_sequentially("1,4")
-    expect(feedback(page, "inr")).to_have_text("Read as INR 1.4")
-    platelets = page.get_by_label("Platelet count (×10⁹/L)")
+    page.get_by_label(question(page, "inr")).press_sequentially("1,4")
+    expect(feedback(page, "inr")).to_have_text(
+        in_page_language(
+            page,
+            lambda: gettext("Read as INR {inr}").format(inr=answer_text("inr", Decimal("1.4"))),
+        )
+    )
+    platelets = page.get_by_label(question(page, "platelets"))
     platelets.press_sequentially("45000")
-    expect(feedback(page, "platelets")).to_contain_text(str(intake.PLATELETS_PER_MICROLITRE))
+    expect(feedback(page, "platelets")).to_contain_text(
+        in_page_language(page, lambda: str(intake.PLATELETS_PER_MICROLITRE))
+    )
     expect(platelets).to_have_class(re.compile("is-invalid"))
     wait_saved(page)
     referral = stored_referral()
@@ -120,12 +149,28 @@ def test_decimal_commas_counts_per_microlitre_and_dates_are_stored_as_typed_or_r
 
     platelets.fill("")
     platelets.press_sequentially("45,5")
-    expect(feedback(page, "platelets")).to_have_text("Read as 45.5 ×10⁹/L")
+    expect(feedback(page, "platelets")).to_have_text(
+        in_page_language(
+            page,
+            lambda: gettext("Read as {platelets} ×10⁹/L").format(
+                platelets=answer_text("platelets", Decimal("45.5"))
+            ),
+        )
+    )
     expect(platelets).not_to_have_class(re.compile("is-invalid"))
-    page.get_by_label("Date of the fracture").press_sequentially("02/10/2026")
+    page.get_by_label(question(page, "fracture_date")).press_sequentially("02/10/2026")
     days = (timezone.localdate() - dt.date(2026, 10, 2)).days
+    if page.locale == "en-GB":  # the English wording, spelled out once
+        expect(feedback(page, "levels-0-fracture_date")).to_have_text(
+            f"Read as 2 Oct 2026 — {days} days before assessment"
+        )
     expect(feedback(page, "levels-0-fracture_date")).to_have_text(
-        f"Read as 2 Oct 2026 — {days} days before assessment"
+        in_page_language(
+            page,
+            lambda: gettext("Read as {text}").format(
+                text=intake.fracture_age_text(dt.date(2026, 10, 2), timezone.localdate())
+            ),
+        )
     )
     wait_saved(page)
     page.screenshot(path=str(artifacts_dir / f"intake-numbers-{page.locale}.png"), full_page=True)

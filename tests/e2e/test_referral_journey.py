@@ -45,7 +45,10 @@ def test_physician_refers_a_patient_and_watches_the_recommendation_update(
     expect(level).to_be_focused()
     level.select_option("L2")
     expect(_recommendation(page)).to_have_attribute("data-recommendation", "incomplete")
-    expect(page.get_by_test_id("findings-missing")).to_contain_text("coagulopathy")
+    # The missing answers are named by their question labels (patients/vocabulary.py).
+    expect(page.get_by_test_id("findings-missing")).to_contain_text(
+        "Coagulopathy or anticoagulant / antiplatelet drug"
+    )
     page.screenshot(path=str(artifacts_dir / "intake-incomplete.png"), full_page=True)
 
     _answer(page, "Is the pain controlled by, or improving on, conservative medical therapy?", "No")
