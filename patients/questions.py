@@ -104,9 +104,10 @@ class Question:
         return f"levels[].{self.name}" if self.per_level else self.name
 
     @property
-    def help_text(self) -> str:
-        """The short hint shown under the question."""
-        return str(self.hint)
+    def help_text(self) -> "str | Promise":
+        """The short hint shown under the question, still lazy: the forms cache their labels
+        per thresholds, and a hint made a string here would keep the first reader's language."""
+        return self.hint
 
     @property
     def feeds(self) -> tuple[tuple[str, str, str], ...]:

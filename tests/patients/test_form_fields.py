@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from django.utils import translation
 
 from patients.intake import ReferralAnswersForm, TargetLevelForm
 from patients.questions import level_questions, referral_questions
@@ -73,3 +74,26 @@ def test_bound_forms_validate_with_the_shared_choices():
     assert set(refused.errors) == {"level", "etiology"}
     assert "is-invalid" in refused.fields["level"].widget.attrs["class"]
     assert "is-invalid" not in _level_form().fields["level"].widget.attrs["class"]
+
+
+def test_a_form_built_first_in_italian_still_explains_in_english_to_the_next_reader():
+    """The labels are cached per thresholds; the hints in them stay lazy, so the language of
+    whoever built the first form does not stick to everyone after."""
+    from patients.intake import _level_labels, _referral_labels
+
+    _level_labels.cache_clear()
+    _referral_labels.cache_clear()
+    with translation.override("it"):
+        italian = _level_form().fields["pain_nrs"].help_text
+        assert str(italian) != "Severe is 7 or more; 0 means no pain."
+        italian_rest = str(
+            ReferralAnswersForm().fields["pain_controlled_by_medical_therapy"].help_text
+        )
+    with translation.override("en"):
+        assert str(_level_form().fields["pain_nrs"].help_text) == (
+            "Severe is 7 or more; 0 means no pain."
+        )
+        assert str(
+            ReferralAnswersForm().fields["pain_controlled_by_medical_therapy"].help_text
+        ) == ("Analgesics, bracing, rest.")
+    assert italian_rest != "Analgesics, bracing, rest."

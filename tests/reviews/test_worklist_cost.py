@@ -85,7 +85,7 @@ def test_worklist_rows_hold_what_each_row_shows(radiologist_client, submitted, p
     assert f'<time datetime="{referral.submitted_at.isoformat()}">' in html
     waiting = timesince(referral.submitted_at, response.context["now"])
     assert f">{waiting}</time>" in html
-    assert '<span class="me-1" title="review">L1</span>' in html
+    assert '<span class="me-1" title="Review">L1</span>' in html
 
 
 def test_worklist_row_without_relative_contraindications_shows_a_dash(

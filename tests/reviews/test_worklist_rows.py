@@ -56,8 +56,8 @@ def test_worklist_rows_show_levels_flags_contraindications_physician_waiting_and
     born, today = flagged.patient.date_of_birth, timezone.localdate()
     assert age == str(today.year - born.year - ((today.month, today.day) < (born.month, born.day)))
     assert "Moreau, Jeanne</a>" in patient and "MRN " in patient
-    assert '<span class="me-1" title="review">L1</span>' in levels
-    assert '<span class="me-1" title="eligible">L2</span>' in levels
+    assert '<span class="me-1" title="Review">L1</span>' in levels
+    assert '<span class="me-1" title="Eligible">L2</span>' in levels
     assert 'data-testid="flagged">Flagged<' in recommendation
     assert 'data-recommendation="eligible">Eligible<' in recommendation
     assert relative == "L1 retropulsion &gt; 20%"
