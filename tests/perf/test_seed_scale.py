@@ -15,7 +15,9 @@ from summaries.models import SummaryDocument
 pytestmark = pytest.mark.django_db
 
 
-def test_a_tiny_scale_seeds_slices_with_procedures_follow_ups_and_audit_events(monkeypatch):
+def test_a_tiny_scale_seeds_slices_with_procedures_follow_ups_and_audit_events(
+    monkeypatch, reason_codes
+):
     monkeypatch.setattr(seed, "SLICE_PATIENTS", 15)
     seeder = seed.Seeder(
         rng=random.Random(1), patients=30, referrals=60, today=timezone.localdate(), years=2

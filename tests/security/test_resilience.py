@@ -108,7 +108,7 @@ def clinical_journey(server: Server, patient, *, figures: dict) -> Referral:
         reverse("patients:referral-live-new", args=[patient.pk]),
         case_form_data(case, action="live"),
     )
-    assert live.status == 200 and "Eligible" in live.body
+    assert live.status == 200 and 'data-recommendation="eligible"' in live.body
     submit = physician.post(
         reverse("patients:referral-create", args=[patient.pk]),
         case_form_data(case, action="submit"),
