@@ -68,7 +68,7 @@ def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[Role]:
     if cached is None:
         names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
         cached = frozenset(role for role in Role if group_name(role) in names)
-        user._vpselect_roles = cached  # type: ignore[attr-defined,union-attr]
+        user._vpselect_roles = cached  # type: ignore[attr-defined]
     return cached
 
 

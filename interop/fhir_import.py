@@ -216,7 +216,7 @@ def case_from_resources(
     answers = patient_answers(patient)
     if answers:
         case["patient"] = answers
-    level_cases = {label: {"level": label} for label in levels}
+    level_cases: dict[str, dict[str, object]] = {label: {"level": label} for label in levels}
     # (answer key, level or None) -> (observed on, value); later in input order wins ties.
     latest: dict[tuple[str, str | None], tuple[date, object]] = {}
     for observation in observations:

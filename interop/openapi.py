@@ -228,8 +228,9 @@ def _outcome(description: str) -> dict:
     return _json("OperationOutcome", description)
 
 
-_SESSION = [{"session": []}]
-_JWT = [{"cdsJwt": []}]
+# OpenAPI security requirements: each scheme with its (empty) list of scopes.
+_SESSION: list[dict[str, list[str]]] = [{"session": []}]
+_JWT: list[dict[str, list[str]]] = [{"cdsJwt": []}]
 _CDS_ERRORS = {
     "401": _outcome(
         "No token, or a JWT that fails a check (issuer, key, signature, aud, exp, iat, jti)."

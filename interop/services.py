@@ -148,7 +148,8 @@ def cds_feedback_record(*, items: list[FeedbackItem]) -> list[CdsFeedback]:
                 reason_system=(reason.system or "") if reason else "",
                 reason_code=reason.code if reason else "",
                 reason_display=(reason.display or "") if reason else "",
-                reason_offered=bool(reason) and _offered(evaluation, reason.system, reason.code),
+                reason_offered=reason is not None
+                and _offered(evaluation, reason.system, reason.code),
                 user_comment=(item.overrideReason.userComment or "") if item.overrideReason else "",
                 outcome_at=item.outcomeTimestamp,
             )
@@ -201,7 +202,7 @@ def referral_create_from_launch(*, launch_id, by, now: datetime) -> tuple[Referr
     if launch.referral_id is not None:
         if launch.used_by_id != by.pk:
             raise CdsLaunch.DoesNotExist
-        return launch.referral, False
+        return Referral.objects.get(pk=launch.referral_id), False
     if launch.is_expired(now=now):
         raise LaunchProblem(LAUNCH_EXPIRED, 410)
     patient = _launch_patient(launch.patient, by=by)

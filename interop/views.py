@@ -142,9 +142,10 @@ def _answer(request: HttpRequest, client: CdsClient, view, method: str, *args, *
         return _method_not_allowed(method, cds=True)
     body = b""
     if method == "POST":
-        body = _read_body(request)
-        if body is None:
+        read = _read_body(request)
+        if read is None:
             return _outcome(413, TOO_LARGE, code="too-costly")
+        body = read
     return view(request, client, body, *args, **kwargs)
 
 

@@ -93,11 +93,14 @@ class CohortReport:
     @property
     def chart_points(self) -> list[CohortPoint]:
         """The median and quartiles of each slot with scores, for the cohort chart."""
-        return [
-            CohortPoint(row.slot, row.summary.n, row.summary.median, row.summary.q1, row.summary.q3)
-            for row in self.rows
-            if row.summary.n
-        ]
+        points = []
+        for row in self.rows:
+            summary = row.summary  # all None for an empty sample
+            if summary.median is not None and summary.q1 is not None and summary.q3 is not None:
+                points.append(
+                    CohortPoint(row.slot, summary.n, summary.median, summary.q1, summary.q3)
+                )
+        return points
 
 
 def _expand(counted) -> list:
@@ -283,7 +286,13 @@ def export_rows(filters: CohortFilters) -> Iterable[dict[str, str]]:
         baseline = procedure.baseline_pain_nrs
         for follow_up in procedure.follow_ups.all():
             pain = follow_up.pain_nrs
-            compared = baseline is not None and pain is not None
+            pain_change: int | None = None
+            by_points: bool | None = None
+            by_half: bool | None = None
+            if baseline is not None and pain is not None:
+                pain_change = pain - baseline
+                by_points = statistics.improved_by_points(baseline, pain)
+                by_half = statistics.improved_by_fraction(baseline, pain)
             row = {
                 **common,
                 "interval": follow_up.interval,
@@ -291,13 +300,9 @@ def export_rows(filters: CohortFilters) -> Iterable[dict[str, str]]:
                 "status": follow_up.status,
                 "assessed_on": follow_up.assessed_on,
                 "pain_nrs": pain,
-                "pain_change": pain - baseline if compared else None,
-                "improved_1_5_points": (
-                    statistics.improved_by_points(baseline, pain) if compared else None
-                ),
-                "improved_50_percent": (
-                    statistics.improved_by_fraction(baseline, pain) if compared else None
-                ),
+                "pain_change": pain_change,
+                "improved_1_5_points": by_points,
+                "improved_50_percent": by_half,
                 "analgesics": follow_up.analgesics,
                 "mobility": follow_up.mobility,
                 "back_to_usual_activities": follow_up.back_to_usual_activities,

@@ -171,8 +171,9 @@ def _decide(journey: DemoJourney, referral: Referral, radiologist) -> ReviewDeci
     )
 
 
-def _treat(journey: DemoJourney, referral: Referral, radiologist, today: date) -> None:
-    performed_on = today - timedelta(days=journey.performed_days_ago)
+def _treat(
+    journey: DemoJourney, referral: Referral, radiologist, today: date, *, performed_on: date
+) -> None:
     level = referral.levels.get().level
     procedure = procedure_record(
         referral=referral,
@@ -228,7 +229,8 @@ def _store(journey: DemoJourney, users: dict, today: date) -> None:
     with dated(_at(submitted_on + timedelta(days=1)), ReviewDecision):
         _decide(journey, referral, users["radiologist"])
     if journey.performed_days_ago is not None:
-        _treat(journey, referral, users["radiologist"], today)
+        performed_on = today - timedelta(days=journey.performed_days_ago)
+        _treat(journey, referral, users["radiologist"], today, performed_on=performed_on)
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 """Forms of the outcomes app: they parse input; the services hold the clinical rules."""
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,9 @@ from .models import (
 from .questionnaires import Kind as QuestionKind
 from .questionnaires import Question, Questionnaire
 from .services import TreatedLevelInput, level_field
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 USUAL_RANGE_HELP = (
@@ -300,6 +304,7 @@ class PatientQuestionnaireForm(forms.Form):
                 max_length=question.max_length,
                 widget=forms.Textarea(attrs={"rows": 4}),
             )
+        choices: list[tuple[str, StrOrPromise]]
         if question.kind == QuestionKind.NRS:
             choices = [(str(value), str(value)) for value in range(11)]
         else:

@@ -130,7 +130,8 @@ def patient_contact_save(
         # The language is the patient's (patients/languages.py): the summary's patient copy
         # uses it too.
         patient.preferred_language = preferred_language
-        patient._history_user = by
+        # simple-history's documented way to name the user of the next record (untyped).
+        patient._history_user = by  # type: ignore[attr-defined]
         patient.save(update_fields=["preferred_language", "updated_at"])
     return contact
 
@@ -422,8 +423,9 @@ def link_check(*, token: str, now: datetime) -> LinkCheck:
 def link_open(*, token: str, now: datetime) -> LinkCheck:
     """`link_check`, noting when an open link was first opened."""
     check = link_check(token=token, now=now)
-    if check.state == LinkState.OPEN and check.link.first_opened_at is None:
-        QuestionnaireLink.objects.filter(pk=check.link.pk, first_opened_at__isnull=True).update(
+    link = check.link  # an open link is always a found one
+    if check.state == LinkState.OPEN and link is not None and link.first_opened_at is None:
+        QuestionnaireLink.objects.filter(pk=link.pk, first_opened_at__isnull=True).update(
             first_opened_at=now
         )
     return check
@@ -501,9 +503,10 @@ def questionnaire_answer(
 def contact_opt_out_by_link(*, token: str, now: datetime) -> LinkCheck:
     """Stop all messages to the patient of any known link (used or expired too)."""
     check = link_check(token=token, now=now)
-    if check.link is None:
+    known = check.contact  # None for an unknown token
+    if known is None:
         return check
-    contact = PatientContact.objects.select_for_update().get(pk=check.contact.pk)
+    contact = PatientContact.objects.select_for_update().get(pk=known.pk)
     if contact.opted_out_at is None:
         contact.opted_out_at = now
         contact.opt_out_source = PatientContact.OptOutSource.LINK

@@ -48,10 +48,10 @@ def _audit(request, check: LinkCheck, *, event: str, action: str, status: int) -
     A signed-in user (staff trying a link) gets the audit middleware's one event per request,
     told what was shown; the patient, who has no account, gets this view's own event.
     """
-    link = check.link
+    link, patient = check.link, check.patient  # both None for an unknown token
     details = {"event": event, "link": check.state.value, "link_id": link.pk if link else None}
     if request.user.is_authenticated:
-        audit_note(request, check.patient, action=action, **details)
+        audit_note(request, patient, action=action, **details)
         return
     outcome = AuditEvent.Outcome.SUCCESS if status < 400 else AuditEvent.Outcome.DENIED
     AuditEvent.objects.create(
@@ -59,8 +59,8 @@ def _audit(request, check: LinkCheck, *, event: str, action: str, status: int) -
         action=action,
         outcome=outcome,
         object_type="patients.patient" if link else "",
-        object_id=str(check.patient.pk) if link else "",
-        patient_id=check.patient.pk if link else None,
+        object_id=str(patient.pk) if patient else "",
+        patient_id=patient.pk if patient else None,
         ip=client_ip(request),
         request_id=getattr(request, "request_id", ""),
         method=request.method or "",

@@ -9,9 +9,13 @@ stay readable when a definition changes.
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # a lazy translation or a str
 
 
 class Kind(StrEnum):
@@ -23,19 +27,19 @@ class Kind(StrEnum):
 @dataclass(frozen=True)
 class Option:
     value: str
-    label: str
+    label: "StrOrPromise"
 
 
 @dataclass(frozen=True)
 class Question:
     key: str
     kind: Kind
-    text: str
-    help_text: str = ""
+    text: "StrOrPromise"
+    help_text: "StrOrPromise" = ""
     options: tuple[Option, ...] = ()
     # NRS anchors: what 0 and 10 mean.
-    low_anchor: str = ""
-    high_anchor: str = ""
+    low_anchor: "StrOrPromise" = ""
+    high_anchor: "StrOrPromise" = ""
     required: bool = True
     # Answers that mean the clinic must call the patient (the phone number shows at once).
     needs_call_values: frozenset[str] = frozenset()
@@ -43,7 +47,7 @@ class Question:
     complication_values: frozenset[str] = frozenset()
     max_length: int = 1000
     # The clinic's short name for the answer, on staff pages (e.g. "wound problem").
-    staff_label: str = ""
+    staff_label: "StrOrPromise" = ""
 
     def label_of(self, value: str) -> str:
         for option in self.options:
@@ -56,7 +60,7 @@ class Question:
 class Questionnaire:
     key: str
     version: int
-    title: str
+    title: "StrOrPromise"
     questions: tuple[Question, ...] = field(default_factory=tuple)
 
     def question(self, key: str) -> Question:

@@ -12,12 +12,14 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms.formsets import DELETION_FIELD_NAME, BaseFormSet, formset_factory
 from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -268,7 +270,20 @@ class FieldNote:
     warnings: list[str] = dataclasses.field(default_factory=list)
 
 
-class BootstrapFormMixin:
+if TYPE_CHECKING:
+    from django.forms.utils import ErrorDict
+    from django_stubs_ext import StrOrPromise
+
+    class _FormBase(forms.BaseForm):
+        """To mypy, the mixins below are the forms they are mixed into."""
+
+        _errors: ErrorDict | None  # set by full_clean; private, so not in django-stubs
+
+else:
+    _FormBase = object
+
+
+class BootstrapFormMixin(_FormBase):
     """Bootstrap 5 classes on every widget, and `is-invalid` on the ones with errors."""
 
     def _style_widgets(self) -> None:
@@ -302,7 +317,7 @@ class BootstrapFormMixin:
         self._style_widgets()
 
 
-class BranchingMixin:
+class BranchingMixin(_FormBase):
     """Questions asked only when the answers they follow let them matter
     (patients.questions): the server decides what shows and clears what is hidden."""
 
@@ -311,8 +326,8 @@ class BranchingMixin:
 
     def _posted(self, name: str) -> str:
         # The answer as posted, or as an unbound form would post its initial value.
-        value = self[name].value()  # type: ignore[index]
-        field = self.fields[name]  # type: ignore[attr-defined]
+        value = self[name].value()
+        field = self.fields[name]
         if isinstance(field, TriStateField):
             return str(field.prepare_value(value))
         return str(value or "")
@@ -329,13 +344,13 @@ class BranchingMixin:
         """A hidden question's answer is no answer: cleared, its errors dropped."""
         for name in self.branches:
             if not self.asks(name):
-                cleaned[name] = self.fields[name].clean("")  # type: ignore[attr-defined]
-                self._errors.pop(name, None)  # type: ignore[attr-defined]
+                cleaned[name] = self.fields[name].clean("")
+                self.errors.pop(name, None)
 
     def branching(self) -> dict[str, dict]:
         """Per conditional question: when it is asked (JSON of posted names and values, read
         by static/js/intake.js) and whether it shows now."""
-        add_prefix = self.add_prefix  # type: ignore[attr-defined]
+        add_prefix = self.add_prefix
         return {
             name: {
                 "when": json.dumps(
@@ -447,7 +462,8 @@ class ReferralAnswersForm(BranchingMixin, BootstrapFormMixin, forms.Form):
         return [allergy for allergy in Allergy.values if allergy in ticked]
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         status, ticked = cleaned.get("allergy_status"), cleaned.get("allergies")
         if status == "some" and ticked == []:
             self.add_error("allergies", ALLERGIES_NONE_TICKED)
@@ -476,7 +492,7 @@ class ReferralAnswersForm(BranchingMixin, BootstrapFormMixin, forms.Form):
 
 
 @functools.cache
-def _referral_labels(thresholds: Thresholds) -> dict[str, tuple[str, str]]:
+def _referral_labels(thresholds: Thresholds) -> "dict[str, tuple[str, StrOrPromise]]":
     """Field name → (label, help text) of the answers form, worded with these thresholds."""
     questions = referral_questions()
     labels = {
@@ -558,7 +574,8 @@ class TargetLevelForm(BranchingMixin, BootstrapFormMixin, forms.Form):
         return fracture_date
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         self.clear_not_asked(cleaned)
         if (
             cleaned.get("fracture") is True
@@ -580,7 +597,7 @@ class TargetLevelForm(BranchingMixin, BootstrapFormMixin, forms.Form):
 
 
 @functools.cache
-def _level_labels(thresholds: Thresholds) -> dict[str, tuple[str, str]]:
+def _level_labels(thresholds: Thresholds) -> "dict[str, tuple[str, StrOrPromise]]":
     """Field name → (label, help text) of a level form, worded with these thresholds."""
     return {
         name: (question.label, question.help_text)
@@ -624,7 +641,7 @@ class BaseLevelFormSet(BaseFormSet):
         for form in self.forms:
             # Reading `errors` validates the form once (never again: later errors stay), which
             # fills the cleaned_data that says whether the row is removed.
-            if form.errors is not None and not self._should_delete_form(form):
+            if form.errors is not None and not form.cleaned_data.get(DELETION_FIELD_NAME, False):
                 kept.append(form)
         return kept
 
@@ -652,14 +669,18 @@ class BaseLevelFormSet(BaseFormSet):
 ReferralAnswersForm.base_fields = _DeclaredFields(ReferralAnswersForm.base_fields)
 TargetLevelForm.base_fields = _DeclaredFields(TargetLevelForm.base_fields)
 
-LevelFormSet = formset_factory(
-    TargetLevelForm,
-    formset=BaseLevelFormSet,
-    extra=0,
-    can_delete=True,
-    max_num=MAX_LEVELS,
-    validate_max=True,
-    absolute_max=MAX_LEVELS,
+# formset_factory makes a subclass of the formset it is given (django-stubs says BaseFormSet).
+LevelFormSet = cast(
+    "type[BaseLevelFormSet]",
+    formset_factory(
+        TargetLevelForm,
+        formset=BaseLevelFormSet,
+        extra=0,
+        can_delete=True,
+        max_num=MAX_LEVELS,
+        validate_max=True,
+        absolute_max=MAX_LEVELS,
+    ),
 )
 
 
@@ -971,16 +992,16 @@ class IntakeForm:
         """Every answer that is not valid, with a link to its question."""
         problems = []
         for message in self.answers_form.non_field_errors():
-            problems.append(Problem("#intake-top", "Referral", message))
+            problems.append(Problem("#intake-top", "Referral", str(message)))
         for name, messages in self.answers_form.errors.items():
             if name == "__all__":
                 continue
             bound = self.answers_form[name]
             target = self.answers_form["allergy_status"] if name == "allergies" else bound
             for message in messages:
-                problems.append(Problem(_anchor(target), str(bound.label), message))
+                problems.append(Problem(_anchor(target), str(bound.label), str(message)))
         for message in self.level_formset.non_form_errors():
-            problems.append(Problem("#target-levels", "Target levels", message))
+            problems.append(Problem("#target-levels", "Target levels", str(message)))
         for number, form in self._numbered_level_forms():
             row = f"Target level {number}"
             label_value = form["level"].value()
@@ -990,7 +1011,7 @@ class IntakeForm:
                 href = _anchor(form["level"]) if name == "__all__" else _anchor(form[name])
                 label = row if name == "__all__" else f"{row}: {form[name].label}"
                 for message in messages:
-                    problems.append(Problem(href, label, message))
+                    problems.append(Problem(href, label, str(message)))
         return problems
 
     def _numbered_level_forms(self) -> list[tuple[int, TargetLevelForm]]:
@@ -1006,7 +1027,10 @@ class IntakeForm:
         """Advice that does not block saving (a missing fracture date, answers that disagree,
         unusual values), once each, linked to the first question it concerns."""
         warnings, seen = [], set()
-        forms_numbered = [(None, self.answers_form), *self._numbered_level_forms()]
+        forms_numbered: list[tuple[int | None, ReferralAnswersForm | TargetLevelForm]] = [
+            (None, self.answers_form),
+            *self._numbered_level_forms(),
+        ]
         for number, form in forms_numbered:
             for name, note in form.notes.items():
                 for message in note.warnings:
@@ -1028,10 +1052,12 @@ def rebased_data(form: IntakeForm, level_ids: list[int | None]) -> QueryDict:
     the stored rows.
     """
     data = QueryDict(mutable=True)
+    # The posted QueryDict, shared by all the forms (django-stubs types a form's data Mapping).
+    posted = cast("MultiValueDict[str, Any]", form.answers_form.data)
     prefix = f"{form.prefix}-"
-    for key in form.answers_form.data:
+    for key in posted:
         if not key.startswith(prefix):
-            data.setlist(key, form.answers_form.data.getlist(key))
+            data.setlist(key, posted.getlist(key))
     _, forms_of_rows = form.level_rows()
     stored_ids = {
         id(level_form): pk for level_form, pk in zip(forms_of_rows, level_ids, strict=True)
@@ -1040,9 +1066,7 @@ def rebased_data(form: IntakeForm, level_ids: list[int | None]) -> QueryDict:
     names = [*TargetLevelForm.base_fields, DELETION_FIELD_NAME]
     for index, level_form in enumerate(kept):
         for name in names:
-            data.setlist(
-                f"{prefix}{index}-{name}", level_form.data.getlist(level_form.add_prefix(name))
-            )
+            data.setlist(f"{prefix}{index}-{name}", posted.getlist(level_form.add_prefix(name)))
         stored_id = stored_ids.get(id(level_form))
         data[f"{prefix}{index}-id"] = "" if stored_id is None else str(stored_id)
     data[f"{prefix}TOTAL_FORMS"] = str(len(kept))

@@ -8,8 +8,8 @@ cannot drift from what the engine reads.
 
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +18,9 @@ from eligibility.engine import RULES, RuleKind, Thresholds
 from eligibility.i18n import rule_text
 
 from .models import Etiology
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # REDCap-style branching: a question is asked only when the answers it follows can let it
 # matter to a rule; otherwise it is hidden, its answer cleared (never evaluated) and it reads
@@ -95,7 +98,7 @@ class Question:
 
     name: str
     label: str
-    hint: "str | Promise" = ""
+    hint: "StrOrPromise" = ""
     per_level: bool = False
 
     @property
@@ -104,7 +107,7 @@ class Question:
         return f"levels[].{self.name}" if self.per_level else self.name
 
     @property
-    def help_text(self) -> "str | Promise":
+    def help_text(self) -> "StrOrPromise":
         """The short hint shown under the question, still lazy: the forms cache their labels
         per thresholds, and a hint made a string here would keep the first reader's language."""
         return self.hint

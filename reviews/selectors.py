@@ -502,7 +502,7 @@ def information_thread(referral: Referral, *, until=None) -> list[InformationExc
         by_reply.setdefault(attachment.reply_id, []).append(attachment)
     by_request: dict[int, list[InformationReply]] = {}
     for reply in replies.select_related("written_by").order_by("written_at", "id"):
-        reply.attachment_list = by_reply.get(reply.pk, [])  # type: ignore[attr-defined]
+        reply.attachment_list = by_reply.get(reply.pk, [])
         by_request.setdefault(reply.request_id, []).append(reply)
     exchanges = list(requests.select_related("decided_by").order_by("decided_at", "id"))
     waiting = referral.status == Referral.Status.INFORMATION_REQUESTED

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from django.conf import settings
 from django.utils import translation
@@ -32,7 +33,7 @@ from ..questions import question_for
 from .prefetch import Prefetched, read_prefetch
 from .requests import vertebroplasty_orders
 
-INDICATOR = {
+INDICATOR: dict[str, Literal["info", "warning", "critical"]] = {
     "eligible": "info",
     "review": "warning",
     "incomplete": "warning",
@@ -202,7 +203,7 @@ def _card_text(result: dict | None, case: dict, missing: list[str]) -> tuple[str
     if result is None:
         questions = [question_for(path, case) for path in missing]
         summary = _("Vertebroplasty: no recommendation yet – say which vertebral levels to treat")
-        detail = [
+        lines = [
             _(
                 "**No recommendation yet.** The draft order names no vertebral level VPSelect "
                 "can read, and VPSelect never recommends the procedure on missing data."
@@ -210,7 +211,7 @@ def _card_text(result: dict | None, case: dict, missing: list[str]) -> tuple[str
             "",
             *[f"1. {_escape(q)}" for q in questions],
         ]
-        return summary, "\n".join(detail), []
+        return summary, "\n".join(lines), []
     recommendation = result["recommendation"]
     version = result["ruleset_version"]  # the engine's "release+fingerprint": no Markdown
     levels_with = [
@@ -410,8 +411,10 @@ def patient_details(patient: Patient | None) -> dict:
     if name is not None:
         if name.family:
             details["family_name"] = name.family
-        if name.given:
-            details["given_name"] = " ".join(name.given)
+        # A given name part may be a null that only carries an extension (an initial, say).
+        given = [part for part in name.given or [] if part]
+        if given:
+            details["given_name"] = " ".join(given)
     if patient.gender in ("female", "male", "other"):
         details["sex"] = patient.gender
     birth_date = patient.birthDate

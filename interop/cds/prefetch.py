@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.domainresource import DomainResource
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 
@@ -38,7 +39,11 @@ PREFETCH = {
     ),
     "conditions": f"Condition?patient={_PATIENT_ID}",
 }
-_RESOURCE_MODELS = {"Patient": Patient, "Observation": Observation, "Condition": Condition}
+_RESOURCE_MODELS: dict[str, type[DomainResource]] = {
+    "Patient": Patient,
+    "Observation": Observation,
+    "Condition": Condition,
+}
 
 
 def prefetch_query_urls(fhir_server: str, patient_id: str) -> dict[str, str]:
@@ -136,7 +141,7 @@ def _read_resource(resource: object, found: Prefetched, patient_id: str) -> None
         found.other_patient += 1
     elif isinstance(parsed, Observation):
         found.observations.append(parsed)
-    else:
+    elif isinstance(parsed, Condition):
         found.conditions.append(parsed)
 
 

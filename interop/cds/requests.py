@@ -18,7 +18,10 @@ from .prefetch import PREFETCH, about_other_patient, reference_id
 
 SERVICE_ID = "vertebroplasty-eligibility"
 HOOKS = ("order-select", "order-sign")
-_CONTEXTS = {"order-select": OrderSelectContext, "order-sign": OrderSignContext}
+_CONTEXTS: dict[str, type[OrderSignContext]] = {
+    "order-select": OrderSelectContext,
+    "order-sign": OrderSignContext,
+}
 
 MALFORMED_JSON = "The body is not a JSON object."
 UNSUPPORTED_HOOK = "This service answers the order-select and order-sign hooks only."

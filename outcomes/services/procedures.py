@@ -248,6 +248,7 @@ def procedure_record(
         recorded_by=by,
     )
     for position, treated in enumerate(ordered):
+        assert treated.cement_volume_ml is not None  # noqa: S101 - procedure_problems refuses None
         TreatedLevel.objects.create(
             procedure=procedure,
             position=position,

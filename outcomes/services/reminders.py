@@ -75,7 +75,7 @@ def follow_ups_mark(*, today: date) -> list[Transition]:
         if radiologist is not None and radiologist.is_active:
             radiologist_of[follow_up.pk] = radiologist.pk
     staff_ids = list(staff_members().values_list("id", flat=True))
-    reminders = []
+    reminders: list[FollowUpReminder] = []
     for transition in transitions:
         recipients = set(staff_ids)
         if transition.id in radiologist_of:

@@ -218,3 +218,32 @@ def test_a_launch_for_another_physicians_patient_refuses_neutrally_and_audits_a_
     refused = AuditEvent.objects.get(action="mrn_refused")
     assert refused.user == physician and len(refused.details["mrn_hash"]) == 64
     assert "EHR-1288992" not in str(refused.details)
+
+
+# --- Issue 19, item 6: found by mypy (a FHIR given name may be a null with only an extension) --
+
+
+@pytest.mark.django_db
+def test_a_given_name_part_carried_only_by_an_extension_is_left_out_of_the_launch(
+    client, physician, launch_card
+):
+    def initial_as_extension(body):
+        (name,) = body["prefetch"]["patient"]["name"]
+        name["given"] = ["Peter", None]
+        name["_given"] = [
+            None,
+            {
+                "extension": [
+                    {
+                        "url": "http://hl7.org/fhir/StructureDefinition/iso21090-EN-qualifier",
+                        "valueCode": "IN",
+                    }
+                ]
+            },
+        ]
+
+    card = launch_card(change=initial_as_extension)
+    client.force_login(physician)
+    response = client.get(_launch_path(card))
+    assert response.status_code == 302
+    assert Referral.objects.select_related("patient").get().patient.given_name == "Peter"
