@@ -46,7 +46,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "patients.view_targetlevel",
         "eligibility.view_evaluation",
     ),
-    # Proposes threshold versions, replays them, approves (eligibility/governance.py).
+    # Proposes threshold versions, replays them, approves (governance/services.py).
     Role.GOVERNANCE: (
         "eligibility.view_rulesetversion",
         "eligibility.add_rulesetversion",

@@ -39,9 +39,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from eligibility.conf import get_thresholds
     from eligibility.engine import Thresholds
-    from eligibility.governance import ruleset_draft_create, ruleset_replay_run
     from eligibility.models import RulesetReplay
-    from eligibility.replay import ReplayTally, replay_queryset, replay_rows
+    from governance.replay import ReplayTally, replay_queryset, replay_rows
+    from governance.services import ruleset_draft_create, ruleset_replay_run
 
     change = json.loads(args.thresholds)
     values = {**get_thresholds().as_named(), **change}

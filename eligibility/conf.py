@@ -1,6 +1,6 @@
 """The thresholds in force: the active ruleset version's, or VPSELECT_THRESHOLDS as its seed.
 
-Once a governed version is active (see eligibility/governance.py) the setting is only the
+Once a governed version is active (see governance/services.py) the setting is only the
 seed of the first version and no longer changes anything at run time. Each process keeps the
 active version in memory: activating a version clears it in the activating process at once,
 and every other process reads it again within VPSELECT_RULESET_REFRESH_SECONDS.

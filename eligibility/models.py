@@ -100,7 +100,7 @@ class RulesetVersion(models.Model):
         return f"Ruleset version {self.number} ({self.status})"
 
     def get_absolute_url(self) -> str:
-        return reverse("eligibility:version-detail", args=[self.pk])
+        return reverse("governance:version-detail", args=[self.pk])
 
 
 class RulesetApproval(models.Model):
@@ -171,7 +171,7 @@ class RulesetReplay(models.Model):
     done = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Counts, transitions and per-rule changes (eligibility.replay.ReplayTally.as_report).
+    # Counts, transitions and per-rule changes (governance.replay.ReplayTally.as_report).
     report = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
 

@@ -26,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("patients.urls")),
     path("", include("eligibility.urls")),
+    path("", include("governance.urls")),
     path("", include("interop.urls")),
     path("", include("reviews.urls")),
     path("", include("summaries.urls")),

@@ -138,13 +138,13 @@ def test_a_lead_proposes_a_change_reads_its_replay_and_a_second_lead_approves(
 def test_after_an_activation_a_radiologist_is_told_and_re_evaluates_under_the_active_rules(
     watched, live_server, login, make_user, reason_codes, artifacts_dir
 ):
-    from eligibility.governance import (
+    from eligibility.models import Evaluation
+    from governance.services import (
         ruleset_activate,
         ruleset_approve,
         ruleset_draft_create,
         ruleset_replay_request,
     )
-    from eligibility.models import Evaluation
 
     page = watched
     physician = make_user(Role.PHYSICIAN, first_name="Paula", last_name="Moreau")

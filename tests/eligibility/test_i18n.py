@@ -27,7 +27,7 @@ from eligibility.engine import (
     evaluate,
 )
 from eligibility.engine.facts import INPUT_LABELS
-from eligibility.views import SEED_PATH
+from eligibility.seed import SEED_PATH
 from tests.eligibility.engine.builders import SEED_PATH as SHARED_SEED_PATH
 from tests.eligibility.engine.builders import SHARED_HELP, TODAY, make_case, make_level_case
 from tests.factories import case_with, make_referral
@@ -212,7 +212,7 @@ def test_the_shipped_source_document_is_the_seed():
 @pytest.mark.parametrize("role", list(Role))
 def test_every_role_reads_the_evidence_page_with_an_anchor_per_rule(make_user, client, role):
     client.force_login(make_user(role))
-    page = client.get(reverse("eligibility:rules")).content.decode()
+    page = client.get(reverse("governance:rules")).content.decode()
     for rule in RULES:
         assert f'id="rule-{rule.id}"' in page
     assert "Polymethylmethacrylate" in page or "polymethylmethacrylate" in page
@@ -220,7 +220,7 @@ def test_every_role_reads_the_evidence_page_with_an_anchor_per_rule(make_user, c
 
 
 def test_the_evidence_page_needs_a_login(client):
-    response = client.get(reverse("eligibility:rules"))
+    response = client.get(reverse("governance:rules"))
     assert response.status_code == 302 and "login" in response["Location"]
 
 
@@ -229,7 +229,7 @@ def test_the_evidence_page_in_italian_keeps_the_seeds_english_beside_the_transla
 ):
     settings.LANGUAGE_CODE = "it"
     client.force_login(make_user(Role.PHYSICIAN))
-    page = client.get(reverse("eligibility:rules")).content.decode()
+    page = client.get(reverse("governance:rules")).content.decode()
     section = page[page.index('id="rule-CI-COAGULOPATHY"') :]
     section = section[: section.index("</article>")]
     assert "Disturbi della coagulazione non corretti" in section

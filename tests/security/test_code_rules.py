@@ -8,6 +8,7 @@ APP_DIRS = [
     "accounts",
     "audit",
     "eligibility",
+    "governance",
     "patients",
     "reviews",
     "summaries",

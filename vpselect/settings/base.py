@@ -124,6 +124,7 @@ LOCAL_APPS = [
     "eligibility",
     "interop",
     "reviews",
+    "governance",
     "summaries",
     "outcomes",
 ]

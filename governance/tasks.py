@@ -1,8 +1,11 @@
-"""Celery tasks of the eligibility app. They receive ids only, never patient data."""
+"""Celery tasks of rule governance. They receive ids only, never patient data.
+
+Their names are those they had in the eligibility app, so tasks queued before the move run.
+"""
 
 from celery import shared_task
 
-from .governance import ruleset_impacts_find, ruleset_replay_run
+from .services import ruleset_impacts_find, ruleset_replay_run
 
 # A replay reads every submitted referral: it may take longer than the default soft limit,
 # within the hard one.

@@ -15,13 +15,12 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from eligibility.engine import DEFAULT_THRESHOLDS, Thresholds, evaluate
-from eligibility.governance import ruleset_draft_create, ruleset_replay_request
 from eligibility.models import ReplayChange, RulesetVersion
+from governance.services import ruleset_draft_create, ruleset_replay_request
 from patients.models import Referral
 from reviews.models import ReasonCode
+from tests.eligibility.engine.builders import EXAMPLES_DIR
 from tests.factories import ELIGIBLE_CASE, make_referral, record_decision
-
-from .engine.builders import EXAMPLES_DIR
 
 pytestmark = pytest.mark.django_db
 
@@ -212,12 +211,12 @@ def test_replay_report_and_csv_list_changed_referrals_open_first_linking_to_thei
         ruleset_replay_request(version=draft, by=lead)
     replay = draft.replays.get()
     client.force_login(lead)
-    page = client.get(reverse("eligibility:version-detail", args=[draft.pk])).content.decode()
+    page = client.get(reverse("governance:version-detail", args=[draft.pk])).content.decode()
     first = ReplayChange.objects.filter(replay=replay, is_open=True).order_by("referral_id").first()
     assert reverse("reviews:review", args=[first.referral_id]) in page
     assert 'data-testid="replay-summary"' in page and "every 1s" not in page
 
-    response = client.get(reverse("eligibility:replay-csv", args=[replay.pk]))
+    response = client.get(reverse("governance:replay-csv", args=[replay.pk]))
     rows = b"".join(response.streaming_content).decode().splitlines()
     assert rows[0] == "referral,status,open,before,after,levels"
     assert len(rows) == 1 + replay.report["changed"]

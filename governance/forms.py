@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .engine import THRESHOLD_NAMES, THRESHOLD_SOURCES, THRESHOLD_UNITS, Thresholds
+from eligibility.engine import THRESHOLD_NAMES, THRESHOLD_SOURCES, THRESHOLD_UNITS, Thresholds
 
 # Thresholds counted in whole units; the others take decimals (an INR of 1.8).
 WHOLE_THRESHOLDS = frozenset({"SEVERE_PAIN_NRS", "PAIN_PRESENT_NRS", "OLD_FRACTURE_DAYS"})

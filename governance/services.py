@@ -16,10 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-
-from .conf import forget_active_ruleset, seed_thresholds
-from .engine import THRESHOLD_NAMES, Thresholds, ruleset_version
-from .models import (
+from eligibility.conf import forget_active_ruleset, seed_thresholds
+from eligibility.engine import THRESHOLD_NAMES, Thresholds, ruleset_version
+from eligibility.models import (
     ReplayChange,
     RulesetActivation,
     RulesetApproval,
@@ -27,8 +26,12 @@ from .models import (
     RulesetReplay,
     RulesetVersion,
 )
+from eligibility.services import evaluation_record
+from eligibility.signals import ruleset_impact_found
+from patients.cases import referral_case
+from patients.models import Referral
+
 from .replay import CHUNK, OPEN_STATUSES, ReplayTally, replay_queryset, replay_rows
-from .signals import ruleset_impact_found
 
 logger = logging.getLogger(__name__)
 
@@ -386,11 +389,6 @@ def referral_reevaluate(*, referral, by):
     """Evaluate an open referral again under the active rules ("re-evaluate" on the review
     page): a new evaluation, the referral's version bumped, its rules-change notice resolved.
     """
-    from patients.cases import referral_case
-    from patients.models import Referral
-
-    from .services import evaluation_record
-
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     today = referral.assessed_on or timezone.localdate()
     evaluation, fields = evaluation_record(

@@ -9,10 +9,12 @@ from django.core import mail
 
 from accounts.roles import Role
 from audit.models import AuditEvent
-from eligibility import governance
 from eligibility.conf import get_thresholds
 from eligibility.engine import DEFAULT_THRESHOLDS, Thresholds, ruleset_version
-from eligibility.governance import (
+from eligibility.models import Evaluation, RulesetImpact, RulesetVersion
+from governance.services import (
+    ALREADY_APPROVED,
+    PROPOSER_CANNOT_APPROVE,
     GovernanceError,
     referral_reevaluate,
     ruleset_activate,
@@ -20,7 +22,6 @@ from eligibility.governance import (
     ruleset_draft_create,
     ruleset_replay_request,
 )
-from eligibility.models import Evaluation, RulesetImpact, RulesetVersion
 from reviews.models import Notification, NotificationKind
 from tests.factories import ELIGIBLE_CASE, make_referral
 
@@ -115,13 +116,13 @@ def test_two_approvals_neither_by_the_proposer_nor_twice_by_one_lead_approve_a_d
     replayed(draft, leads[0], django_capture_on_commit_callbacks)
     with pytest.raises(GovernanceError) as refused:
         ruleset_approve(version=draft, by=leads[0], comment="My own.")
-    assert refused.value.message == governance.PROPOSER_CANNOT_APPROVE
+    assert refused.value.message == PROPOSER_CANNOT_APPROVE
     ruleset_approve(version=draft, by=leads[1], comment="Agreed.")
     draft.refresh_from_db()
     assert draft.status == "draft"
     with pytest.raises(GovernanceError) as refused:
         ruleset_approve(version=draft, by=leads[1], comment="Agreed again.")
-    assert refused.value.message == governance.ALREADY_APPROVED
+    assert refused.value.message == ALREADY_APPROVED
     with pytest.raises(GovernanceError, match="Only an approved version"):
         ruleset_activate(version=draft, by=leads[1], reason="Too early.")
     ruleset_approve(version=draft, by=leads[2], comment="Agreed too.")

@@ -1,8 +1,6 @@
 """The rules page and rule governance: propose, replay, approve, activate (or roll back)."""
 
 import csv
-import functools
-from pathlib import Path
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -15,13 +13,16 @@ from accounts.mixins import require_role
 from accounts.roles import Role, has_role
 from audit.models import AuditEvent
 from audit.services import audit_note
+from eligibility import selectors
+from eligibility.conf import get_thresholds
+from eligibility.engine import RULES_BY_ID, THRESHOLD_NAMES
+from eligibility.i18n import decision_order, rule_rows, source_text, unit_text
+from eligibility.models import RulesetReplay, RulesetVersion
+from eligibility.seed import seed_text
 from patients.models import Referral
 
-from . import selectors
-from .conf import get_thresholds
-from .engine import RULES_BY_ID, THRESHOLD_NAMES
 from .forms import ActivationForm, ApprovalForm, ReplayForm, RulesetDraftForm
-from .governance import (
+from .services import (
     APPROVALS_NEEDED,
     GovernanceError,
     referral_reevaluate,
@@ -30,12 +31,8 @@ from .governance import (
     ruleset_draft_create,
     ruleset_replay_request,
 )
-from .i18n import decision_order, rule_rows, source_text, unit_text
-from .models import RulesetReplay, RulesetVersion
 
 CHANGES_PER_PAGE = 50
-# The source document of the rules, shipped with the app (a test keeps it equal to the seed).
-SEED_PATH = Path(__file__).resolve().parent / "seed" / "vertebroplasty.txt"
 CSV_COLUMNS = ("referral", "status", "open", "before", "after", "levels")
 
 
@@ -50,11 +47,6 @@ def _threshold_rows(values: dict, changes: dict) -> list[dict]:
         }
         for name in THRESHOLD_NAMES
     ]
-
-
-@functools.cache
-def seed_text() -> str:
-    return SEED_PATH.read_text(encoding="utf-8")
 
 
 def _evidence_rules(threshold_rows: list[dict]) -> list[dict]:
@@ -88,7 +80,7 @@ def rules(request):
             else []
         ),
     }
-    return render(request, "eligibility/rules.html", context)
+    return render(request, "governance/rules.html", context)
 
 
 def version_create(request):
@@ -109,7 +101,7 @@ def version_create(request):
         else:
             return redirect(version)
     status = 400 if form.is_bound else 200
-    return render(request, "eligibility/version_form.html", {"form": form}, status=status)
+    return render(request, "governance/version_form.html", {"form": form}, status=status)
 
 
 def _version(version_id: int) -> RulesetVersion:
@@ -134,7 +126,7 @@ def _version_page(request, version, *, approval_form=None, activation_form=None,
         in (RulesetVersion.Status.APPROVED, RulesetVersion.Status.RETIRED),
     }
     context.update(_replay_context(replay))
-    return render(request, "eligibility/version_detail.html", context, status=status)
+    return render(request, "governance/version_detail.html", context, status=status)
 
 
 def _replay_context(replay: RulesetReplay | None) -> dict:
@@ -187,7 +179,7 @@ def replay_progress(request, replay_id: int):
     replay = get_object_or_404(RulesetReplay.objects.select_related("version"), pk=replay_id)
     audit_note(request, replay.version)
     context = {"replay": replay, "version": replay.version, **_replay_context(replay)}
-    return render(request, "eligibility/_replay.html", context)
+    return render(request, "governance/_replay.html", context)
 
 
 def _csv_rows(replay: RulesetReplay):
@@ -258,7 +250,7 @@ def version_activate(request, version_id: int):
             messages.success(
                 request, _("Version %(number)s is now active.") % {"number": version.number}
             )
-            return redirect("eligibility:rules")
+            return redirect("governance:rules")
     return _version_page(request, _version(version_id), activation_form=form, status=400)
 
 

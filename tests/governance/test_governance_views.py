@@ -12,7 +12,8 @@ from pypdf import PdfReader
 
 from accounts.roles import Role
 from eligibility.engine import DEFAULT_THRESHOLDS
-from eligibility.governance import (
+from eligibility.models import Evaluation, RulesetReplay, RulesetVersion
+from governance.services import (
     PROPOSER_CANNOT_APPROVE,
     RATIONALE_REQUIRED,
     ruleset_activate,
@@ -20,7 +21,6 @@ from eligibility.governance import (
     ruleset_draft_create,
     ruleset_replay_request,
 )
-from eligibility.models import Evaluation, RulesetReplay, RulesetVersion
 from summaries.content import build_summary
 from summaries.services import summary_to_pdf
 from tests.factories import ELIGIBLE_CASE, make_referral
@@ -74,7 +74,7 @@ def test_rules_page_shows_the_active_version_its_date_and_approvers_in_fixed_que
 ):
     draft = active_draft(leads, django_capture_on_commit_callbacks)
     client.force_login(leads[2])
-    url = reverse("eligibility:rules")
+    url = reverse("governance:rules")
     client.get(url)
     # session, user, groups; active version + approvals; versions + approvals; audit.
     with django_assert_num_queries(8):
@@ -88,10 +88,10 @@ def test_rules_page_shows_the_active_version_its_date_and_approvers_in_fixed_que
 def test_clinicians_read_the_rules_page_but_no_governance_page(make_user, client, role, leads):
     draft = draft_by(leads[0])
     client.force_login(make_user(role))
-    assert client.get(reverse("eligibility:rules")).status_code == 200
-    assert client.get(reverse("eligibility:version-create")).status_code == 403
+    assert client.get(reverse("governance:rules")).status_code == 200
+    assert client.get(reverse("governance:version-create")).status_code == 403
     assert client.get(draft.get_absolute_url()).status_code == 403
-    assert client.post(reverse("eligibility:version-approve", args=[draft.pk])).status_code == 403
+    assert client.post(reverse("governance:version-approve", args=[draft.pk])).status_code == 403
 
 
 def test_a_change_without_its_rationale_is_refused_next_to_the_field_and_stores_nothing(
@@ -99,7 +99,7 @@ def test_a_change_without_its_rationale_is_refused_next_to_the_field_and_stores_
 ):
     client.force_login(leads[0])
     response = client.post(
-        reverse("eligibility:version-create"),
+        reverse("governance:version-create"),
         form_data(SEVERE_PAIN_NRS=6, SEVERE_PAIN_NRS_citation="Audit"),
     )
     assert response.status_code == 400
@@ -109,7 +109,7 @@ def test_a_change_without_its_rationale_is_refused_next_to_the_field_and_stores_
 
 def test_a_value_that_is_not_a_number_is_refused_next_to_its_field(leads, client):
     client.force_login(leads[0])
-    response = client.post(reverse("eligibility:version-create"), form_data(INR_MAX="1,8"))
+    response = client.post(reverse("governance:version-create"), form_data(INR_MAX="1,8"))
     assert response.status_code == 400
     assert "INR_MAX" in response.context["form"].errors
     assert not RulesetVersion.objects.exists()
@@ -118,7 +118,7 @@ def test_a_value_that_is_not_a_number_is_refused_next_to_its_field(leads, client
 def test_a_proposed_draft_opens_on_its_page(leads, client):
     client.force_login(leads[0])
     response = client.post(
-        reverse("eligibility:version-create"),
+        reverse("governance:version-create"),
         form_data(
             INR_MAX="1.8",
             INR_MAX_rationale="SIR 2019 allows up to 1.8.",
@@ -143,7 +143,7 @@ def test_the_progress_bar_is_polled_while_the_replay_runs(leads, client):
         version=draft, requested_by=leads[0], status="running", total=200, done=50
     )
     client.force_login(leads[1])
-    page = client.get(reverse("eligibility:replay-progress", args=[replay.pk])).content.decode()
+    page = client.get(reverse("governance:replay-progress", args=[replay.pk])).content.decode()
     assert 'hx-trigger="every 1s"' in page
     assert 'max="200" value="50"' in page
     assert "Replaying: 50 of 200 referrals" in page
@@ -157,7 +157,7 @@ def test_the_proposer_approving_on_the_page_is_told_why_not(
         ruleset_replay_request(version=draft, by=leads[0])
     client.force_login(leads[0])
     response = client.post(
-        reverse("eligibility:version-approve", args=[draft.pk]), {"comment": "Mine."}
+        reverse("governance:version-approve", args=[draft.pk]), {"comment": "Mine."}
     )
     assert response.status_code == 400
     assert str(PROPOSER_CANNOT_APPROVE) in response.content.decode()
@@ -174,17 +174,17 @@ def test_review_page_offers_re_evaluation_under_the_active_rules_and_it_stores_o
     review = reverse("reviews:review", args=[referral.pk])
     page = client.get(review).content.decode()
     assert 'data-testid="ruleset-impact"' in page and "Re-evaluate under the active rules" in page
-    rules = client.get(reverse("eligibility:rules")).content.decode()
+    rules = client.get(reverse("governance:rules")).content.decode()
     assert review in rules
 
-    response = client.post(reverse("eligibility:referral-reevaluate", args=[referral.pk]))
+    response = client.post(reverse("governance:referral-reevaluate", args=[referral.pk]))
     assert response.status_code == 302 and response["Location"] == review
     latest = Evaluation.objects.filter(referral=referral).first()
     assert latest.ruleset_version == draft.ruleset_version and latest.recommendation == "eligible"
     assert 'data-testid="ruleset-impact"' not in client.get(review).content.decode()
     # Nothing left to re-evaluate: a second post changes nothing.
     assert (
-        client.post(reverse("eligibility:referral-reevaluate", args=[referral.pk])).status_code
+        client.post(reverse("governance:referral-reevaluate", args=[referral.pk])).status_code
         == 404
     )
     assert Evaluation.objects.filter(referral=referral).count() == 2

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 
 from eligibility.conf import get_thresholds
 from eligibility.engine import THRESHOLD_NAMES, Thresholds
-from eligibility.replay import ReplayTally, replay_queryset, replay_rows
+from governance.replay import ReplayTally, replay_queryset, replay_rows
 
 EXIT_INVALID = 2
 

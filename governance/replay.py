@@ -12,8 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from .engine import CaseValidationError, Thresholds, evaluate
-from .engine.vocabulary import Status
+from django.db.models import TextField
+from django.db.models.functions import Cast
+
+from eligibility.engine import CaseValidationError, Thresholds, evaluate
+from eligibility.engine.vocabulary import Status
+from patients.models import Referral
 
 OPEN_STATUSES = ("submitted", "under_review", "information_requested")
 CHUNK = 1000
@@ -131,8 +135,6 @@ def _case_date(row: ReplayRow) -> date:
 
 def replay_queryset(*, submitted_from: date | None = None, submitted_to: date | None = None):
     """The referrals a replay covers: every submitted one with an evaluation, in id order."""
-    from patients.models import Referral
-
     referrals = Referral.objects.filter(submitted_at__isnull=False, latest_evaluation__isnull=False)
     if submitted_from is not None:
         referrals = referrals.filter(submitted_at__date__gte=submitted_from)
@@ -147,9 +149,6 @@ def replay_rows(referrals) -> Iterator[ReplayRow]:
     The JSON columns are read as text and decoded here, one row at a time; the server-side
     cursor keeps at most CHUNK rows in memory.
     """
-    from django.db.models import TextField
-    from django.db.models.functions import Cast
-
     rows = referrals.annotate(
         case_text=Cast("latest_evaluation__case", TextField()),
         result_text=Cast("latest_evaluation__result", TextField()),
