@@ -140,7 +140,7 @@ def cohort_report(filters: CohortFilters) -> CohortReport:
     known_baselines = _expand(
         (baseline, row[-1]) for row in procedures if (baseline := row[0]) is not None
     )
-    rows = [IntervalRow(BASELINE_SLOT[0], "Baseline", statistics.summarise(known_baselines))]
+    rows = [IntervalRow(BASELINE_SLOT[0], BASELINE_SLOT[1], statistics.summarise(known_baselines))]
     for interval in INTERVALS:
         values = _expand(pairs_by_interval[interval.key])
         pairs = [(baseline, pain) for baseline, pain in values if baseline is not None]
