@@ -6,8 +6,10 @@ summary (WeasyPrint renders inline SVG). Every data point carries its values as
 """
 
 from collections.abc import Sequence
+from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
 
+from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
@@ -35,7 +37,13 @@ SLOTS: tuple[tuple[str, "str | Promise", "str | Promise"], ...] = (
 
 
 def _number(value: float) -> str:
+    """A number for the data attributes: 4.25, whatever the reader's language."""
     return f"{value:g}"
+
+
+def _said(value: float) -> str:
+    """A number as the reader writes it: 4.25, in Italian 4,25."""
+    return formats.number_format(Decimal(_number(value)))
 
 
 def _x(index: int) -> float:
@@ -141,7 +149,7 @@ def pain_chart_svg(
             f'fill="{THRESHOLD_COLOUR}">'
             + escape(
                 _("clinically important improvement (−{points})").format(
-                    points=_number(CLINICALLY_IMPORTANT_POINTS)
+                    points=_said(CLINICALLY_IMPORTANT_POINTS)
                 )
             )
             + "</text>"
@@ -210,9 +218,9 @@ def cohort_chart_svg(
     description = "; ".join(
         _("{slot}: median {median}, IQR {q1} to {q3}, n = {n}").format(
             slot=_label(point.slot),
-            median=_number(point.median),
-            q1=_number(point.q1),
-            q3=_number(point.q3),
+            median=_said(point.median),
+            q1=_said(point.q1),
+            q3=_said(point.q3),
             n=point.n,
         )
         for point in ordered
@@ -237,9 +245,9 @@ def cohort_chart_svg(
             + escape(
                 _("{slot}: median {median}, IQR {q1}–{q3}, n = {n}").format(
                     slot=_label(point.slot),
-                    median=_number(point.median),
-                    q1=_number(point.q1),
-                    q3=_number(point.q3),
+                    median=_said(point.median),
+                    q1=_said(point.q1),
+                    q3=_said(point.q3),
                     n=point.n,
                 )
             )
@@ -249,7 +257,7 @@ def cohort_chart_svg(
             f'<circle cx="{x}" cy="{middle}" r="5.5" fill="{LINE_COLOUR}" stroke="#ffffff" '
             f'stroke-width="1.5"/>'
             f'<text x="{x + 13}" y="{middle + 4}" fill="{TEXT_COLOUR}" font-weight="600">'
-            f"{_number(point.median)}</text>"
+            f"{_said(point.median)}</text>"
             f'<text x="{x}" y="{HEIGHT - BOTTOM + 33}" text-anchor="middle" '
             f'fill="{BASELINE_COLOUR}" font-size="11">n={point.n}</text></g>'
         )
