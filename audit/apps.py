@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditConfig(AppConfig):
     name = "audit"
-    verbose_name = "Audit trail"
+    verbose_name = _("Audit trail")
 
     def ready(self) -> None:
         from . import receivers  # noqa: F401 - connects the signal receivers

@@ -1,36 +1,42 @@
 """The auditor's filter form (sent by GET: it holds ids and usernames, never patient data)."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import AuditEvent
 from .selectors import EventFilters, parse_cursor
 
-DATES_REVERSED = "The first day must not be after the last day."
-NOT_A_PAGE = "This is not a page of the audit trail: start again from the newest events."
+DATES_REVERSED = _("The first day must not be after the last day.")
+NOT_A_PAGE = _("This is not a page of the audit trail: start again from the newest events.")
 
 
 class EventFilterForm(forms.Form):
     user = forms.CharField(
-        label="User", max_length=150, required=False, help_text="Username, exactly."
+        label=_("User"), max_length=150, required=False, help_text=_("Username, exactly.")
     )
     patient = forms.IntegerField(
-        label="Patient id",
+        label=_("Patient id"),
         min_value=1,
         max_value=2**63 - 1,
         required=False,
-        help_text="The patient's number in VPSelect (not the MRN).",
+        help_text=_("The patient's number in VPSelect (not the MRN)."),
     )
     action = forms.ChoiceField(
-        label="Action", choices=[("", "Any"), *AuditEvent.Action.choices], required=False
+        label=_("Action"),
+        choices=[("", pgettext_lazy("any audit action", "Any")), *AuditEvent.Action.choices],
+        required=False,
     )
     outcome = forms.ChoiceField(
-        label="Outcome", choices=[("", "Any"), *AuditEvent.Outcome.choices], required=False
+        label=_("Outcome"),
+        choices=[("", pgettext_lazy("any audit outcome", "Any")), *AuditEvent.Outcome.choices],
+        required=False,
     )
     date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
     # Positions of the page links ("Older" / "Newer"), not shown as fields.

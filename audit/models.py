@@ -7,31 +7,36 @@ from django.db import models
 from django.db.models import F
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditEvent(models.Model):
     class Action(models.TextChoices):
-        VIEW = "view", "View"
-        CREATE = "create", "Create"
-        CHANGE = "change", "Change"
-        DELETE = "delete", "Delete"
-        PRINT = "print", "Print"
-        DOWNLOAD = "download", "Download"
-        EXPORT = "export", "Export"
-        LOGIN = "login", "Login"
-        LOGOUT = "logout", "Logout"
-        LOGIN_FAILED = "login_failed", "Failed login"
-        LOCKOUT = "lockout", "Lockout"
-        DENIED = "denied", "Permission denied"
-        OTP_ENROL = "otp_enrol", "Second factor enrolled"
-        OTP_FAILED = "otp_failed", "Failed second-factor code"
-        MRN_REFUSED = "mrn_refused", "Refused MRN of another physician's patient"
+        VIEW = "view", pgettext_lazy("audit action", "View")
+        CREATE = "create", pgettext_lazy("audit action", "Create")
+        CHANGE = "change", pgettext_lazy("audit action", "Change")
+        DELETE = "delete", pgettext_lazy("audit action", "Delete")
+        PRINT = "print", pgettext_lazy("audit action", "Print")
+        DOWNLOAD = "download", pgettext_lazy("audit action", "Download")
+        EXPORT = "export", pgettext_lazy("audit action", "Export")
+        LOGIN = "login", pgettext_lazy("audit action", "Login")
+        LOGOUT = "logout", pgettext_lazy("audit action", "Logout")
+        LOGIN_FAILED = "login_failed", pgettext_lazy("audit action", "Failed login")
+        LOCKOUT = "lockout", pgettext_lazy("audit action", "Lockout")
+        DENIED = "denied", pgettext_lazy("audit action", "Permission denied")
+        OTP_ENROL = "otp_enrol", pgettext_lazy("audit action", "Second factor enrolled")
+        OTP_FAILED = "otp_failed", pgettext_lazy("audit action", "Failed second-factor code")
+        MRN_REFUSED = (
+            "mrn_refused",
+            pgettext_lazy("audit action", "Refused MRN of another physician's patient"),
+        )
 
     class Outcome(models.TextChoices):
-        SUCCESS = "success", "Success"
-        DENIED = "denied", "Denied"
-        FAILED = "failed", "Failed"
-        ERROR = "error", "Error"
+        SUCCESS = "success", _("Success")
+        DENIED = "denied", _("Denied")
+        FAILED = "failed", _("Failed")
+        ERROR = "error", _("Error")
 
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
     # No database constraint: deleting a user must never touch (or be blocked by) the trail.
@@ -52,7 +57,7 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=36, blank=True)
     method = models.CharField(max_length=8, blank=True)
-    path = models.CharField(max_length=300, blank=True, help_text="Without the query string.")
+    path = models.CharField(max_length=300, blank=True, help_text=_("Without the query string."))
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
 

@@ -5,6 +5,7 @@ no names)."""
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 
@@ -21,6 +22,9 @@ from .models import (
 )
 from .points import BASELINE_SLOT, CohortPoint
 from .schedule import INTERVALS
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ def cohort_procedures(filters: CohortFilters) -> QuerySet[Procedure]:
 @dataclass(frozen=True)
 class IntervalRow:
     slot: str
-    label: str
+    label: "StrOrPromise"
     summary: statistics.Summary
     by_points: statistics.Share | None = None  # None for the baseline row
     by_half: statistics.Share | None = None
@@ -72,7 +76,7 @@ class ResponseRow:
     """Patient questionnaires at one interval: invited, answered (and after what), pain."""
 
     slot: str
-    label: str
+    label: "StrOrPromise"
     invited: int
     answered: statistics.Share
     after_reminder: int
@@ -143,7 +147,7 @@ def cohort_report(filters: CohortFilters) -> CohortReport:
     known_baselines = _expand(
         (baseline, row[-1]) for row in procedures if (baseline := row[0]) is not None
     )
-    rows = [IntervalRow(BASELINE_SLOT[0], "Baseline", statistics.summarise(known_baselines))]
+    rows = [IntervalRow(BASELINE_SLOT[0], BASELINE_SLOT[1], statistics.summarise(known_baselines))]
     for interval in INTERVALS:
         values = _expand(pairs_by_interval[interval.key])
         pairs = [(baseline, pain) for baseline, pain in values if baseline is not None]

@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from patients.models import LEVEL_LABELS, Etiology
@@ -29,10 +30,15 @@ from .services import TreatedLevelInput, level_field
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-YES_NO = [("yes", "Yes"), ("no", "No")]
-USUAL_RANGE_HELP = (
-    f"Usually {USUAL_CEMENT_ML_MIN}–{USUAL_CEMENT_ML_MAX} ml (the source document: "
-    f"“from 2 to 4 ml”). Other volumes up to {CEMENT_ML_MAX} ml are accepted and highlighted."
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+USUAL_RANGE_HELP = format_lazy(
+    _(
+        "Usually {low}–{high} ml (the source document: “from 2 to 4 ml”). Other volumes up to "
+        "{most} ml are accepted and highlighted."
+    ),
+    low=USUAL_CEMENT_ML_MIN,
+    high=USUAL_CEMENT_ML_MAX,
+    most=CEMENT_ML_MAX,
 )
 
 
@@ -47,30 +53,34 @@ class DateInput(forms.DateInput):
 class ProcedureForm(forms.Form):
     """The procedure: one row of (treated, volume, approach) per accepted level."""
 
-    performed_on = forms.DateField(label="Procedure date", widget=DateInput, required=False)
-    guidance = forms.ChoiceField(choices=Guidance.choices, widget=forms.RadioSelect)
-    anaesthesia = forms.ChoiceField(choices=Anaesthesia.choices, widget=forms.RadioSelect)
+    performed_on = forms.DateField(label=_("Procedure date"), widget=DateInput, required=False)
+    guidance = forms.ChoiceField(
+        label=_("Guidance"), choices=Guidance.choices, widget=forms.RadioSelect
+    )
+    anaesthesia = forms.ChoiceField(
+        label=_("Anaesthesia"), choices=Anaesthesia.choices, widget=forms.RadioSelect
+    )
     admission = forms.ChoiceField(
-        label="Outpatient or admitted", choices=Admission.choices, widget=forms.RadioSelect
+        label=_("Outpatient or admitted"), choices=Admission.choices, widget=forms.RadioSelect
     )
     had_complications = forms.ChoiceField(
-        label="Complications",
-        choices=[("no", "None"), ("yes", "Yes")],
+        label=_("Complications"),
+        choices=[("no", _("None")), ("yes", _("Yes"))],
         widget=forms.RadioSelect,
     )
     leakage_sites = forms.MultipleChoiceField(
-        label="Cement leakage",
+        label=_("Cement leakage"),
         choices=LeakageSite.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
     leakage_symptomatic = forms.ChoiceField(
-        label="Did the leakage cause symptoms?",
-        choices=[("", "—"), ("yes", "With symptoms"), ("no", "Without symptoms")],
+        label=_("Did the leakage cause symptoms?"),
+        choices=[("", "—"), ("yes", _("With symptoms")), ("no", _("Without symptoms"))],
         required=False,
     )
     other_complication = forms.CharField(
-        label="Other complication",
+        label=_("Other complication"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         max_length=2000,
@@ -81,10 +91,10 @@ class ProcedureForm(forms.Form):
         self.accepted_levels = list(accepted_levels)
         for level in self.accepted_levels:
             self.fields[level_field(level, "treated")] = forms.BooleanField(
-                label=f"{level} treated", required=False, initial=True
+                label=_("{level} treated").format(level=level), required=False, initial=True
             )
             self.fields[level_field(level, "volume")] = forms.DecimalField(
-                label=f"{level} cement volume (ml)",
+                label=_("{level} cement volume (ml)").format(level=level),
                 max_digits=4,
                 decimal_places=1,
                 required=False,
@@ -92,7 +102,7 @@ class ProcedureForm(forms.Form):
                 widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
             )
             self.fields[level_field(level, "approach")] = forms.ChoiceField(
-                label=f"{level} needle approach",
+                label=_("{level} needle approach").format(level=level),
                 choices=[("", "—"), *NeedleApproach.choices],
                 required=False,
             )
@@ -149,44 +159,48 @@ class ProcedureForm(forms.Form):
 class FollowUpForm(forms.Form):
     """One follow-up: pain, analgesics, mobility, activities, new fracture, optional scores."""
 
-    assessed_on = forms.DateField(label="Date of the follow-up", widget=DateInput, required=False)
+    assessed_on = forms.DateField(
+        label=_("Date of the follow-up"), widget=DateInput, required=False
+    )
     pain_nrs = forms.IntegerField(
-        label="Pain NRS (0–10)",
+        label=_("Pain NRS (0–10)"),
         required=False,
         widget=forms.NumberInput(attrs={"min": 0, "max": 10, "inputmode": "numeric"}),
-        help_text="0 = no pain, 10 = worst pain imaginable.",
+        help_text=_("0 = no pain, 10 = worst pain imaginable."),
     )
     analgesics = forms.ChoiceField(
-        label="Analgesic use", choices=Analgesics.choices, widget=forms.RadioSelect
+        label=_("Analgesic use"), choices=Analgesics.choices, widget=forms.RadioSelect
     )
-    mobility = forms.ChoiceField(choices=Mobility.choices, widget=forms.RadioSelect)
+    mobility = forms.ChoiceField(
+        label=_("Mobility"), choices=Mobility.choices, widget=forms.RadioSelect
+    )
     back_to_usual_activities = forms.ChoiceField(
-        label="Back to usual activities", choices=YES_NO, widget=forms.RadioSelect
+        label=_("Back to usual activities"), choices=YES_NO, widget=forms.RadioSelect
     )
     new_fracture = forms.ChoiceField(
-        label="New vertebral fracture since the last visit",
+        label=_("New vertebral fracture since the last visit"),
         choices=YES_NO,
         widget=forms.RadioSelect,
     )
     new_fracture_level = forms.ChoiceField(
-        label="Level of the new fracture",
+        label=_("Level of the new fracture"),
         choices=[("", "—"), *((label, label) for label in LEVEL_LABELS)],
         required=False,
     )
     new_fracture_date = forms.DateField(
-        label="Date of the new fracture", widget=DateInput, required=False
+        label=_("Date of the new fracture"), widget=DateInput, required=False
     )
     odi_pct = forms.IntegerField(
-        label="Oswestry Disability Index (%)",
+        label=_("Oswestry Disability Index (%)"),
         required=False,
         widget=forms.NumberInput(attrs={"min": 0, "max": 100, "inputmode": "numeric"}),
-        help_text="Optional. The score only, 0–100 %.",
+        help_text=_("Optional. The score only, 0–100 %."),
     )
     roland_morris = forms.IntegerField(
-        label="Roland-Morris score",
+        label=_("Roland-Morris score"),
         required=False,
         widget=forms.NumberInput(attrs={"min": 0, "max": 24, "inputmode": "numeric"}),
-        help_text="Optional. The score only, 0–24.",
+        help_text=_("Optional. The score only, 0–24."),
     )
 
     def service_arguments(self) -> dict:
@@ -209,16 +223,18 @@ class FollowUpForm(forms.Form):
 class CohortFilterForm(forms.Form):
     """The dashboard's filters; every one optional."""
 
-    etiology = forms.ChoiceField(required=False)
+    etiology = forms.ChoiceField(label=_("Etiology"), required=False)
     level = forms.ChoiceField(
-        required=False, choices=[("", "Any level"), *((label, label) for label in LEVEL_LABELS)]
+        label=_("Level"),
+        required=False,
+        choices=[("", _("Any level")), *((label, label) for label in LEVEL_LABELS)],
     )
-    performed_from = forms.DateField(label="Treated from", required=False, widget=DateInput)
-    performed_to = forms.DateField(label="Treated until", required=False, widget=DateInput)
+    performed_from = forms.DateField(label=_("Treated from"), required=False, widget=DateInput)
+    performed_to = forms.DateField(label=_("Treated until"), required=False, widget=DateInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["etiology"].choices = [("", "Any etiology"), *Etiology.choices]
+        self.fields["etiology"].choices = [("", _("Any etiology")), *Etiology.choices]
 
     def filters(self) -> CohortFilters:
         """The filters chosen; invalid ones are ignored (the form shows their errors)."""

@@ -33,52 +33,52 @@ LEVEL_CHOICES = [(label, label) for label in LEVEL_LABELS]
 
 
 class NeedleApproach(models.TextChoices):
-    TRANSPEDICULAR = "transpedicular", "Transpedicular"
-    PARAPEDICULAR = "parapedicular", "Parapedicular"
-    OTHER = "other", "Other"
+    TRANSPEDICULAR = "transpedicular", _("Transpedicular")
+    PARAPEDICULAR = "parapedicular", _("Parapedicular")
+    OTHER = "other", _("Other")
 
 
 class Guidance(models.TextChoices):
-    CT = "ct", "CT"
-    FLUOROSCOPY = "fluoroscopy", "Fluoroscopy"
-    BOTH = "both", "CT and fluoroscopy"
+    CT = "ct", _("CT")
+    FLUOROSCOPY = "fluoroscopy", _("Fluoroscopy")
+    BOTH = "both", _("CT and fluoroscopy")
 
 
 class Anaesthesia(models.TextChoices):
-    LOCAL = "local", "Local"
-    SEDATION = "sedation", "Local with sedation"
-    GENERAL = "general", "General"
+    LOCAL = "local", _("Local")
+    SEDATION = "sedation", _("Local with sedation")
+    GENERAL = "general", _("General")
 
 
 class Admission(models.TextChoices):
-    OUTPATIENT = "outpatient", "Outpatient (same day)"
-    ADMITTED = "admitted", "Admitted"
+    OUTPATIENT = "outpatient", _("Outpatient (same day)")
+    ADMITTED = "admitted", _("Admitted")
 
 
 class LeakageSite(models.TextChoices):
-    VENOUS = "venous", "Venous"
-    EPIDURAL = "epidural", "Epidural"
-    DISC = "disc", "Disc"
-    SOFT_TISSUE = "soft_tissue", "Soft tissue"
+    VENOUS = "venous", _("Venous")
+    EPIDURAL = "epidural", _("Epidural")
+    DISC = "disc", _("Disc")
+    SOFT_TISSUE = "soft_tissue", _("Soft tissue")
 
 
 class Analgesics(models.TextChoices):
-    NONE = "none", "None"
-    NON_OPIOID = "non_opioid", "Non-opioid"
-    OPIOID = "opioid", "Opioid"
+    NONE = "none", _("None")
+    NON_OPIOID = "non_opioid", _("Non-opioid")
+    OPIOID = "opioid", _("Opioid")
 
 
 class Mobility(models.TextChoices):
-    INDEPENDENT = "independent", "Independent"
-    WITH_AID = "with_aid", "With an aid"
-    BEDRIDDEN = "bedridden", "Bedridden"
+    INDEPENDENT = "independent", _("Independent")
+    WITH_AID = "with_aid", _("With an aid")
+    BEDRIDDEN = "bedridden", _("Bedridden")
 
 
 class FollowUpStatus(models.TextChoices):
-    SCHEDULED = FollowUpState.SCHEDULED.value, "Scheduled"
-    DUE = FollowUpState.DUE.value, "Due"
-    OVERDUE = FollowUpState.OVERDUE.value, "Overdue"
-    COMPLETED = FollowUpState.COMPLETED.value, "Completed"
+    SCHEDULED = FollowUpState.SCHEDULED.value, _("Scheduled")
+    DUE = FollowUpState.DUE.value, _("Due")
+    OVERDUE = FollowUpState.OVERDUE.value, _("Overdue")
+    COMPLETED = FollowUpState.COMPLETED.value, _("Completed")
 
 
 INTERVAL_CHOICES = [(interval.key, interval.label) for interval in INTERVALS]
@@ -93,14 +93,14 @@ class Procedure(models.Model):
     decision = models.ForeignKey(
         "reviews.ReviewDecision", on_delete=models.PROTECT, related_name="procedures"
     )
-    performed_on = models.DateField("Procedure date")
+    performed_on = models.DateField(_("Procedure date"))
     guidance = models.CharField(max_length=16, choices=Guidance.choices)
     anaesthesia = models.CharField(max_length=16, choices=Anaesthesia.choices)
     admission = models.CharField(max_length=16, choices=Admission.choices)
     # Complications: none, or cement leakage at one or more sites, and/or another one.
-    had_complications = models.BooleanField("Complications")
+    had_complications = models.BooleanField(_("Complications"))
     leakage_sites = models.JSONField(
-        default=list, blank=True, help_text="LeakageSite values; [] = no cement leakage."
+        default=list, blank=True, help_text=_("LeakageSite values; [] = no cement leakage.")
     )
     leakage_symptomatic = models.BooleanField(null=True, blank=True)
     other_complication = models.TextField(blank=True)
@@ -135,7 +135,7 @@ class Procedure(models.Model):
 
     @property
     def leakage_site_labels(self) -> list[str]:
-        return [LeakageSite(site).label for site in self.leakage_sites]
+        return [str(LeakageSite(site).label) for site in self.leakage_sites]
 
 
 class TreatedLevel(models.Model):
@@ -147,7 +147,7 @@ class TreatedLevel(models.Model):
     # Copied from the intake so the dashboard filters without reading the referral.
     etiology = models.CharField(max_length=16, choices=Etiology.choices, blank=True, default="")
     cement_volume_ml = models.DecimalField(
-        "Cement volume (ml)",
+        _("Cement volume (ml)"),
         max_digits=4,
         decimal_places=1,
         validators=[MinValueValidator(0), MaxValueValidator(CEMENT_ML_MAX)],
@@ -181,7 +181,7 @@ class FollowUp(models.Model):
     )
     assessed_on = models.DateField(null=True, blank=True)
     pain_nrs = models.PositiveSmallIntegerField(
-        "Pain NRS", null=True, blank=True, validators=[MaxValueValidator(10)]
+        _("Pain NRS"), null=True, blank=True, validators=[MaxValueValidator(10)]
     )
     analgesics = models.CharField(max_length=12, choices=Analgesics.choices, blank=True)
     mobility = models.CharField(max_length=12, choices=Mobility.choices, blank=True)
@@ -191,10 +191,13 @@ class FollowUp(models.Model):
     new_fracture_date = models.DateField(null=True, blank=True)
     # Scores only: the questionnaires themselves are not reproduced here.
     odi_pct = models.PositiveSmallIntegerField(
-        "Oswestry Disability Index (%)", null=True, blank=True, validators=[MaxValueValidator(100)]
+        _("Oswestry Disability Index (%)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
     )
     roland_morris = models.PositiveSmallIntegerField(
-        "Roland-Morris score", null=True, blank=True, validators=[MaxValueValidator(24)]
+        _("Roland-Morris score"), null=True, blank=True, validators=[MaxValueValidator(24)]
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -240,9 +243,9 @@ class FollowUpReminder(models.Model):
     """An in-app reminder that a follow-up fell due or overdue, for one recipient."""
 
     class Kind(models.TextChoices):
-        DUE = "due", "Due"
-        OVERDUE = "overdue", "Overdue"
-        NEEDS_CALL = "needs_call", "Patient needs a call"
+        DUE = "due", _("Due")
+        OVERDUE = "overdue", _("Overdue")
+        NEEDS_CALL = "needs_call", _("Patient needs a call")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follow_up_reminders"
@@ -270,14 +273,18 @@ class FollowUpReminder(models.Model):
     def text(self) -> str:
         """One line for staff (page and e-mail): the referral number, never patient data."""
         follow_up = self.follow_up
-        start = f"Referral #{follow_up.procedure.referral_id}: "
+        number, interval = follow_up.procedure.referral_id, follow_up.interval_spec.label
         if self.kind == self.Kind.NEEDS_CALL:
-            return start + (
-                f"the patient's answers to the {follow_up.interval_spec.label} questionnaire "
+            return _(
+                "Referral #{number}: the patient's answers to the {interval} questionnaire "
                 "need a call."
+            ).format(number=number, interval=interval)
+        if self.kind == self.Kind.OVERDUE:
+            return _("Referral #{number}: {interval} follow-up is overdue.").format(
+                number=number, interval=interval
             )
-        return start + (
-            f"{follow_up.interval_spec.label} follow-up is {self.get_kind_display().lower()}."
+        return _("Referral #{number}: {interval} follow-up is due.").format(
+            number=number, interval=interval
         )
 
 
@@ -367,9 +374,9 @@ class QuestionnaireLink(models.Model):
     """One personal link sent to the patient; only the SHA-256 of its token is kept."""
 
     class Message(models.TextChoices):
-        INVITATION = "invitation", "Invitation"
-        REMINDER_2_DAYS = "reminder_2", "Reminder after 2 days"
-        REMINDER_7_DAYS = "reminder_7", "Reminder after 7 days"
+        INVITATION = "invitation", _("Invitation")
+        REMINDER_2_DAYS = "reminder_2", _("Reminder after 2 days")
+        REMINDER_7_DAYS = "reminder_7", _("Reminder after 7 days")
 
     invitation = models.ForeignKey(
         QuestionnaireInvitation, on_delete=models.CASCADE, related_name="links"
@@ -396,7 +403,7 @@ class PatientReport(models.Model):
     )
     questionnaire_key = models.CharField(max_length=64)
     questionnaire_version = models.PositiveSmallIntegerField()
-    answers = models.JSONField(help_text="Answer values by question key, as submitted.")
+    answers = models.JSONField(help_text=_("Answer values by question key, as submitted."))
     language = models.CharField(max_length=2, choices=Language.choices)
     submitted_at = models.DateTimeField(default=timezone.now)
     # Denormalised for the dashboard and the due list.

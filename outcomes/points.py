@@ -2,7 +2,9 @@
 
 from dataclasses import dataclass
 
-BASELINE_SLOT = ("baseline", "Baseline", "Baseline")
+from django.utils.translation import gettext_lazy as _
+
+BASELINE_SLOT = ("baseline", _("Baseline"), _("Baseline"))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The follow-up schedule of a vertebroplasty and the due / overdue windows (pure Python).
+"""The follow-up schedule of a vertebroplasty and the due / overdue windows.
 
 Intervals are those of the VERTOS trials: 1 day, 1 week, 1 month, 3 months, 6 months and
 12 months after the procedure. A month is counted as days (30, 91, 182, 365) so that every
@@ -13,6 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class FollowUpState(StrEnum):
@@ -25,8 +32,8 @@ class FollowUpState(StrEnum):
 @dataclass(frozen=True)
 class Interval:
     key: str
-    label: str
-    short_label: str
+    label: "StrOrPromise"  # lazy: read in each reader's language
+    short_label: "StrOrPromise"  # the chart's axis
     days: int
 
     @property
@@ -38,12 +45,12 @@ class Interval:
 MIN_GRACE_DAYS = 2
 
 INTERVALS: tuple[Interval, ...] = (
-    Interval("day_1", "1 day", "1 d", 1),
-    Interval("week_1", "1 week", "1 wk", 7),
-    Interval("month_1", "1 month", "1 mo", 30),
-    Interval("month_3", "3 months", "3 mo", 91),
-    Interval("month_6", "6 months", "6 mo", 182),
-    Interval("month_12", "12 months", "12 mo", 365),
+    Interval("day_1", _("1 day"), pgettext_lazy("follow-up interval, short", "1 d"), 1),
+    Interval("week_1", _("1 week"), pgettext_lazy("follow-up interval, short", "1 wk"), 7),
+    Interval("month_1", _("1 month"), pgettext_lazy("follow-up interval, short", "1 mo"), 30),
+    Interval("month_3", _("3 months"), pgettext_lazy("follow-up interval, short", "3 mo"), 91),
+    Interval("month_6", _("6 months"), pgettext_lazy("follow-up interval, short", "6 mo"), 182),
+    Interval("month_12", _("12 months"), pgettext_lazy("follow-up interval, short", "12 mo"), 365),
 )
 INTERVALS_BY_KEY: dict[str, Interval] = {interval.key: interval for interval in INTERVALS}
 

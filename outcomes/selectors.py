@@ -7,6 +7,7 @@ from datetime import date
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role, is_clinician
 from patients.access import Purpose, referrals_visible_to
@@ -239,14 +240,22 @@ def change_text(baseline: int | None, pain_nrs: int | None) -> str:
 def complications_text(procedure: Procedure) -> str:
     """One line: "None", or the leakage sites with or without symptoms and the other one."""
     if not procedure.had_complications:
-        return "None"
+        return str(_("None"))
     parts = []
     if procedure.leakage_sites:
-        symptoms = {True: "with symptoms", False: "without symptoms", None: "symptoms unknown"}
+        symptoms = {
+            True: _("with symptoms"),
+            False: _("without symptoms"),
+            None: _("symptoms unknown"),
+        }
         sites = ", ".join(label.lower() for label in procedure.leakage_site_labels)
-        parts.append(f"Cement leakage ({sites}), {symptoms[procedure.leakage_symptomatic]}")
+        parts.append(
+            _("Cement leakage ({sites}), {symptoms}").format(
+                sites=sites, symptoms=symptoms[procedure.leakage_symptomatic]
+            )
+        )
     if procedure.other_complication:
-        parts.append(f"Other: {procedure.other_complication}")
+        parts.append(_("Other: {complication}").format(complication=procedure.other_complication))
     return "; ".join(parts)
 
 

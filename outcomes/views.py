@@ -141,7 +141,7 @@ def follow_up_record(request, follow_up_id: int):
         else:
             audit_note(request, referral, action=AuditEvent.Action.CHANGE)
             label = follow_up.interval_spec.label
-            messages.success(request, FOLLOW_UP_RECORDED.format(interval=label.capitalize()))
+            messages.success(request, FOLLOW_UP_RECORDED.format(interval=str(label).capitalize()))
             return redirect("outcomes:referral-outcome", referral_id=referral.pk)
     audit_note(request, referral)
     context = {

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # A number as a clinician types it: digits, at most one decimal separator (point or comma).
 _NUMBER = re.compile(r"^(?P<sign>[-+]?)(?P<whole>[0-9]*)(?:(?P<sep>[.,])(?P<fraction>[0-9]*))?$")
@@ -26,6 +27,10 @@ TOO_MANY_DECIMALS = _("Enter at most {places} decimal(s).")
 NOT_A_WHOLE_NUMBER = _("Enter a whole number.")
 NOT_A_DATE = _("Enter the date as {placeholder} (or as YYYY-MM-DD).")
 NO_SUCH_DATE = _("There is no such date: check the day and the month.")
+# The letters of a date's placeholder (dd/mm/yyyy), in the reader's language (gg/mm/aaaa).
+PLACEHOLDER_DAY = pgettext_lazy("date placeholder: the day's two digits", "dd")
+PLACEHOLDER_MONTH = pgettext_lazy("date placeholder: the month's two digits", "mm")
+PLACEHOLDER_YEAR = pgettext_lazy("date placeholder: the year's four digits", "yyyy")
 
 
 class EntryError(ValueError):
@@ -83,7 +88,12 @@ class DateEntry:
 
     @property
     def placeholder(self) -> str:
-        return self.input_format.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy")
+        """The format as a reader types it: "dd/mm/yyyy", in Italian "gg/mm/aaaa"."""
+        return (
+            self.input_format.replace("%d", str(PLACEHOLDER_DAY))
+            .replace("%m", str(PLACEHOLDER_MONTH))
+            .replace("%Y", str(PLACEHOLDER_YEAR))
+        )
 
     def parse(self, text: str) -> date | None:
         """The date typed in the clinic's format or as YYYY-MM-DD; None when empty."""

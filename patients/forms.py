@@ -10,8 +10,8 @@ from .intake import DATE_IN_FUTURE, BootstrapFormMixin, DateTextField
 from .languages import clinic_language
 from .models import Patient, Referral
 
-DATE_OF_BIRTH_TOO_OLD = "Check the date of birth: it is more than 130 years ago."
-MRN_TAKEN = "A patient with this MRN is already registered in this clinic."
+DATE_OF_BIRTH_TOO_OLD = _("Check the date of birth: it is more than 130 years ago.")
+MRN_TAKEN = _("A patient with this MRN is already registered in this clinic.")
 # Said when another physician holds the MRN: the same whoever it is, and it names a way on.
 MRN_UNAVAILABLE = _(
     "This MRN cannot be registered by you. If a colleague already follows this patient in "
@@ -27,6 +27,13 @@ class PatientForm(BootstrapFormMixin, forms.ModelForm):
         model = Patient
         fields = ["mrn", "given_name", "family_name", "date_of_birth", "sex", "preferred_language"]
         field_classes = {"date_of_birth": DateTextField}
+        # Here, not as verbose names: a verbose name is part of the migrations.
+        labels = {
+            "given_name": _("Given name"),
+            "family_name": _("Family name"),
+            "date_of_birth": _("Date of birth"),
+            "sex": _("Sex"),
+        }
 
     def __init__(self, *args, clinic, today: date, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -35,7 +42,7 @@ class PatientForm(BootstrapFormMixin, forms.ModelForm):
         self.user = user
         # The MRN typed when it belongs to another physician's patient (audited by the view).
         self.refused_mrn: str | None = None
-        self.fields["sex"].choices = [("", "Choose…"), *self.fields["sex"].choices[1:]]
+        self.fields["sex"].choices = [("", _("Choose…")), *self.fields["sex"].choices[1:]]
         # Left out (an older form, an API client), it stays the patient's or the clinic's.
         language = self.fields["preferred_language"]
         language.required = False
@@ -74,8 +81,8 @@ class PatientForm(BootstrapFormMixin, forms.ModelForm):
 class SearchForm(forms.Form):
     """A name or MRN search; posted (never in the URL) because the terms are PHI."""
 
-    q = forms.CharField(label="Patient name or MRN", max_length=100, required=False, strip=True)
+    q = forms.CharField(label=_("Patient name or MRN"), max_length=100, required=False, strip=True)
     status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "Any status"), *Referral.Status.choices]
+        label=_("Status"), required=False, choices=[("", _("Any status")), *Referral.Status.choices]
     )
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

@@ -21,6 +21,7 @@ from django.forms.formsets import DELETION_FIELD_NAME, BaseFormSet, formset_fact
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 from django.utils.formats import date_format
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -77,15 +78,15 @@ NO_COAGULOPATHY_BUT_PLATELETS = _(
 # Values possible but rare enough to be checked (a typing slip or a wrong unit).
 INR_PLAUSIBLE_MAX = Decimal(6)
 PLATELETS_PLAUSIBLE_MAX = Decimal(1000)
-DATE_IN_FUTURE = "This date is in the future."
-DATE_BEFORE_BIRTH = "This date is before the patient's date of birth ({date_of_birth})."
-LEVEL_REQUIRED = "Choose the vertebral level."
-LEVEL_UNKNOWN = "Choose a level from C1–C7, T1–T12, L1–L5 or S1–S5."
-LEVEL_DUPLICATE = "{level} is already listed above; list each level once."
-LEVEL_ROW_UNKNOWN = "This level row is not part of the referral any more; reload the page."
-ALLERGIES_NONE_TICKED = "Tick the allergies, or answer “None known”."
-ALLERGIES_CONTRADICTION = "Allergies are ticked: answer “Yes, allergic to” or untick them."
-FRACTURE_DATE_NEEDED = (
+DATE_IN_FUTURE = _("This date is in the future.")
+DATE_BEFORE_BIRTH = _("This date is before the patient's date of birth ({date_of_birth}).")
+LEVEL_REQUIRED = _("Choose the vertebral level.")
+LEVEL_UNKNOWN = _("Choose a level from C1–C7, T1–T12, L1–L5 or S1–S5.")
+LEVEL_DUPLICATE = _("{level} is already listed above; list each level once.")
+LEVEL_ROW_UNKNOWN = _("This level row is not part of the referral any more; reload the page.")
+ALLERGIES_NONE_TICKED = _("Tick the allergies, or answer “None known”.")
+ALLERGIES_CONTRADICTION = _("Allergies are ticked: answer “Yes, allergic to” or untick them.")
+FRACTURE_DATE_NEEDED = _(
     "Give the fracture date: without it an old healed fracture (more than a year) cannot be "
     "judged, and the recommendation stays incomplete."
 )
@@ -135,6 +136,9 @@ class TriStateField(forms.TypedChoiceField):
 def clinic_dates() -> DateEntry:
     """How the clinic types dates (settings.VPSELECT_DATE_INPUT_FORMAT); ISO is accepted too."""
     return DateEntry(settings.VPSELECT_DATE_INPUT_FORMAT)
+
+
+_date_placeholder = lazy(lambda: clinic_dates().placeholder, str)
 
 
 class NumberTextField(forms.Field):
@@ -224,7 +228,8 @@ class DateTextField(forms.Field):
     def widget_attrs(self, widget) -> dict:
         attrs = super().widget_attrs(widget)
         # No numeric keypad: a phone's lacks the "/" of dd/mm/yyyy.
-        attrs.update({"placeholder": clinic_dates().placeholder, "autocomplete": "off"})
+        # Lazy: fields are built once, at import; the placeholder is read in each reader's language.
+        attrs.update({"placeholder": _date_placeholder(), "autocomplete": "off"})
         return attrs
 
     def to_python(self, value):
@@ -492,7 +497,7 @@ class ReferralAnswersForm(BranchingMixin, BootstrapFormMixin, forms.Form):
 
 
 @functools.cache
-def _referral_labels(thresholds: Thresholds) -> "dict[str, tuple[str, StrOrPromise]]":
+def _referral_labels(thresholds: Thresholds) -> "dict[str, tuple[StrOrPromise, StrOrPromise]]":
     """Field name → (label, help text) of the answers form, worded with these thresholds."""
     questions = referral_questions()
     labels = {
@@ -525,7 +530,7 @@ class TargetLevelForm(BranchingMixin, BootstrapFormMixin, forms.Form):
 
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     level = forms.ChoiceField(
-        choices=[("", "Choose…"), *((label, label) for label in LEVEL_LABELS)],
+        choices=[("", _("Choose…")), *((label, label) for label in LEVEL_LABELS)],
         error_messages={"required": LEVEL_REQUIRED, "invalid_choice": LEVEL_UNKNOWN},
     )
     etiology = forms.ChoiceField(required=False, choices=[("", _("Unknown")), *Etiology.choices])
@@ -551,7 +556,7 @@ class TargetLevelForm(BranchingMixin, BootstrapFormMixin, forms.Form):
         self.today = today
         self.date_of_birth = date_of_birth
         # Advice that does not block saving, by field name.
-        self.warnings: dict[str, str] = {}
+        self.warnings: dict[str, StrOrPromise] = {}
         # What is shown under a question besides its errors, by field name (IntakeForm fills it).
         self.notes: dict[str, FieldNote] = {}
         for name, (label, help_text) in _level_labels(get_thresholds()).items():
@@ -568,7 +573,7 @@ class TargetLevelForm(BranchingMixin, BootstrapFormMixin, forms.Form):
             raise ValidationError(DATE_IN_FUTURE, code="future")
         if self.date_of_birth is not None and fracture_date < self.date_of_birth:
             raise ValidationError(
-                DATE_BEFORE_BIRTH.format(date_of_birth=self.date_of_birth.isoformat()),
+                DATE_BEFORE_BIRTH.format(date_of_birth=date_in_words(self.date_of_birth)),
                 code="before_birth",
             )
         return fracture_date
@@ -597,7 +602,7 @@ class TargetLevelForm(BranchingMixin, BootstrapFormMixin, forms.Form):
 
 
 @functools.cache
-def _level_labels(thresholds: Thresholds) -> "dict[str, tuple[str, StrOrPromise]]":
+def _level_labels(thresholds: Thresholds) -> "dict[str, tuple[StrOrPromise, StrOrPromise]]":
     """Field name → (label, help text) of a level form, worded with these thresholds."""
     return {
         name: (question.label, question.help_text)
@@ -630,7 +635,7 @@ class BaseLevelFormSet(BaseFormSet):
     def add_fields(self, form, index) -> None:
         super().add_fields(form, index)
         if DELETION_FIELD_NAME in form.fields:
-            form.fields[DELETION_FIELD_NAME].label = "Remove this level"
+            form.fields[DELETION_FIELD_NAME].label = _("Remove this level")
             form.fields[DELETION_FIELD_NAME].widget.attrs["class"] = "form-check-input"
 
     def kept_forms(self) -> list[TargetLevelForm]:
@@ -936,9 +941,9 @@ class IntakeForm:
                     Problem(_anchor(form[field]), str(form[field].label), error.message)
                 )
             elif error.field.startswith("levels"):
-                problems.append(Problem("#target-levels", "Target levels", error.message))
+                problems.append(Problem("#target-levels", str(_("Target levels")), error.message))
             else:
-                problems.append(Problem("#intake-top", "Referral", error.message))
+                problems.append(Problem("#intake-top", str(_("Referral")), error.message))
         return problems
 
     def add_case_errors(
@@ -950,7 +955,9 @@ class IntakeForm:
                 self.level_formset.non_form_errors().append(error.message)
                 continue
             if error.field.startswith("patient."):
-                self.answers_form.add_error(None, f"Patient record: {error.message}")
+                self.answers_form.add_error(
+                    None, _("Patient record: {message}").format(message=error.message)
+                )
                 continue
             form, field = self._form_field_for_path(error.field, case_level_forms)
             if form is None:
@@ -992,7 +999,7 @@ class IntakeForm:
         """Every answer that is not valid, with a link to its question."""
         problems = []
         for message in self.answers_form.non_field_errors():
-            problems.append(Problem("#intake-top", "Referral", str(message)))
+            problems.append(Problem("#intake-top", str(_("Referral")), str(message)))
         for name, messages in self.answers_form.errors.items():
             if name == "__all__":
                 continue
@@ -1001,15 +1008,19 @@ class IntakeForm:
             for message in messages:
                 problems.append(Problem(_anchor(target), str(bound.label), str(message)))
         for message in self.level_formset.non_form_errors():
-            problems.append(Problem("#target-levels", "Target levels", str(message)))
+            problems.append(Problem("#target-levels", str(_("Target levels")), str(message)))
         for number, form in self._numbered_level_forms():
-            row = f"Target level {number}"
+            row = _("Target level {number}").format(number=number)
             label_value = form["level"].value()
             if label_value in LEVEL_LABELS:
-                row = f"{row} ({label_value})"
+                row = _("{row} ({level})").format(row=row, level=label_value)
             for name, messages in form.errors.items():
                 href = _anchor(form["level"]) if name == "__all__" else _anchor(form[name])
-                label = row if name == "__all__" else f"{row}: {form[name].label}"
+                label = (
+                    row
+                    if name == "__all__"
+                    else _("{row}: {question}").format(row=row, question=form[name].label)
+                )
                 for message in messages:
                     problems.append(Problem(href, label, str(message)))
         return problems
@@ -1039,7 +1050,9 @@ class IntakeForm:
                     seen.add(message)
                     label = str(form[name].label)
                     if number is not None:
-                        label = f"Target level {number}: {label}"
+                        label = _("Target level {number}: {question}").format(
+                            number=number, question=label
+                        )
                     warnings.append(Problem(_anchor(form[name]), label, message))
         return warnings
 

@@ -68,7 +68,9 @@ class Clinic(models.Model):
 
 class Patient(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
-    mrn = models.CharField("MRN", max_length=32, help_text="Medical record number in this clinic.")
+    mrn = models.CharField(
+        "MRN", max_length=32, help_text=_("Medical record number in this clinic.")
+    )
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
@@ -159,7 +161,7 @@ class Referral(models.Model):
     assessed_on = models.DateField(
         null=True,
         blank=True,
-        help_text="The day the patient was assessed; fracture ages are counted to it.",
+        help_text=_("The day the patient was assessed; fracture ages are counted to it."),
     )
     pain_controlled_by_medical_therapy = models.BooleanField(null=True, blank=True)
     coagulopathy = models.BooleanField(null=True, blank=True)
@@ -178,7 +180,7 @@ class Referral(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(0)],
-        help_text="Platelet count, ×10⁹/L.",
+        help_text=_("Platelet count, ×10⁹/L."),
     )
     systemic_infection = models.BooleanField(null=True, blank=True)
     local_infection = models.BooleanField(null=True, blank=True)

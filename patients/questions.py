@@ -97,7 +97,7 @@ class Question:
     """One intake question: the case input it answers, its wording and a short hint."""
 
     name: str
-    label: str
+    label: "StrOrPromise"
     hint: "StrOrPromise" = ""
     per_level: bool = False
 
@@ -132,42 +132,44 @@ def _referral_questions(t: Thresholds) -> dict[str, Question]:
     questions = (
         Question(
             "pain_controlled_by_medical_therapy",
-            "Is the pain controlled by, or improving on, conservative medical therapy?",
+            _("Is the pain controlled by, or improving on, conservative medical therapy?"),
             _("Analgesics, bracing, rest."),
         ),
         Question(
             "coagulopathy",
-            "Does the patient have a bleeding disorder or take anticoagulant or antiplatelet "
-            "drugs?",
+            _(
+                "Does the patient have a bleeding disorder or take anticoagulant or "
+                "antiplatelet drugs?"
+            ),
         ),
         Question(
             "coagulopathy_corrected",
-            "If so, is it corrected (or the drug paused) for the procedure?",
+            _("If so, is it corrected (or the drug paused) for the procedure?"),
         ),
         Question(
             "inr",
-            "INR",
+            _("INR"),
             format_lazy(_("Optional; above {inr} counts as uncorrected."), inr=f"{t.inr_max:g}"),
         ),
         Question(
             "platelets",
-            "Platelet count (×10⁹/L)",
+            _("Platelet count (×10⁹/L)"),
             format_lazy(
                 _("Optional; below {platelets} counts as uncorrected."),
                 platelets=f"{t.platelets_min:g}",
             ),
         ),
-        Question("systemic_infection", "Does the patient have a systemic infection?"),
-        Question("local_infection", "Is there an infection at the access site?"),
+        Question("systemic_infection", _("Does the patient have a systemic infection?")),
+        Question("local_infection", _("Is there an infection at the access site?")),
         Question(
             "allergies",
-            "Allergy to a component the procedure needs",
+            _("Allergy to a component the procedure needs"),
             _("Cement (PMMA), contrast medium, local anaesthetic or another required component."),
         ),
-        Question("radicular_pain", "Does the patient have radicular pain or radiculopathy?"),
+        Question("radicular_pain", _("Does the patient have radicular pain or radiculopathy?")),
         Question(
             "radicular_cause",
-            "What causes the radicular pain?",
+            _("What causes the radicular pain?"),
         ),
     )
     return {question.name: question for question in questions}
@@ -178,40 +180,40 @@ def _level_questions(t: Thresholds) -> dict[str, Question]:
     questions = (
         Question(
             "level",
-            "Level",
+            _("Level"),
             _(
                 "C1–C7, T1–T12, L1–L5 or S1–S5. Every criterion is judged per level; the most "
                 "favourable level decides the referral."
             ),
         ),
-        Question("etiology", "Etiology"),
+        Question("etiology", _("Etiology")),
         Question(
             "pain_nrs",
-            "Pain attributed to this level (NRS 0–10)",
+            _("Pain attributed to this level (NRS 0–10)"),
             format_lazy(_("Severe is {nrs} or more; 0 means no pain."), nrs=t.severe_pain_nrs),
         ),
-        Question("fracture", "Is the vertebral body fractured or collapsed at this level?"),
+        Question("fracture", _("Is the vertebral body fractured or collapsed at this level?")),
         Question(
             "fracture_date",
-            "Date of the fracture",
+            _("Date of the fracture"),
             format_lazy(
                 _("Needed to tell a fracture older than {days} days."), days=t.old_fracture_days
             ),
         ),
         Question(
             "imaging_acute",
-            "Does imaging show an acute, unhealed fracture?",
+            _("Does imaging show an acute, unhealed fracture?"),
             _("Bone marrow edema on MRI STIR or T2 fat-sat, or uptake on a bone scan."),
         ),
         Question(
             "high_fracture_risk",
-            "Is the tumour lesion at high risk of fracture?",
+            _("Is the tumour lesion at high risk of fracture?"),
             _("For example SINS 7 or more. Asked for metastases and myeloma without a fracture."),
         ),
-        Question("osteomyelitis", "Does the target vertebra have osteomyelitis?"),
+        Question("osteomyelitis", _("Does the target vertebra have osteomyelitis?")),
         Question(
             "canal_compromise_pct",
-            "Spinal canal compromise by a retropulsed fragment (%)",
+            _("Spinal canal compromise by a retropulsed fragment (%)"),
             format_lazy(
                 _("0–100; more than {percent}% needs a radiologist's review."),
                 percent=f"{t.canal_compromise_max_pct:g}",
@@ -219,7 +221,7 @@ def _level_questions(t: Thresholds) -> dict[str, Question]:
         ),
         Question(
             "epidural_extension",
-            "Does the tumour extend into the epidural space?",
+            _("Does the tumour extend into the epidural space?"),
             _("Asked for metastases, myeloma and haemangiomas."),
         ),
     )

@@ -11,6 +11,7 @@ from patients.models import LEVEL_LABELS, Referral
 from .assessment import assess_decision, level_recommendations
 from .attachments import MAX_ATTACHMENTS, check_attachment, max_megabytes
 from .models import ReasonCode, ReviewDecision
+from .reasons import reason_text
 from .selectors import WORKLIST_SORTS, WorklistFilters
 from .services import REFUSAL_REASON_REQUIRED, decision_problems
 
@@ -89,7 +90,7 @@ class WorklistFilterForm(forms.Form):
 def _reason_choices(codes: list[ReasonCode], kinds: tuple[str, ...]) -> list:
     groups = []
     for kind in kinds:
-        options = [(str(code.pk), code.label) for code in codes if code.kind == kind]
+        options = [(str(code.pk), reason_text(code.label)) for code in codes if code.kind == kind]
         if options:
             groups.append((ReasonCode.Kind(kind).label, options))
     return [("", "—"), *groups]

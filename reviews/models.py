@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 DECISION_IMMUTABLE = "Review decisions are immutable; record a correction instead."
@@ -19,16 +20,16 @@ class ReasonCode(models.Model):
     """A coded reason a clinic can extend in the admin; the label is what the referrer reads."""
 
     class Kind(models.TextChoices):
-        DECLINE = "decline", "Decline reason"
-        INFORMATION = "information", "Information request"
-        OVERRIDE = "override", "Override reason"
+        DECLINE = "decline", _("Decline reason")
+        INFORMATION = "information", _("Information request")
+        OVERRIDE = "override", _("Override reason")
 
     code = models.SlugField(max_length=64, unique=True)
     label = models.CharField(
-        max_length=200, help_text="Plain language, shown to the referring physician."
+        max_length=200, help_text=_("Plain language, shown to the referring physician.")
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    active = models.BooleanField(default=True, help_text="Inactive codes are no longer offered.")
+    active = models.BooleanField(default=True, help_text=_("Inactive codes are no longer offered."))
     position = models.PositiveSmallIntegerField(default=0)
 
     # Every change of a label is kept: what a code said when a decision was signed is on the
@@ -67,9 +68,12 @@ class ReviewDecision(models.Model):
     """A radiologist's signed decision on one evaluation of a referral; never changed."""
 
     class Outcome(models.TextChoices):
-        ACCEPT = "accept", "Accept"
-        DECLINE = "decline", "Decline"
-        REQUEST_INFORMATION = "request_information", "Request information"
+        ACCEPT = "accept", pgettext_lazy("review decision", "Accept")
+        DECLINE = "decline", pgettext_lazy("review decision", "Decline")
+        REQUEST_INFORMATION = (
+            "request_information",
+            pgettext_lazy("review decision", "Request information"),
+        )
 
     referral = models.ForeignKey(
         "patients.Referral", on_delete=models.PROTECT, related_name="review_decisions"
@@ -222,11 +226,11 @@ class CountersignatureRefusal(models.Model):
 
 
 class NotificationKind(models.TextChoices):
-    REFERRAL_SUBMITTED = "referral_submitted", "Referral submitted"
-    REFERRAL_RESUBMITTED = "referral_resubmitted", "Referral resubmitted"
-    DECISION_RECORDED = "decision_recorded", "Decision recorded"
-    INFORMATION_REQUESTED = "information_requested", "Information requested"
-    COUNTERSIGNATURE_NEEDED = "countersignature_needed", "Countersignature needed"
+    REFERRAL_SUBMITTED = "referral_submitted", _("Referral submitted")
+    REFERRAL_RESUBMITTED = "referral_resubmitted", _("Referral resubmitted")
+    DECISION_RECORDED = "decision_recorded", _("Decision recorded")
+    INFORMATION_REQUESTED = "information_requested", _("Information requested")
+    COUNTERSIGNATURE_NEEDED = "countersignature_needed", _("Countersignature needed")
     COUNTERSIGNATURE_REFUSED = "countersignature_refused", _("Countersignature refused")
     RULES_CHANGED = "rules_changed", _("Recommendation changes under the active rules")
 
@@ -353,8 +357,8 @@ class InformationAttachment(models.Model):
 
     class ContentType(models.TextChoices):
         PDF = "application/pdf", "PDF"
-        PNG = "image/png", "PNG image"
-        JPEG = "image/jpeg", "JPEG image"
+        PNG = "image/png", _("PNG image")
+        JPEG = "image/jpeg", _("JPEG image")
 
     reply = models.ForeignKey(
         InformationReply, on_delete=models.PROTECT, related_name="attachments"

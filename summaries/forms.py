@@ -1,21 +1,22 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .selectors import QueueFilters, QueueStatus
 
-DATES_REVERSED = "The start date is after the end date."
+DATES_REVERSED = _("The start date is after the end date.")
 
 
 class PrintQueueFilterForm(forms.Form):
     """The print queue's filters; invalid values are reported and ignored."""
 
     status = forms.ChoiceField(
-        choices=QueueStatus.CHOICES, required=False, initial=QueueStatus.READY
+        label=_("Status"), choices=QueueStatus.CHOICES, required=False, initial=QueueStatus.READY
     )
     decided_from = forms.DateField(
-        label="Decided from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Decided from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     decided_to = forms.DateField(
-        label="Decided to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Decided to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def clean(self):

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 def summary_upload_to(document: "SummaryDocument", filename: str) -> str:
@@ -16,9 +17,9 @@ class SummaryDocument(models.Model):
     """A referral summary as a PDF: which evaluation and decision it shows, and its state."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        READY = "ready", "Ready"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
 
     referral = models.ForeignKey(
         "patients.Referral", on_delete=models.PROTECT, related_name="summary_documents"

@@ -6,6 +6,8 @@ from datetime import date
 
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.roles import Role, has_role
 from patients.access import Purpose, referrals_visible_to
@@ -107,12 +109,12 @@ class QueueStatus:
     SUPERSEDED = "superseded"
     ALL = "all"
     CHOICES = (
-        (READY, "Ready to print"),
-        (PRINTED, "Printed"),
-        (PENDING, "Pending"),
-        (FAILED, "Failed"),
-        (SUPERSEDED, "Superseded"),
-        (ALL, "All"),
+        (READY, _("Ready to print")),
+        (PRINTED, _("Printed")),
+        (PENDING, _("Pending")),
+        (FAILED, _("Failed")),
+        (SUPERSEDED, _("Superseded")),
+        (ALL, pgettext_lazy("every print status", "All")),
     )
 
 

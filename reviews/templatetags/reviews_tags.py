@@ -16,6 +16,7 @@ from patients.vocabulary import recommendation_label
 from ..assessment import level_recommendations, met_relative_contraindications
 from ..forms import InformationReplyForm
 from ..models import Countersignature, ReviewDecision
+from ..reasons import reason_text as _reason_text
 from ..selectors import information_thread, open_information_request
 
 register = template.Library()
@@ -119,6 +120,12 @@ def recent_decisions_for(user) -> list[ReviewDecision]:
         )
         .order_by("-decided_at", "-id")[:RECENT_DECISIONS]
     )
+
+
+@register.filter
+def reason_text(label: str) -> str:
+    """A decision's coded reason in the reader's language (a seeded reason), else as written."""
+    return _reason_text(label)
 
 
 @register.filter

@@ -257,11 +257,12 @@ def test_unknown_level_labels_are_refused(physician_client, physician, make_pati
         ("pain_nrs", "-1", str(intake.NRS_RANGE)),
         ("canal_compromise_pct", "100.5", str(intake.PERCENT_RANGE)),
         ("canal_compromise_pct", "-0.1", str(intake.PERCENT_RANGE)),
-        ("fracture_date", "2999-01-01", intake.DATE_IN_FUTURE),
+        ("fracture_date", "2999-01-01", str(intake.DATE_IN_FUTURE)),
+        # The date of birth in the reader's format (English: "14 Mar 1946"), not ISO.
         (
             "fracture_date",
             "1900-01-01",
-            intake.DATE_BEFORE_BIRTH.format(date_of_birth="1946-03-14"),
+            str(intake.DATE_BEFORE_BIRTH).format(date_of_birth="14 Mar 1946"),
         ),
         ("fracture_date", "2026-02-30", str(NO_SUCH_DATE)),
     ],

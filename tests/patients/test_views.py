@@ -211,9 +211,9 @@ def test_patient_registration_then_straight_to_the_referral(physician_client, ph
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("date_of_birth", "2999-01-01", forms.DATE_IN_FUTURE),
-        ("date_of_birth", "1850-01-01", forms.DATE_OF_BIRTH_TOO_OLD),
-        ("mrn", "TAKEN-1", forms.MRN_TAKEN),
+        ("date_of_birth", "2999-01-01", str(forms.DATE_IN_FUTURE)),
+        ("date_of_birth", "1850-01-01", str(forms.DATE_OF_BIRTH_TOO_OLD)),
+        ("mrn", "TAKEN-1", str(forms.MRN_TAKEN)),
         ("sex", "unknown", "Select a valid choice."),
     ],
 )
