@@ -86,8 +86,8 @@ class AuditEvent(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
-            raise ValidationError("Audit events are append-only.")
+            raise ValidationError(_("Audit events are append-only."))
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ValidationError("Audit events are append-only.")
+        raise ValidationError(_("Audit events are append-only."))

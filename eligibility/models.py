@@ -23,8 +23,8 @@ class Evaluation(models.Model):
     )
     referral_version = models.PositiveIntegerField()
     ruleset_version = models.CharField(max_length=64)
-    case = models.JSONField(help_text="The case given to the engine, exactly.")
-    result = models.JSONField(help_text="The engine's result, exactly.")
+    case = models.JSONField(help_text=_("The case given to the engine, exactly."))
+    result = models.JSONField(help_text=_("The engine's result, exactly."))
     recommendation = models.CharField(max_length=16, choices=Recommendation.choices)
     flagged = models.BooleanField()
     created_by = models.ForeignKey(
@@ -41,11 +41,11 @@ class Evaluation(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
-            raise ValidationError("Evaluations are immutable; create a new one instead.")
+            raise ValidationError(_("Evaluations are immutable; create a new one instead."))
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ValidationError("Evaluations are immutable and cannot be deleted.")
+        raise ValidationError(_("Evaluations are immutable and cannot be deleted."))
 
     def localized_result(self) -> dict:
         """The result for people: rule wording and reasons in the active language (the stored
@@ -71,10 +71,10 @@ class RulesetVersion(models.Model):
 
     number = models.PositiveIntegerField(unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
-    thresholds = models.JSONField(help_text="Every named threshold of the spec and its value.")
+    thresholds = models.JSONField(help_text=_("Every named threshold of the spec and its value."))
     # {name: {"from": old, "to": new, "rationale": str, "citation": str}} against `based_on`.
     changes = models.JSONField(default=dict, blank=True)
-    summary = models.TextField(blank=True, help_text="Why this version is proposed.")
+    summary = models.TextField(blank=True, help_text=_("Why this version is proposed."))
     ruleset_version = models.CharField(max_length=64, db_index=True)
     based_on = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"

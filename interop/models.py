@@ -11,8 +11,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-CDS_EVALUATION_IMMUTABLE = "CDS evaluations are immutable; a new hook call makes a new one."
+CDS_EVALUATION_IMMUTABLE = _("CDS evaluations are immutable; a new hook call makes a new one.")
 
 
 class CdsLaunch(models.Model):
@@ -25,7 +27,7 @@ class CdsLaunch(models.Model):
     # {"mrn", "given_name", "family_name", "date_of_birth", "sex"}: what the EHR sent,
     # any of them possibly absent.
     patient = models.JSONField(default=dict, blank=True)
-    case = models.JSONField(help_text="The case mapped from the EHR's FHIR resources.")
+    case = models.JSONField(help_text=_("The case mapped from the EHR's FHIR resources."))
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField()
     # Set by the first physician who opens the link; later opens go to the same referral.
@@ -53,19 +55,19 @@ class CdsEvaluation(models.Model):
     the card returned, so feedback on the card links to exactly what was said."""
 
     class Indicator(models.TextChoices):
-        INFO = "info", "Info"
-        WARNING = "warning", "Warning"
-        CRITICAL = "critical", "Critical"
+        INFO = "info", pgettext_lazy("CDS card indicator", "Info")
+        WARNING = "warning", pgettext_lazy("CDS card indicator", "Warning")
+        CRITICAL = "critical", pgettext_lazy("CDS card indicator", "Critical")
 
     card_uuid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     service_id = models.CharField(max_length=64)
     hook = models.CharField(max_length=32)
     hook_instance = models.CharField(max_length=100)
-    evaluated_on = models.DateField(help_text="The date the case was evaluated at (its today).")
+    evaluated_on = models.DateField(help_text=_("The date the case was evaluated at (its today)."))
     ruleset_version = models.CharField(max_length=64)
-    case = models.JSONField(help_text="The case mapped from the EHR's resources, as evaluated.")
+    case = models.JSONField(help_text=_("The case mapped from the EHR's resources, as evaluated."))
     result = models.JSONField(
-        null=True, blank=True, help_text="The engine's result; empty when no level was given."
+        null=True, blank=True, help_text=_("The engine's result; empty when no level was given.")
     )
     recommendation = models.CharField(max_length=16)
     indicator = models.CharField(max_length=8, choices=Indicator.choices)
@@ -75,7 +77,7 @@ class CdsEvaluation(models.Model):
     missing = models.JSONField(default=list, blank=True)
     # Case paths whose EHR values could not be used (not valid for the engine).
     ignored = models.JSONField(default=list, blank=True)
-    card = models.JSONField(help_text="The card as returned to the EHR.")
+    card = models.JSONField(help_text=_("The card as returned to the EHR."))
     launch = models.ForeignKey(
         CdsLaunch, on_delete=models.PROTECT, null=True, blank=True, related_name="evaluations"
     )
@@ -101,8 +103,8 @@ class CdsFeedback(models.Model):
     """What the clinician did with a card, as the EHR reported it to the feedback endpoint."""
 
     class Outcome(models.TextChoices):
-        ACCEPTED = "accepted", "Accepted"
-        OVERRIDDEN = "overridden", "Overridden"
+        ACCEPTED = "accepted", pgettext_lazy("CDS card outcome", "Accepted")
+        OVERRIDDEN = "overridden", pgettext_lazy("CDS card outcome", "Overridden")
 
     evaluation = models.ForeignKey(CdsEvaluation, on_delete=models.PROTECT, related_name="feedback")
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
@@ -113,7 +115,7 @@ class CdsFeedback(models.Model):
     # True when the reason is one VPSelect offered on the card (clients may add their own).
     reason_offered = models.BooleanField(default=False)
     user_comment = models.TextField(blank=True)
-    outcome_at = models.DateTimeField(help_text="When the clinician acted (from the EHR).")
+    outcome_at = models.DateTimeField(help_text=_("When the clinician acted (from the EHR)."))
     received_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReviewsConfig(AppConfig):
     name = "reviews"
-    verbose_name = "Radiologist review"
+    verbose_name = _("Radiologist review")
 
     def ready(self) -> None:
         # Connects the radiologists' notices to submitted referrals and changed rules.
