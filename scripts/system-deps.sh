@@ -6,7 +6,7 @@
 set -euo pipefail
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 if [[ ${1:-test} == test || ${1:-test} == scale ]]; then
-  packages+=(chromium poppler-utils)
+  packages+=(chromium chromium-l10n poppler-utils)
 fi
 if [[ ${1:-test} == scale ]]; then
   packages+=(nginx-light pgbouncer)

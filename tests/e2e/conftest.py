@@ -38,6 +38,35 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session")
+def italian_browser(browser_type, browser_type_launch_args):
+    """A Chromium whose own language is Italian, for the Italian screenshots.
+
+    Native date fields (`<input type=date>`) follow the browser's interface language, not the
+    page's or the context's locale: only this browser shows them as gg/mm/aaaa. On Linux
+    Chromium takes that language from LANGUAGE (`--lang` is for the other systems), and only
+    when its Italian resources are installed (Debian's chromium-l10n, `make system-deps`).
+    """
+    browser = browser_type.launch(
+        **{
+            **browser_type_launch_args,
+            "args": [*browser_type_launch_args["args"], "--lang=it-IT"],
+            "env": {**os.environ, "LANGUAGE": "it"},
+        }
+    )
+    context = browser.new_context()  # no locale override: the browser's own language shows
+    language = context.new_page().evaluate("navigator.language")
+    context.close()
+    if not language.startswith("it"):
+        browser.close()
+        pytest.fail(
+            f"Chromium's interface language is {language!r}, not Italian: install Debian's "
+            "chromium-l10n (`make system-deps`)."
+        )
+    yield browser
+    browser.close()
+
+
 @pytest.fixture
 def login(live_server):
     """Log a user in through the real login form."""
