@@ -55,6 +55,7 @@ def test_the_intake_and_the_worklist_in_italian(
 
     context, page = _italian_page(italian_browser, live_server.url, "physician")
     response = page.goto(f"{live_server.url}/referrals/{editable.pk}/edit/")
+    page.wait_for_load_state("networkidle")  # the unread badge arrives by htmx after the page
     assert response is not None and response.status == 200
     assert page.locator("html").get_attribute("lang") == "it"
     assert page.get_by_role("button", name="Esci").is_visible()
@@ -68,6 +69,7 @@ def test_the_intake_and_the_worklist_in_italian(
 
     context, page = _italian_page(italian_browser, live_server.url, "radiologist")
     response = page.goto(f"{live_server.url}/reviews/")
+    page.wait_for_load_state("networkidle")  # the unread badge arrives by htmx after the page
     assert response is not None and response.status == 200
     assert page.locator("html").get_attribute("lang") == "it"
     assert page.get_by_role("button", name="Esci").is_visible()
