@@ -17,7 +17,7 @@ radiologists and clinic staff, and then, with `--concurrency` clients:
    not in step) — latencies as those users feel them.
 
 Traffic goes to 127.0.0.1 only; the whole run (server start to stop) is bounded by
-`--budget` seconds (120). Prints the tables, writes them to artifacts/bench-load.json (or
+`--budget` seconds (300). Prints the tables, writes them to artifacts/bench-load.json (or
 bench-load-LABEL.json with `--label`), and exits non-zero on any error (a status other than
 the page's own, a redirect to the login page, a timeout, a refused connection), or, with
 `--strict`, on a missed target.
@@ -838,7 +838,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8, help="clients (8)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes (2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per process (4)")
-    parser.add_argument("--budget", type=float, default=120.0, help="seconds, server up (120)")
+    parser.add_argument("--budget", type=float, default=300.0, help="seconds, server up (300)")
     parser.add_argument("--only", action="append", default=[], help="endpoint names to run")
     parser.add_argument("--strict", action="store_true", help="exit 1 on a missed target too")
     parser.add_argument("--seed", type=int, default=7)
@@ -879,7 +879,9 @@ def main(argv: list[str] | None = None) -> int:
             {
                 username: Session(port, username)
                 for username in fixtures.auditors
-                if args.paced_only or any(name.startswith("audit") for name in args.only)
+                if args.paced_only
+                or not args.only
+                or any(name.startswith("audit") for name in args.only)
             }
         )
         for session in sessions.values():
