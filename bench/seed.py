@@ -491,6 +491,7 @@ class Seeder:
                 "attempts": 1,
                 "requested_by_id": decision["decided_by_id"],
                 "created_at": at,
+                "decided_or_created": at,
                 "enqueued_at": at,
                 "rendered_at": at + timedelta(seconds=3),
                 "printed_at": at + timedelta(hours=2) if printed else None,
