@@ -2,16 +2,21 @@
 complications, cement, questionnaire response) and the research export (codes and numbers,
 no names)."""
 
-from collections.abc import Iterable
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q, QuerySet
+
+from vpselect.keyset import Keyset
 
 from . import statistics
 from .models import (
     USUAL_CEMENT_ML_MAX,
     USUAL_CEMENT_ML_MIN,
+    CohortTally,
     FollowUp,
     FollowUpStatus,
     PatientReport,
@@ -106,39 +111,106 @@ def _expand(counted) -> list:
     return [value for value, n in counted for _ in range(n)]
 
 
-def cohort_report(filters: CohortFilters) -> CohortReport:
-    """The dashboard's figures for the selected procedures, in five queries whose answers
-    are counts per value (their size does not grow with the cohort)."""
-    cohort = cohort_procedures(filters).order_by()
-    procedures = list(
-        cohort.values_list("baseline_pain_nrs", "had_complications", "leakage_symptomatic")
+# --- Counts per value ---------------------------------------------------------------------
+# Every figure of the dashboard is computed from counts per value: (measure, the values as
+# a JSON list) -> how many. For a filtered cohort they are counted live (five queries); for
+# the whole cohort they are read from CohortTally, which holds the same counts.
+
+Counts = Counter[tuple[str, str]]
+PROCEDURE = "procedure"  # baseline pain, had complications, leakage symptomatic, leakage
+PAIN = "pain"  # interval, baseline pain, pain at the follow-up (recorded, with a pain score)
+CEMENT = "cement"  # a treated level's cement volume, in ml to one decimal, as text
+INVITED = "invited"  # a questionnaire invitation's interval
+REPORT = "report"  # interval, reminders before the answer, answered after a call, pain now
+
+
+def _value(*values) -> str:
+    return json.dumps(values)
+
+
+def cohort_counts(procedures: QuerySet[Procedure]) -> Counts:
+    """The counts per value of every dashboard figure over `procedures`: five queries whose
+    answers do not grow with the cohort."""
+    procedures = procedures.order_by()
+    counts: Counts = Counter()
+    for baseline, complications, symptomatic, leakage, n in (
+        procedures.values_list("baseline_pain_nrs", "had_complications", "leakage_symptomatic")
         .annotate(leakage=_has_leakage(), n=Count("id"))
         .order_by()
-    )
-    total = sum(row[-1] for row in procedures)
-    pairs_by_interval: dict[str, list[tuple[tuple[int | None, int], int]]] = {
-        interval.key: [] for interval in INTERVALS
-    }
+    ):
+        counts[PROCEDURE, _value(baseline, complications, symptomatic, leakage)] += n
     for interval, baseline, pain, n in (
         FollowUp.objects.filter(
-            procedure__in=cohort, status=FollowUpStatus.COMPLETED, pain_nrs__isnull=False
+            procedure__in=procedures, status=FollowUpStatus.COMPLETED, pain_nrs__isnull=False
         )
         .values_list("interval", "procedure__baseline_pain_nrs", "pain_nrs")
         .annotate(n=Count("id"))
         .order_by()
     ):
-        pairs_by_interval[interval].append(((baseline, pain), n))
-    volumes = [
-        float(volume)
-        for volume in _expand(
-            TreatedLevel.objects.filter(procedure__in=cohort)
-            .values_list("cement_volume_ml")
-            .annotate(n=Count("id"))
-            .order_by()
+        counts[PAIN, _value(interval, baseline, pain)] += n
+    for volume, n in (
+        TreatedLevel.objects.filter(procedure__in=procedures)
+        .values_list("cement_volume_ml")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        counts[CEMENT, _value(str(volume))] += n
+    for interval, n in (
+        QuestionnaireInvitation.objects.filter(follow_up__procedure__in=procedures)
+        .values_list("follow_up__interval")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        counts[INVITED, _value(interval)] += n
+    for interval, reminders, after_call, pain, n in (
+        PatientReport.objects.filter(
+            follow_up__procedure__in=procedures, follow_up__invitation__isnull=False
         )
-    ]
+        .values_list("follow_up__interval", "reminders_before", "after_call", "pain_now_nrs")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        counts[REPORT, _value(interval, reminders, after_call, pain)] += n
+    return counts
+
+
+def tallied_counts() -> Counts:
+    """The counts of the whole cohort, as kept in CohortTally: one query of a few hundred rows."""
+    return Counter(
+        {
+            (measure, value): count
+            for measure, value, count in CohortTally.objects.filter(count__gt=0).values_list(
+                "measure", "value", "count"
+            )
+        }
+    )
+
+
+def _counted(counts: Counts, measure: str) -> list[tuple[list, int]]:
+    return [(json.loads(value), n) for (kind, value), n in counts.items() if kind == measure]
+
+
+def cohort_report(filters: CohortFilters) -> CohortReport:
+    """The dashboard's figures for the selected procedures: for the whole cohort from its
+    tally (one query), for a filtered one counted live (five queries)."""
+    if filters == CohortFilters():
+        return report_of(tallied_counts())
+    return report_of(cohort_counts(cohort_procedures(filters)))
+
+
+def report_of(counts: Counts) -> CohortReport:
+    """The dashboard's figures from the counts per value of a cohort."""
+    procedures = _counted(counts, PROCEDURE)
+    total = sum(n for _values, n in procedures)
+    pairs_by_interval: dict[str, list[tuple[tuple[int | None, int], int]]] = {
+        interval.key: [] for interval in INTERVALS
+    }
+    for (interval, baseline, pain), n in _counted(counts, PAIN):
+        pairs_by_interval[interval].append(((baseline, pain), n))
+    cement = [(volume, n) for (volume,), n in _counted(counts, CEMENT)]
+    volumes = [float(volume) for volume in _expand(cement)]
     known_baselines = _expand(
-        (baseline, row[-1]) for row in procedures if (baseline := row[0]) is not None
+        (baseline, n) for (baseline, *_rest), n in procedures if baseline is not None
     )
     rows = [IntervalRow(BASELINE_SLOT[0], "Baseline", statistics.summarise(known_baselines))]
     for interval in INTERVALS:
@@ -157,10 +229,10 @@ def cohort_report(filters: CohortFilters) -> CohortReport:
     return CohortReport(
         procedures=total,
         with_complications=statistics.Share(
-            sum(n for _b, complications, _s, _l, n in procedures if complications), total
+            sum(n for (_b, complications, _s, _l), n in procedures if complications), total
         ),
         symptomatic_leakage=statistics.Share(
-            sum(n for _b, _c, symptomatic, leakage, n in procedures if leakage and symptomatic),
+            sum(n for (_b, _c, symptomatic, leakage), n in procedures if leakage and symptomatic),
             total,
         ),
         cement=statistics.summarise(volumes),
@@ -169,7 +241,7 @@ def cohort_report(filters: CohortFilters) -> CohortReport:
             len(volumes),
         ),
         rows=rows,
-        responses=response_rows(cohort),
+        responses=response_rows(counts),
     )
 
 
@@ -178,18 +250,14 @@ def _has_leakage():
     return ExpressionWrapper(~Q(leakage_sites=[]), output_field=BooleanField())
 
 
-def response_rows(procedures: QuerySet[Procedure]) -> list[ResponseRow]:
-    """Response to the patient questionnaires per interval, in two queries."""
+def response_rows(counts: Counts) -> list[ResponseRow]:
+    """Response to the patient questionnaires per interval, from the counts."""
     invited = dict.fromkeys((interval.key for interval in INTERVALS), 0)
-    for interval in QuestionnaireInvitation.objects.filter(
-        follow_up__procedure__in=procedures
-    ).values_list("follow_up__interval", flat=True):
-        invited[interval] += 1
+    for (interval,), n in _counted(counts, INVITED):
+        invited[interval] += n
     reports: dict[str, list[tuple[int, bool, int | None]]] = {i.key: [] for i in INTERVALS}
-    for interval, reminders, after_call, pain in PatientReport.objects.filter(
-        follow_up__procedure__in=procedures, follow_up__invitation__isnull=False
-    ).values_list("follow_up__interval", "reminders_before", "after_call", "pain_now_nrs"):
-        reports[interval].append((reminders, after_call, pain))
+    for (interval, reminders, after_call, pain), n in _counted(counts, REPORT):
+        reports[interval].extend([(reminders, after_call, pain)] * n)
     return [
         ResponseRow(
             slot=interval.key,
@@ -252,17 +320,31 @@ def _cell(value) -> str:
     return str(value)
 
 
-def export_rows(filters: CohortFilters) -> Iterable[dict[str, str]]:
-    """One row per follow-up of the selected procedures: codes and numbers, no names.
+EXPORT_ORDER = Keyset("performed_on", descending=False)
+
+
+def last_procedure_id() -> int:
+    """The newest procedure's id (0 when none): the bound of an export that begins now."""
+    return Procedure.objects.aggregate(last=Max("id"))["last"] or 0
+
+
+def export_rows(filters: CohortFilters, *, up_to_id: int, chunk: int) -> Iterator[dict[str, str]]:
+    """One row per follow-up of the selected procedures up to `up_to_id`, by procedure date:
+    codes and numbers, no names. Read `chunk` procedures at a time by position (no
+    server-side cursor, which PgBouncer's transaction mode lacks; no more than a chunk in
+    memory).
 
     Free text (the "other complication") is left out: it may hold identifying details and
     is a spreadsheet-formula risk.
     """
     procedures = (
-        cohort_procedures(filters)
-        .prefetch_related("levels", "follow_ups")
-        .order_by("performed_on", "id")
+        cohort_procedures(filters).filter(id__lte=up_to_id).prefetch_related("levels", "follow_ups")
     )
+    for batch in EXPORT_ORDER.batches(procedures, size=chunk):
+        yield from _procedure_rows(batch)
+
+
+def _procedure_rows(procedures: Iterable[Procedure]) -> Iterator[dict[str, str]]:
     for procedure in procedures:
         levels = list(procedure.levels.all())
         common = {

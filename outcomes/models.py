@@ -412,3 +412,22 @@ class PatientReport(models.Model):
 
     def __str__(self) -> str:
         return f"Patient report for follow-up #{self.follow_up_id}"
+
+
+class CohortTally(models.Model):
+    """How many of the whole cohort's procedures, treated levels, follow-ups, invitations or
+    patient reports share one value of a dashboard figure (outcomes.cohort.cohort_counts).
+    The unfiltered dashboard reads these few hundred rows instead of the cohort; the services
+    that record keep them (outcomes.services.tallies), `cohort_tally_rebuild` rebuilds them."""
+
+    measure = models.CharField(max_length=16)
+    value = models.CharField(max_length=200)  # the values counted, as a JSON list
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "value"], name="cohort_tally_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.value}: {self.count}"

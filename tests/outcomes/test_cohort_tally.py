@@ -1,0 +1,112 @@
+"""The unfiltered dashboard reads the cohort's tally, kept by the services that record: its
+figures are the live computation's."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from outcomes import invitations
+from outcomes.cohort import CohortFilters, cohort_counts, cohort_report, report_of, tallied_counts
+from outcomes.models import CohortTally, FollowUp, Procedure
+from outcomes.services.tallies import cohort_tally_kept
+
+from .test_patient_reported_views import answer, run_on
+
+pytestmark = pytest.mark.django_db
+
+
+def live_counts():
+    return cohort_counts(Procedure.objects.all())
+
+
+@pytest.fixture
+def recorded_cohort(consenting, record_follow_up, radiologist, today):
+    """Procedures, follow-ups, invitations and answers, each recorded through its service."""
+    procedures = [
+        consenting(),
+        consenting(family_name="Leak"),
+        consenting(family_name="Calm"),
+    ]
+    record_follow_up(procedures[0], "day_1", 3)
+    record_follow_up(procedures[1], "day_1", 5)
+    record_follow_up(procedures[2], "day_1", 7)
+    run_on(today, 7)  # invitations to the week-1 questionnaires
+    answer(procedures[0], pain_now="2")
+    invitations.follow_up_mark_called(
+        follow_up=procedures[1].follow_ups.get(interval="week_1"),
+        by=radiologist,
+        now=timezone.now(),
+    )
+    answer(procedures[1], pain_now="")
+    return procedures
+
+
+def test_the_tally_holds_the_live_counts_after_every_kind_of_recording(
+    recorded_cohort, record_procedure, accepted
+):
+    record_procedure(
+        accepted(family_name="Leakage"),
+        had_complications=True,
+        leakage_sites=["venous"],
+        leakage_symptomatic=True,
+        volumes={"L2": Decimal("6.5")},
+    )
+
+    assert tallied_counts() == live_counts()
+    assert {measure for measure, _value in tallied_counts()} == {
+        "procedure",
+        "pain",
+        "cement",
+        "invited",
+        "report",
+    }
+
+
+def test_the_unfiltered_dashboard_from_the_tally_equals_the_live_computation(recorded_cohort):
+    live = report_of(live_counts())
+
+    with CaptureQueriesContext(connection) as queries:
+        tallied = cohort_report(CohortFilters())
+
+    assert tallied == live
+    assert tallied.procedures == 3
+    assert [query["sql"] for query in queries if "outcomes_followup" in query["sql"]] == []
+    assert len(queries) == 1
+
+
+def test_rebuilding_restores_a_tally_that_went_wrong(recorded_cohort):
+    CohortTally.objects.filter(measure="pain").update(count=99)
+    CohortTally.objects.filter(measure="cement").delete()
+    assert tallied_counts() != live_counts()
+
+    call_command("cohort_tally_rebuild", verbosity=0)
+
+    assert tallied_counts() == live_counts()
+
+
+def test_a_correction_of_a_procedure_is_followed_by_the_tally(recorded_cohort):
+    procedure = recorded_cohort[0]
+
+    with cohort_tally_kept(procedure.pk):
+        FollowUp.objects.filter(procedure=procedure, interval="day_1").update(pain_nrs=9)
+        Procedure.objects.filter(pk=procedure.pk).update(had_complications=True)
+
+    assert tallied_counts() == live_counts()
+
+
+def test_the_dashboard_page_shows_the_same_figures_with_and_without_a_filter_that_keeps_all(
+    client, radiologist, recorded_cohort, today
+):
+    client.force_login(radiologist)
+
+    unfiltered = client.get(reverse("outcomes:dashboard")).context["report"]
+    everything = client.get(
+        reverse("outcomes:dashboard"), {"performed_to": today.isoformat()}
+    ).context["report"]
+
+    assert unfiltered == everything
