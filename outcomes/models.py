@@ -210,7 +210,15 @@ class FollowUp(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["procedure", "interval"], name="follow_up_unique")
         ]
-        indexes = [models.Index(fields=["status", "target_date"])]
+        indexes = [
+            models.Index(fields=["status", "target_date"]),
+            # The due list and its older page (outcomes.selectors.open_follow_ups).
+            models.Index(
+                fields=["target_date", "id"],
+                name="follow_up_open",
+                condition=~models.Q(status="completed"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.interval_spec.label} follow-up of procedure #{self.procedure_id}"

@@ -169,17 +169,24 @@ def pain_chart(request, referral_id: int):
 
 
 @require_GET
-def follow_ups_due(request):
-    """Follow-ups due and overdue for the clinic, and the user's unread reminders."""
+def follow_ups_due(request, *, older: bool = False):
+    """Follow-ups due and overdue for the clinic within a year, and the user's unread
+    reminders; or (`older`) the follow-ups overdue for longer."""
     require_role(request.user, *selectors.RECORDING_ROLES)
-    page = selectors.open_follow_ups_page(request.GET.get("page"), today=timezone.localdate())
-    context = {
-        "follow_ups_page": page,
-        "follow_ups": page.object_list,
-        "reminders": list(selectors.unread_reminders(request.user)[:50]),
-        "chase_list": list(selectors.chase_list()[: selectors.CHASE_LIST_SIZE]),
-        "today": timezone.localdate(),
-    }
+    today = timezone.localdate()
+    page = selectors.open_follow_ups_page(
+        today=today,
+        older=older,
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+    )
+    context = {"follow_ups_page": page, "follow_ups": page.rows, "older": older, "today": today}
+    if not older:
+        context |= {
+            "reminders": list(selectors.unread_reminders(request.user)[:50]),
+            "chase_list": list(selectors.chase_list()[: selectors.CHASE_LIST_SIZE]),
+            "has_older": selectors.has_older_open_follow_ups(today=today),
+        }
     return render(request, "outcomes/follow_ups_due.html", context)
 
 
