@@ -105,12 +105,6 @@ class CohortReport:
         ]
 
 
-def _expand(counted) -> list:
-    """[(value, n), …] as the list of values, each n times: the figures below are small
-    integers (pain 0–10) or millilitres to one decimal, so counted in SQL, not fetched."""
-    return [value for value, n in counted for _ in range(n)]
-
-
 # --- Counts per value ---------------------------------------------------------------------
 # Every figure of the dashboard is computed from counts per value: (measure, the values as
 # a JSON list) -> how many. For a filtered cohort they are counted live (five queries); for
@@ -199,7 +193,8 @@ def cohort_report(filters: CohortFilters) -> CohortReport:
 
 
 def report_of(counts: Counts) -> CohortReport:
-    """The dashboard's figures from the counts per value of a cohort."""
+    """The dashboard's figures from the counts per value of a cohort (never the values one by
+    one: their number grows with the cohort, the counts' does not)."""
     procedures = _counted(counts, PROCEDURE)
     total = sum(n for _values, n in procedures)
     pairs_by_interval: dict[str, list[tuple[tuple[int | None, int], int]]] = {
@@ -207,21 +202,22 @@ def report_of(counts: Counts) -> CohortReport:
     }
     for (interval, baseline, pain), n in _counted(counts, PAIN):
         pairs_by_interval[interval].append(((baseline, pain), n))
-    cement = [(volume, n) for (volume,), n in _counted(counts, CEMENT)]
-    volumes = [float(volume) for volume in _expand(cement)]
-    known_baselines = _expand(
+    volumes = [(float(volume), n) for (volume,), n in _counted(counts, CEMENT)]
+    known_baselines = [
         (baseline, n) for (baseline, *_rest), n in procedures if baseline is not None
-    )
-    rows = [IntervalRow(BASELINE_SLOT[0], "Baseline", statistics.summarise(known_baselines))]
+    ]
+    rows = [
+        IntervalRow(BASELINE_SLOT[0], "Baseline", statistics.summarise_counted(known_baselines))
+    ]
     for interval in INTERVALS:
-        values = _expand(pairs_by_interval[interval.key])
-        pairs = [(baseline, pain) for baseline, pain in values if baseline is not None]
-        by_points, by_half = statistics.improvement_shares(pairs)
+        counted = pairs_by_interval[interval.key]
+        pairs = [(pair, n) for pair, n in counted if pair[0] is not None]
+        by_points, by_half = statistics.improvement_shares_counted(pairs)
         rows.append(
             IntervalRow(
                 interval.key,
                 interval.label,
-                statistics.summarise([pain for _baseline, pain in values]),
+                statistics.summarise_counted((pain, n) for (_baseline, pain), n in counted),
                 by_points,
                 by_half,
             )
@@ -235,10 +231,14 @@ def report_of(counts: Counts) -> CohortReport:
             sum(n for (_b, _c, symptomatic, leakage), n in procedures if leakage and symptomatic),
             total,
         ),
-        cement=statistics.summarise(volumes),
+        cement=statistics.summarise_counted(volumes),
         cement_outside_usual=statistics.Share(
-            sum(not USUAL_CEMENT_ML_MIN <= volume <= USUAL_CEMENT_ML_MAX for volume in volumes),
-            len(volumes),
+            sum(
+                n
+                for volume, n in volumes
+                if not USUAL_CEMENT_ML_MIN <= volume <= USUAL_CEMENT_ML_MAX
+            ),
+            sum(n for _volume, n in volumes),
         ),
         rows=rows,
         responses=response_rows(counts),
@@ -255,21 +255,25 @@ def response_rows(counts: Counts) -> list[ResponseRow]:
     invited = dict.fromkeys((interval.key for interval in INTERVALS), 0)
     for (interval,), n in _counted(counts, INVITED):
         invited[interval] += n
-    reports: dict[str, list[tuple[int, bool, int | None]]] = {i.key: [] for i in INTERVALS}
+    reports: dict[str, list[tuple[tuple[int, bool, int | None], int]]] = {
+        interval.key: [] for interval in INTERVALS
+    }
     for (interval, reminders, after_call, pain), n in _counted(counts, REPORT):
-        reports[interval].extend([(reminders, after_call, pain)] * n)
+        reports[interval].append(((reminders, after_call, pain), n))
     return [
         ResponseRow(
             slot=interval.key,
             label=interval.label,
             invited=invited[interval.key],
-            answered=statistics.Share(len(reports[interval.key]), invited[interval.key]),
-            after_reminder=sum(
-                reminders > 0 and not call for reminders, call, _ in reports[interval.key]
+            answered=statistics.Share(
+                sum(n for _report, n in reports[interval.key]), invited[interval.key]
             ),
-            after_call=sum(call for _, call, _ in reports[interval.key]),
-            pain=statistics.summarise(
-                [pain for _, _, pain in reports[interval.key] if pain is not None]
+            after_reminder=sum(
+                n for (reminders, call, _), n in reports[interval.key] if reminders > 0 and not call
+            ),
+            after_call=sum(n for (_, call, _), n in reports[interval.key] if call),
+            pain=statistics.summarise_counted(
+                (pain, n) for (_, _, pain), n in reports[interval.key] if pain is not None
             ),
         )
         for interval in INTERVALS
