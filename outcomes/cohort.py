@@ -168,14 +168,43 @@ def cohort_counts(procedures: QuerySet[Procedure]) -> Counts:
     return counts
 
 
-def tallied_counts() -> Counts:
-    """The counts of the whole cohort, as kept in CohortTally: one query of a few hundred rows."""
+# --- The kept cohorts ----------------------------------------------------------------------
+# The tally keeps the counts of the whole cohort and of every cohort the etiology and level
+# filters select; with dates, the dashboard counts live.
+
+
+def cohort_name(etiology: str = "", level: str = "") -> str:
+    """The tally's name of the cohort of an etiology and/or a level ("" for all)."""
+    parts = [f"etiology={etiology}" if etiology else "", f"level={level}" if level else ""]
+    return "&".join(part for part in parts if part)
+
+
+def kept_cohort(filters: CohortFilters) -> str | None:
+    """The name of the kept cohort the filters select, or None when the tally has none."""
+    if filters.performed_from or filters.performed_to:
+        return None
+    return cohort_name(filters.etiology, filters.level)
+
+
+def cohorts_of(levels: Iterable[tuple[str, str]]) -> set[str]:
+    """The kept cohorts a procedure with these treated levels, (etiology, level), is in."""
+    names = {""}
+    for etiology, level in levels:
+        names.add(cohort_name(level=level))
+        if etiology:
+            names.add(cohort_name(etiology=etiology))
+            names.add(cohort_name(etiology, level))
+    return names
+
+
+def tallied_counts(cohort: str = "") -> Counts:
+    """The counts of a kept cohort, as kept in CohortTally: one query of a few hundred rows."""
     return Counter(
         {
             (measure, value): count
-            for measure, value, count in CohortTally.objects.filter(count__gt=0).values_list(
-                "measure", "value", "count"
-            )
+            for measure, value, count in CohortTally.objects.filter(
+                cohort=cohort, count__gt=0
+            ).values_list("measure", "value", "count")
         }
     )
 
@@ -185,10 +214,11 @@ def _counted(counts: Counts, measure: str) -> list[tuple[list, int]]:
 
 
 def cohort_report(filters: CohortFilters) -> CohortReport:
-    """The dashboard's figures for the selected procedures: for the whole cohort from its
-    tally (one query), for a filtered one counted live (five queries)."""
-    if filters == CohortFilters():
-        return report_of(tallied_counts())
+    """The dashboard's figures for the selected procedures: from the tally (one query) when
+    it keeps that cohort, else counted live (five queries; filters with dates)."""
+    kept = kept_cohort(filters)
+    if kept is not None:
+        return report_of(tallied_counts(kept))
     return report_of(cohort_counts(cohort_procedures(filters)))
 
 

@@ -423,19 +423,24 @@ class PatientReport(models.Model):
 
 
 class CohortTally(models.Model):
-    """How many of the whole cohort's procedures, treated levels, follow-ups, invitations or
-    patient reports share one value of a dashboard figure (outcomes.cohort.cohort_counts).
-    The unfiltered dashboard reads these few hundred rows instead of the cohort; the services
-    that record keep them (outcomes.services.tallies), `cohort_tally_rebuild` rebuilds them."""
+    """How many of a cohort's procedures, treated levels, follow-ups, invitations or patient
+    reports share one value of a dashboard figure (outcomes.cohort.cohort_counts), for the
+    whole cohort and for each etiology, level and etiology at a level. The dashboard reads a
+    few hundred of these rows instead of the cohort; the services that record keep them
+    (outcomes.services.tallies), `cohort_tally_rebuild` rebuilds them."""
 
+    # Which cohort: "" (all), "etiology=…", "level=…" or "etiology=…&level=…".
+    cohort = models.CharField(max_length=60, default="")
     measure = models.CharField(max_length=16)
     value = models.CharField(max_length=200)  # the values counted, as a JSON list
     count = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["measure", "value"], name="cohort_tally_unique")
+            models.UniqueConstraint(
+                fields=["cohort", "measure", "value"], name="cohort_tally_unique"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.measure} {self.value}: {self.count}"
+        return f"{self.cohort or 'all'} {self.measure} {self.value}: {self.count}"

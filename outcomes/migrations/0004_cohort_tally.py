@@ -1,4 +1,4 @@
-"""The dashboard's tally of the whole cohort (outcomes.models.CohortTally), counted once here."""
+"""The dashboard's tally of the cohort (outcomes.models.CohortTally), counted once here."""
 
 from django.db import migrations, models
 
@@ -25,6 +25,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
+                ("cohort", models.CharField(default="", max_length=60)),
                 ("measure", models.CharField(max_length=16)),
                 ("value", models.CharField(max_length=200)),
                 ("count", models.IntegerField(default=0)),
@@ -32,7 +33,7 @@ class Migration(migrations.Migration):
             options={
                 "constraints": [
                     models.UniqueConstraint(
-                        fields=("measure", "value"), name="cohort_tally_unique"
+                        fields=("cohort", "measure", "value"), name="cohort_tally_unique"
                     )
                 ],
             },

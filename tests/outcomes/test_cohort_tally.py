@@ -11,8 +11,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from outcomes import invitations
-from outcomes.cohort import CohortFilters, cohort_counts, cohort_report, report_of, tallied_counts
-from outcomes.models import CohortTally, FollowUp, Procedure
+from outcomes.cohort import (
+    CohortFilters,
+    cohort_counts,
+    cohort_name,
+    cohort_procedures,
+    cohort_report,
+    report_of,
+    tallied_counts,
+)
+from outcomes.models import CohortTally, FollowUp, Procedure, TreatedLevel
 from outcomes.services.tallies import cohort_tally_kept
 
 from .test_patient_reported_views import answer, run_on
@@ -20,8 +28,21 @@ from .test_patient_reported_views import answer, run_on
 pytestmark = pytest.mark.django_db
 
 
-def live_counts():
-    return cohort_counts(Procedure.objects.all())
+def live_counts(filters: CohortFilters | None = None):
+    return cohort_counts(cohort_procedures(filters or CohortFilters()))
+
+
+def every_kept_cohort_is_as_counted_live() -> None:
+    """Each cohort the tally keeps (and each that the levels recorded select) has the counts
+    the dashboard would count live."""
+    kept = set(CohortTally.objects.values_list("cohort", flat=True))
+    for etiology, level in TreatedLevel.objects.values_list("etiology", "level"):
+        kept |= {cohort_name(level=level), cohort_name(etiology=etiology)}
+        kept.add(cohort_name(etiology, level))
+    for name in kept | {""}:
+        parts = dict(part.split("=") for part in name.split("&") if part)
+        filters = CohortFilters(etiology=parts.get("etiology", ""), level=parts.get("level", ""))
+        assert tallied_counts(name) == live_counts(filters), name
 
 
 @pytest.fixture
@@ -57,7 +78,7 @@ def test_the_tally_holds_the_live_counts_after_every_kind_of_recording(
         volumes={"L2": Decimal("6.5")},
     )
 
-    assert tallied_counts() == live_counts()
+    every_kept_cohort_is_as_counted_live()
     assert {measure for measure, _value in tallied_counts()} == {
         "procedure",
         "pain",
@@ -86,7 +107,7 @@ def test_rebuilding_restores_a_tally_that_went_wrong(recorded_cohort):
 
     call_command("cohort_tally_rebuild", verbosity=0)
 
-    assert tallied_counts() == live_counts()
+    every_kept_cohort_is_as_counted_live()
 
 
 def test_a_correction_of_a_procedure_is_followed_by_the_tally(recorded_cohort):
@@ -95,8 +116,10 @@ def test_a_correction_of_a_procedure_is_followed_by_the_tally(recorded_cohort):
     with cohort_tally_kept(procedure.pk):
         FollowUp.objects.filter(procedure=procedure, interval="day_1").update(pain_nrs=9)
         Procedure.objects.filter(pk=procedure.pk).update(had_complications=True)
+        TreatedLevel.objects.filter(procedure=procedure).update(etiology="metastasis", level="T9")
 
-    assert tallied_counts() == live_counts()
+    every_kept_cohort_is_as_counted_live()
+    assert tallied_counts("etiology=metastasis&level=T9")
 
 
 def test_the_dashboard_page_shows_the_same_figures_with_and_without_a_filter_that_keeps_all(
@@ -110,3 +133,23 @@ def test_the_dashboard_page_shows_the_same_figures_with_and_without_a_filter_tha
     ).context["report"]
 
     assert unfiltered == everything
+
+
+def test_the_dashboard_filtered_by_etiology_or_level_reads_the_tally_and_by_date_counts_live(
+    client, radiologist, recorded_cohort, today
+):
+    client.force_login(radiologist)
+    filters = {"etiology": "osteoporosis", "level": "L2"}
+
+    with CaptureQueriesContext(connection) as kept:
+        by_level = client.get(reverse("outcomes:dashboard"), filters).context["report"]
+    with CaptureQueriesContext(connection) as live:
+        by_date = client.get(
+            reverse("outcomes:dashboard"), {**filters, "performed_from": today.isoformat()}
+        ).context["report"]
+
+    assert by_level == report_of(live_counts(CohortFilters(**filters)))
+    assert by_level.procedures == 3
+    assert by_date == by_level
+    assert not [q for q in kept.captured_queries if "outcomes_followup" in q["sql"]]
+    assert [q for q in live.captured_queries if "outcomes_followup" in q["sql"]]

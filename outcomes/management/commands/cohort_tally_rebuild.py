@@ -13,4 +13,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         rows = cohort_tally_rebuild()
-        self.stdout.write(f"Cohort tally rebuilt: {rows} counts.")
+        if options["verbosity"]:
+            self.stdout.write(f"Cohort tally rebuilt: {rows} counts.")
