@@ -135,7 +135,11 @@ def print_queue(filters: QueueFilters) -> QuerySet[SummaryDocument]:
     least once; "superseded" those replaced by a newer summary. Each filter with the order is
     an index range (the model's queue indexes).
     """
-    queryset = _with_related(SummaryDocument.objects.all())
+    # What a row shows: the patient, the decision and its countersignature, who printed it
+    # (not the evaluation's case and result, which the rows do not show).
+    queryset = SummaryDocument.objects.select_related(
+        "referral__patient", "decision__countersignature", "printed_by"
+    )
     current = queryset.filter(superseded_by__isnull=True)
     by_status = {
         QueueStatus.READY: current.filter(status=SummaryDocument.Status.READY, print_count=0),
