@@ -153,3 +153,33 @@ def test_the_dashboard_filtered_by_etiology_or_level_reads_the_tally_and_by_date
     assert by_date == by_level
     assert not [q for q in kept.captured_queries if "outcomes_followup" in q["sql"]]
     assert [q for q in live.captured_queries if "outcomes_followup" in q["sql"]]
+
+
+@pytest.fixture
+def superuser_client(client, make_user):
+    """The test client as a superuser with a verified second factor (the admin wants both)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    admin = make_user(superuser=True)
+    device = TOTPDevice.objects.create(user=admin, name="test", confirmed=True)
+    client.force_login(admin)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def test_a_procedure_deleted_in_the_admin_leaves_the_tally(
+    superuser_client, recorded_cohort, accepted, record_procedure, record_follow_up
+):
+    mistaken = record_procedure(accepted(family_name="Mistaken"))
+    record_follow_up(mistaken, "day_1", 2)
+    url = reverse("admin:outcomes_procedure_delete", args=[mistaken.pk])
+
+    response = superuser_client.post(url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Procedure.objects.filter(pk=mistaken.pk).exists()
+    every_kept_cohort_is_as_counted_live()
+    assert cohort_report(CohortFilters()).procedures == 3
