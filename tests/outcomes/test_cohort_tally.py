@@ -183,3 +183,45 @@ def test_a_procedure_deleted_in_the_admin_leaves_the_tally(
     assert not Procedure.objects.filter(pk=mistaken.pk).exists()
     every_kept_cohort_is_as_counted_live()
     assert cohort_report(CohortFilters()).procedures == 3
+
+
+def _form_data(form) -> dict:
+    """A bound-ready copy of a form's current values, as the browser would post them."""
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None:
+            continue
+        if isinstance(value, list | tuple):
+            data[form.add_prefix(name)] = [str(item) for item in value]
+        elif isinstance(value, bool):
+            if value:
+                data[form.add_prefix(name)] = "on"
+        else:
+            data[form.add_prefix(name)] = str(value)
+    return data
+
+
+def test_a_correction_in_the_admin_is_followed_by_the_tally(superuser_client, recorded_cohort):
+    procedure = recorded_cohort[0]
+    url = reverse("admin:outcomes_procedure_change", args=[procedure.pk])
+    page = superuser_client.get(url)
+    data = _form_data(page.context["adminform"].form)
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update(_form_data(formset.management_form))
+        for form in formset.forms:
+            data.update(_form_data(form))
+    follow_ups = next(
+        inline.formset
+        for inline in page.context["inline_admin_formsets"]
+        if inline.formset.model is FollowUp
+    )
+    day_1 = next(form for form in follow_ups.forms if form.instance.interval == "day_1")
+    data[day_1.add_prefix("pain_nrs")] = "10"
+
+    response = superuser_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert FollowUp.objects.get(procedure=procedure, interval="day_1").pain_nrs == 10
+    every_kept_cohort_is_as_counted_live()
