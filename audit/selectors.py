@@ -4,8 +4,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
+
+from vpselect.keyset import Keyset
 
 from .models import AuditEvent
 
@@ -62,40 +64,17 @@ def _start_of(day: date) -> datetime:
 # on the first page and the thousandth, and no COUNT over millions of rows.
 
 PAGE_SIZE = 50
+NEWEST_FIRST = Keyset("occurred_at", descending=True)
 
 
 def cursor_of(event: AuditEvent) -> str:
     """An event's position in the trail's order, for a page link: microseconds.id."""
-    return f"{round(event.occurred_at.timestamp() * 1_000_000)}.{event.pk}"
+    return NEWEST_FIRST.cursor_of(event)
 
 
 def parse_cursor(text: str) -> tuple[datetime, int]:
     """(occurred_at, id) of a cursor; ValueError when it is not one."""
-    micros, _, pk = text.partition(".")
-    if not (micros.isdigit() and pk.isdigit()):
-        raise ValueError(text)
-    moment = datetime.fromtimestamp(int(micros) / 1_000_000, tz=timezone.get_fixed_timezone(0))
-    return moment, int(pk)
-
-
-def _older_than(cursor: str) -> Q:
-    moment, pk = parse_cursor(cursor)
-    return _before(moment, pk)
-
-
-def _newer_than(cursor: str) -> Q:
-    moment, pk = parse_cursor(cursor)
-    # The plain bound first: it is what lets the index range start at the cursor (an OR
-    # alone makes PostgreSQL read every row on one side of it).
-    return Q(occurred_at__gte=moment) & (
-        Q(occurred_at__gt=moment) | Q(occurred_at=moment, id__gt=pk)
-    )
-
-
-def _before(moment: datetime, pk: int) -> Q:
-    return Q(occurred_at__lte=moment) & (
-        Q(occurred_at__lt=moment) | Q(occurred_at=moment, id__lt=pk)
-    )
+    return NEWEST_FIRST.parse(text, AuditEvent)
 
 
 @dataclass(frozen=True)
@@ -116,26 +95,8 @@ def event_page(
 ) -> EventPage:
     """The `size` events just older than `before`, or just newer than `after`, or the newest:
     one query. Cursors come from `cursor_of` (the form checks them)."""
-    events = audit_events(filters)
-    if after:
-        rows = list(events.filter(_newer_than(after)).order_by("occurred_at", "id")[: size + 1])
-        more_newer = len(rows) > size
-        rows = rows[:size][::-1]
-        return EventPage(
-            rows,
-            older=cursor_of(rows[-1]) if rows else after,
-            newer=cursor_of(rows[0]) if more_newer else "",
-        )
-    if before:
-        events = events.filter(_older_than(before))
-    rows = list(events[: size + 1])
-    more_older = len(rows) > size
-    rows = rows[:size]
-    return EventPage(
-        rows,
-        older=cursor_of(rows[-1]) if more_older else "",
-        newer=(cursor_of(rows[0]) if rows else before) if before else "",
-    )
+    page = NEWEST_FIRST.page(audit_events(filters), after=before, before=after, size=size)
+    return EventPage(page.rows, older=page.next, newer=page.previous)
 
 
 def event_rows(
@@ -145,14 +106,6 @@ def event_rows(
     time by position: no server-side cursor (PgBouncer's transaction mode has none), and no
     more than a chunk in memory."""
     events = audit_events(filters).filter(id__lte=up_to_id)
-    last: tuple | None = None
-    while True:
-        page = events
-        if last is not None:
-            page = page.filter(_before(*last))
-        rows = list(page.values_list("occurred_at", "id", *columns)[:chunk])
+    for rows in NEWEST_FIRST.batches(events.values_list("occurred_at", "id", *columns), size=chunk):
         for row in rows:
             yield row[2:]
-        if len(rows) < chunk:
-            return
-        last = rows[-1][:2]

@@ -398,14 +398,14 @@ def endpoints(fixtures: Fixtures, sessions: dict[str, Session]) -> dict[str, End
         return Call(staff(i), "GET", path, 200)
 
     def print_queue(i, rng):
-        query = rng.choice(["", "", "?status=printed", "?status=printed&page=2"])
+        query = rng.choice(["", "", "?status=printed", "?status=all"])
         return Call(staff(i), "GET", "/summaries/" + query, 200)
 
     def follow_ups_due(i, rng):
         return Call(staff(i), "GET", "/outcomes/follow-ups/due/", 200)
 
     def dashboard(i, rng):
-        query = rng.choice(["", "", "?etiology=osteoporotic", "?level=L1"])
+        query = rng.choice(["", "", "?etiology=osteoporosis", "?level=L1"])
         return Call(radiologist(i), "GET", "/outcomes/dashboard/" + query, 200)
 
     def auditor(i: int) -> Session:

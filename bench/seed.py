@@ -491,6 +491,7 @@ class Seeder:
                 "attempts": 1,
                 "requested_by_id": decision["decided_by_id"],
                 "created_at": at,
+                "decided_or_created": at,
                 "enqueued_at": at,
                 "rendered_at": at + timedelta(seconds=3),
                 "printed_at": at + timedelta(hours=2) if printed else None,
@@ -830,6 +831,9 @@ def main(argv: list[str] | None = None) -> int:
             seeder.load()
     seeder.finish()
     step("generate, evaluate, copy")
+    # The rows were COPYed past the services that keep the dashboard's tally: count them.
+    call_command("cohort_tally_rebuild", verbosity=0)
+    step("cohort tally")
     seeder.audit_events(audit_events)
     step("audit events")
     with connection.cursor() as cursor:

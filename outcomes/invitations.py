@@ -38,6 +38,7 @@ from .models import (
 from .questionnaires import DEFAULT_QUESTIONNAIRE, Questionnaire
 from .schedule import INTERVALS
 from .services import site_url, staff_members
+from .services.tallies import cohort_tally_kept
 from .sms import send_sms
 
 logger = logging.getLogger(__name__)
@@ -260,12 +261,13 @@ def _invite(follow_up_id: int, *, today: date, now: datetime) -> bool:
         contact = patient.contact
         if not _contactable(contact):
             return False
-        invitation = QuestionnaireInvitation.objects.create(
-            follow_up=follow_up,
-            language=patient.preferred_language,
-            invited_on=today,
-            invited_at=now,
-        )
+        with cohort_tally_kept(follow_up.procedure_id):
+            invitation = QuestionnaireInvitation.objects.create(
+                follow_up=follow_up,
+                language=patient.preferred_language,
+                invited_on=today,
+                invited_at=now,
+            )
         _link, token = _link_create(invitation, QuestionnaireLink.Message.INVITATION, now)
         text = message_text(
             message=QuestionnaireLink.Message.INVITATION,
@@ -463,18 +465,19 @@ def questionnaire_answer(
     follow_up = invitation.follow_up
     needs_call = questionnaire.needs_call(answers)
     pain_now = answers.get("pain_now")
-    report = PatientReport.objects.create(
-        follow_up=follow_up,
-        questionnaire_key=questionnaire.key,
-        questionnaire_version=questionnaire.version,
-        answers=answers,
-        language=check.language or Language.ENGLISH,
-        submitted_at=now,
-        pain_now_nrs=int(pain_now) if pain_now not in (None, "") else None,
-        needs_call=needs_call,
-        reminders_before=invitation.reminders_sent,
-        after_call=invitation.called_at is not None,
-    )
+    with cohort_tally_kept(follow_up.procedure_id):
+        report = PatientReport.objects.create(
+            follow_up=follow_up,
+            questionnaire_key=questionnaire.key,
+            questionnaire_version=questionnaire.version,
+            answers=answers,
+            language=check.language or Language.ENGLISH,
+            submitted_at=now,
+            pain_now_nrs=int(pain_now) if pain_now not in (None, "") else None,
+            needs_call=needs_call,
+            reminders_before=invitation.reminders_sent,
+            after_call=invitation.called_at is not None,
+        )
     invitation.answered_at = now
     invitation.save(update_fields=["answered_at"])
     QuestionnaireLink.objects.filter(invitation=invitation).update(used_at=now)

@@ -213,7 +213,15 @@ class FollowUp(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["procedure", "interval"], name="follow_up_unique")
         ]
-        indexes = [models.Index(fields=["status", "target_date"])]
+        indexes = [
+            models.Index(fields=["status", "target_date"]),
+            # The due list and its older page (outcomes.selectors.open_follow_ups).
+            models.Index(
+                fields=["target_date", "id"],
+                name="follow_up_open",
+                condition=~models.Q(status="completed"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.interval_spec.label} follow-up of procedure #{self.procedure_id}"
@@ -419,3 +427,27 @@ class PatientReport(models.Model):
 
     def __str__(self) -> str:
         return f"Patient report for follow-up #{self.follow_up_id}"
+
+
+class CohortTally(models.Model):
+    """How many of a cohort's procedures, treated levels, follow-ups, invitations or patient
+    reports share one value of a dashboard figure (outcomes.cohort.cohort_counts), for the
+    whole cohort and for each etiology, level and etiology at a level. The dashboard reads a
+    few hundred of these rows instead of the cohort; the services that record keep them
+    (outcomes.services.tallies), `cohort_tally_rebuild` rebuilds them."""
+
+    # Which cohort: "" (all), "etiology=…", "level=…" or "etiology=…&level=…".
+    cohort = models.CharField(max_length=60, default="")
+    measure = models.CharField(max_length=16)
+    value = models.CharField(max_length=200)  # the values counted, as a JSON list
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cohort", "measure", "value"], name="cohort_tally_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cohort or 'all'} {self.measure} {self.value}: {self.count}"

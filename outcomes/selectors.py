@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, QuerySet
@@ -13,6 +13,7 @@ from accounts.roles import Role, is_clinician
 from patients.access import Purpose, referrals_visible_to
 from patients.models import Patient, Referral
 from reviews.models import ReviewDecision
+from vpselect.keyset import Keyset, KeysetPage
 
 from .models import (
     USUAL_CEMENT_ML_MAX,
@@ -315,21 +316,35 @@ def recent_procedures(user, *, today: date, limit: int = 50) -> list[Procedure]:
     return procedures
 
 
-def open_follow_ups(*, today: date) -> QuerySet[FollowUp]:
-    """Follow-ups due or overdue on `today` and not recorded, oldest target first
-    (`with_state` gives each its `state`). Computed from the dates, so the list is right even
-    before the daily task ran."""
-    return (
+# The due list shows what is due or overdue within this; older open follow-ups (a patient
+# lost to follow-up years ago) have a page of their own, so the list stays a year long.
+DUE_WINDOW = timedelta(days=365)
+DUE_ORDER = Keyset("target_date", descending=False)
+
+
+def open_follow_ups(*, today: date, older: bool = False) -> QuerySet[FollowUp]:
+    """Follow-ups not recorded whose target date is within `DUE_WINDOW` up to `today` (or,
+    `older`, before it), oldest target first (`with_state` gives each its `state`).
+    Computed from the dates, so the list is right even before the daily task ran."""
+    start = today - DUE_WINDOW
+    window = Q(target_date__lt=start)
+    if not older:
+        window = Q(target_date__gte=start, target_date__lte=today)
+    return DUE_ORDER.order_by(
         FollowUp.objects.exclude(status=FollowUpStatus.COMPLETED)
-        .filter(target_date__lte=today)
+        .filter(window)
         .select_related(
             "procedure__referral__patient",
             "procedure__responsible_radiologist",
             "invitation",
             "patient_report",
         )
-        .order_by("target_date", "id")
     )
+
+
+def has_older_open_follow_ups(*, today: date) -> bool:
+    """Whether a follow-up older than the due list's window is still not recorded."""
+    return open_follow_ups(today=today, older=True).order_by().exists()
 
 
 def with_state(follow_ups: Iterable[FollowUp], *, today: date) -> list[FollowUp]:
@@ -359,13 +374,24 @@ def chase_list() -> QuerySet[QuestionnaireInvitation]:
     )
 
 
-def open_follow_ups_page(number, *, today: date, per_page: int | None = None) -> Page:
-    """One page of `open_follow_ups`, its rows with `state` and `days_late`: a count and one
-    query, whatever the rows. Out of range: the last page; missing or not a number: the
-    first (Django's `Paginator.get_page`)."""
-    page = Paginator(open_follow_ups(today=today), per_page or PAGE_SIZE).get_page(number)
-    page.object_list = with_state(page.object_list, today=today)
-    return page
+def open_follow_ups_page(
+    *,
+    today: date,
+    older: bool = False,
+    after: str = "",
+    before: str = "",
+    per_page: int | None = None,
+) -> KeysetPage:
+    """One page of `open_follow_ups` by position (just after the cursor `after`, just before
+    `before`, or the first), its rows with `state` and `days_late`: one query, no count. A
+    cursor that is not one gives the first page."""
+    follow_ups = open_follow_ups(today=today, older=older)
+    size = per_page or PAGE_SIZE
+    try:
+        page = DUE_ORDER.page(follow_ups, after=after, before=before, size=size)
+    except ValueError:
+        page = DUE_ORDER.page(follow_ups, size=size)
+    return KeysetPage(with_state(page.rows, today=today), page.next, page.previous)
 
 
 def unread_reminders(user) -> QuerySet[FollowUpReminder]:

@@ -9,7 +9,7 @@ baseline (the VERTOS IV threshold) or, separately, of at least 50 % of the basel
 """
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 CLINICALLY_IMPORTANT_POINTS = 1.5
@@ -60,6 +60,33 @@ def summarise(values: Sequence[float]) -> Summary:
     return Summary(len(values), q2, q1, q3)
 
 
+def summarise_counted(counted: Iterable[tuple[float, int]]) -> Summary:
+    """`summarise` of the values each repeated its count of times, (value, count) pairs,
+    without repeating them: the same figures, by the same arithmetic (the inclusive method
+    of `statistics.quantiles`, reading the ranked values from the counts)."""
+    ranked = sorted((value, n) for value, n in counted if n > 0)
+    size = sum(n for _value, n in ranked)
+    if size == 0:
+        return Summary(0, None, None, None)
+    if size == 1:
+        only = float(ranked[0][0])
+        return Summary(1, only, only, only)
+
+    def ranked_value(index: int) -> float:
+        for value, n in ranked:
+            if index < n:
+                return value
+            index -= n
+        raise IndexError(index)
+
+    last = size - 1
+    q1, q2, q3 = (
+        (ranked_value(j) * (4 - delta) + ranked_value(j + 1) * delta) / 4
+        for j, delta in (divmod(i * last, 4) for i in range(1, 4))
+    )
+    return Summary(size, float(q2), float(q1), float(q3))
+
+
 def improved_by_points(
     baseline: float, value: float, *, points: float = CLINICALLY_IMPORTANT_POINTS
 ) -> bool:
@@ -90,6 +117,21 @@ class Share:
     @property
     def percent(self) -> float | None:
         return None if self.fraction is None else 100 * self.fraction
+
+
+def improvement_shares_counted(
+    counted: Iterable[tuple[tuple[float, float], int]],
+) -> tuple[Share, Share]:
+    """`improvement_shares` of the (baseline, value) pairs each repeated its count of times."""
+    by_points = by_half = pairs = known = 0
+    for (baseline, value), n in counted:
+        pairs += n
+        by_points += n * improved_by_points(baseline, value)
+        improved = improved_by_fraction(baseline, value)
+        if improved is not None:
+            known += n
+            by_half += n * improved
+    return Share(by_points, pairs), Share(by_half, known)
 
 
 def improvement_shares(pairs: Sequence[tuple[float, float]]) -> tuple[Share, Share]:

@@ -23,6 +23,12 @@ urlpatterns = [
         name="follow-up-record",
     ),
     path("outcomes/follow-ups/due/", views.follow_ups_due, name="follow-ups-due"),
+    path(
+        "outcomes/follow-ups/overdue-older/",
+        views.follow_ups_due,
+        {"older": True},
+        name="follow-ups-older",
+    ),
     path("outcomes/reminders/read/", views.reminders_read, name="reminders-read"),
     path("outcomes/dashboard/", views.dashboard, name="dashboard"),
     path("outcomes/dashboard.csv", views.dashboard_csv, name="dashboard-csv"),

@@ -1,11 +1,10 @@
 """Pages of the outcomes app: bind the form, call one service or selector, respond."""
 
 import csv
-import io
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -170,17 +169,24 @@ def pain_chart(request, referral_id: int):
 
 
 @require_GET
-def follow_ups_due(request):
-    """Follow-ups due and overdue for the clinic, and the user's unread reminders."""
+def follow_ups_due(request, *, older: bool = False):
+    """Follow-ups due and overdue for the clinic within a year, and the user's unread
+    reminders; or (`older`) the follow-ups overdue for longer."""
     require_role(request.user, *selectors.RECORDING_ROLES)
-    page = selectors.open_follow_ups_page(request.GET.get("page"), today=timezone.localdate())
-    context = {
-        "follow_ups_page": page,
-        "follow_ups": page.object_list,
-        "reminders": list(selectors.unread_reminders(request.user)[:50]),
-        "chase_list": list(selectors.chase_list()[: selectors.CHASE_LIST_SIZE]),
-        "today": timezone.localdate(),
-    }
+    today = timezone.localdate()
+    page = selectors.open_follow_ups_page(
+        today=today,
+        older=older,
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+    )
+    context = {"follow_ups_page": page, "follow_ups": page.rows, "older": older, "today": today}
+    if not older:
+        context |= {
+            "reminders": list(selectors.unread_reminders(request.user)[:50]),
+            "chase_list": list(selectors.chase_list()[: selectors.CHASE_LIST_SIZE]),
+            "has_older": selectors.has_older_open_follow_ups(today=today),
+        }
     return render(request, "outcomes/follow_ups_due.html", context)
 
 
@@ -203,27 +209,41 @@ def dashboard(request):
     return render(request, "outcomes/dashboard.html", context)
 
 
+# Procedures read per query by the export (about six rows each).
+EXPORT_CHUNK = 500
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(rows):
+    writer = csv.DictWriter(_Echo(), fieldnames=cohort.EXPORT_COLUMNS, lineterminator="\r\n")
+    yield writer.writeheader()
+    for row in rows:
+        yield writer.writerow(row)
+
+
 @require_GET
 def dashboard_csv(request):
-    """The selected cohort's follow-ups as CSV (one row per follow-up), audited as an export."""
+    """The selected cohort's follow-ups as CSV (one row per follow-up), streamed as it is
+    read, audited as an export."""
     require_role(request.user, *selectors.DASHBOARD_ROLES)
     filters = CohortFilterForm(request.GET).filters()
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=cohort.EXPORT_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    rows = 0
-    for row in cohort.export_rows(filters):
-        writer.writerow(row)
-        rows += 1
-    # One event, written by the audit middleware: an export, with what was exported.
+    # The procedures as they stand now. The event records that bound with the filters,
+    # instead of a row count: the rows are sent after the event is written, and filters and
+    # bound name them exactly.
+    last_id = cohort.last_procedure_id()
     audit_note(
         request,
         action=AuditEvent.Action.EXPORT,
         export="outcomes_cohort_csv",
         filters=filters.as_dict(),
-        rows=rows,
+        up_to_procedure=last_id,
     )
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    rows = cohort.export_rows(filters, up_to_id=last_id, chunk=EXPORT_CHUNK)
+    response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="vpselect-outcomes.csv"'
     return response
 

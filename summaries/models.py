@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -52,6 +53,9 @@ class SummaryDocument(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # When the decision it shows was made (its own creation when it shows none): the print
+    # queue's order, stored so that an index gives the queue's pages in order.
+    decided_or_created = models.DateTimeField(default=timezone.now, editable=False)
     # When the render task was last handed to the broker; NULL = never (broker was down).
     enqueued_at = models.DateTimeField(null=True, blank=True)
     rendered_at = models.DateTimeField(null=True, blank=True)
@@ -70,6 +74,22 @@ class SummaryDocument(models.Model):
         indexes = [
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["referral", "-created_at"]),
+            # The print queue's pages (summaries.selectors.print_queue): "ready", the rest
+            # of the current ones by status, and every summary ("all", "superseded").
+            models.Index(
+                F("decided_or_created").desc(),
+                F("id").desc(),
+                name="summary_queue_ready",
+                condition=Q(status="ready", print_count=0, superseded_by__isnull=True),
+            ),
+            models.Index(
+                "status",
+                F("decided_or_created").desc(),
+                F("id").desc(),
+                name="summary_queue_current",
+                condition=Q(superseded_by__isnull=True),
+            ),
+            models.Index(F("decided_or_created").desc(), F("id").desc(), name="summary_queue_all"),
         ]
 
     def __str__(self) -> str:

@@ -2,16 +2,17 @@
 the print queue, current state."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import F, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.roles import Role, has_role
 from patients.access import Purpose, referrals_visible_to
 from patients.models import Referral
+from vpselect.keyset import Keyset, KeysetPage
 
 from .models import SummaryDocument
 
@@ -125,14 +126,21 @@ class QueueFilters:
     decided_to: date | None = None
 
 
+QUEUE_ORDER = Keyset("decided_or_created", descending=True)
+QUEUE_PAGE_SIZE = 25
+
+
 def print_queue(filters: QueueFilters) -> QuerySet[SummaryDocument]:
     """Summaries for clinic staff, newest decisions first (summaries without one by creation).
 
     "Ready" means ready, current and not yet printed; "printed" the current ones printed at
-    least once; "superseded" those replaced by a newer summary.
+    least once; "superseded" those replaced by a newer summary. Each filter with the order is
+    an index range (the model's queue indexes).
     """
-    queryset = _with_related(SummaryDocument.objects.all()).annotate(
-        decided_or_created=Coalesce("decision__decided_at", "created_at")
+    # What a row shows: the patient, the decision and its countersignature, who printed it
+    # (not the evaluation's case and result, which the rows do not show).
+    queryset = SummaryDocument.objects.select_related(
+        "referral__patient", "decision__countersignature", "printed_by"
     )
     current = queryset.filter(superseded_by__isnull=True)
     by_status = {
@@ -143,8 +151,27 @@ def print_queue(filters: QueueFilters) -> QuerySet[SummaryDocument]:
         QueueStatus.SUPERSEDED: queryset.filter(superseded_by__isnull=False),
     }
     queryset = by_status.get(filters.status, queryset)
+    # Bounds on the moment itself (not its date), so that the index serves the range.
     if filters.decided_from is not None:
-        queryset = queryset.filter(decided_or_created__date__gte=filters.decided_from)
+        queryset = queryset.filter(decided_or_created__gte=_start_of(filters.decided_from))
     if filters.decided_to is not None:
-        queryset = queryset.filter(decided_or_created__date__lte=filters.decided_to)
-    return queryset.order_by(F("decided_or_created").desc(), "-id")
+        next_day = filters.decided_to + timedelta(days=1)
+        queryset = queryset.filter(decided_or_created__lt=_start_of(next_day))
+    return QUEUE_ORDER.order_by(queryset)
+
+
+def _start_of(day: date) -> datetime:
+    """Midnight at the start of `day` in the site's time zone."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def print_queue_page(
+    filters: QueueFilters, *, after: str = "", before: str = "", size: int | None = None
+) -> KeysetPage:
+    """The queue's page just after the cursor `after` (older), just before `before` (newer),
+    or its first: one query, no count. A cursor that is not one gives the first page."""
+    size = size or QUEUE_PAGE_SIZE
+    try:
+        return QUEUE_ORDER.page(print_queue(filters), after=after, before=before, size=size)
+    except ValueError:
+        return QUEUE_ORDER.page(print_queue(filters), size=size)

@@ -2,7 +2,7 @@
 
 import hashlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -80,6 +80,7 @@ def summary_document_create(
         referral_id=referral.pk,
         evaluation_id=evaluation.pk,
         decision_id=decision.pk if decision is not None else None,
+        decided_at=decision.decided_at if decision is not None else None,
         requested_by_id=by.pk if by is not None else None,
     )
 
@@ -96,22 +97,31 @@ def summary_for_decision_create(*, decision) -> SummaryDocument:
         referral_id=decision.referral_id,
         evaluation_id=decision.evaluation_id,
         decision_id=decision.pk,
+        decided_at=decision.decided_at,
         requested_by_id=decision.decided_by_id,
     )
 
 
 def _summary_insert(
-    *, referral_id: int, evaluation_id: int, decision_id: int | None, requested_by_id: int | None
+    *,
+    referral_id: int,
+    evaluation_id: int,
+    decision_id: int | None,
+    decided_at: datetime | None,
+    requested_by_id: int | None,
 ) -> SummaryDocument:
     """Insert the pending summary, supersede the referral's earlier ones, queue it on commit.
 
     Call inside a transaction holding the referral's row lock.
     """
+    created_at = timezone.now()
     document = SummaryDocument.objects.create(
         referral_id=referral_id,
         evaluation_id=evaluation_id,
         decision_id=decision_id,
         requested_by_id=requested_by_id,
+        created_at=created_at,
+        decided_or_created=decided_at or created_at,
     )
     SummaryDocument.objects.filter(referral_id=referral_id, superseded_by__isnull=True).exclude(
         pk=document.pk

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
-from django.views.generic import ListView
+from django.views.generic import TemplateView
 
 from accounts.mixins import RoleRequiredMixin, require_role
 from accounts.roles import Role
@@ -29,7 +29,7 @@ from .selectors import (
     is_current,
     may_mark_printed,
     may_request_pdf,
-    print_queue,
+    print_queue_page,
     referral_current_state,
     referral_outcome,
 )
@@ -49,23 +49,29 @@ MARKED_PRINTED = _("Summary #{id} marked as printed.")
 CHECKSUM_MISMATCH = _("The stored PDF does not match its checksum; generate a new one.")
 
 
-class PrintQueueView(RoleRequiredMixin, ListView):
-    """Clinic staff's queue of summaries to print, newest decisions first, with filters."""
+class PrintQueueView(RoleRequiredMixin, TemplateView):
+    """Clinic staff's queue of summaries to print, newest decisions first, with filters, paged
+    by position (Older / Newer / Newest)."""
 
     allowed_roles = (Role.STAFF,)
     template_name = "summaries/print_queue.html"
-    context_object_name = "documents"
-    paginate_by = 25
-
-    def get_queryset(self):
-        self.filter_form = PrintQueueFilterForm(self.request.GET or None)
-        return print_queue(self.filter_form.filters())
 
     def get_context_data(self, **kwargs):
+        filter_form = PrintQueueFilterForm(self.request.GET or None)
+        page = print_queue_page(
+            filter_form.filters(),
+            after=self.request.GET.get("after", ""),
+            before=self.request.GET.get("before", ""),
+        )
         query = self.request.GET.copy()
-        query.pop("page", None)
+        for name in ("after", "before", "page"):
+            query.pop(name, None)
         return super().get_context_data(
-            filter_form=self.filter_form, filter_query=query.urlencode(), **kwargs
+            filter_form=filter_form,
+            filter_query=query.urlencode(),
+            page=page,
+            documents=page.rows,
+            **kwargs,
         )
 
 

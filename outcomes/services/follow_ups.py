@@ -21,6 +21,7 @@ from ..models import (
     Mobility,
 )
 from .procedures import ANSWER_REQUIRED, CHOICE_INVALID, DATE_REQUIRED, Problems
+from .tallies import cohort_tally_kept
 
 FOLLOW_UP_ALREADY_RECORDED = "This follow-up is already recorded."
 FOLLOW_UP_DATE_BEFORE_PROCEDURE = "The follow-up date cannot be before the procedure ({date})."
@@ -151,7 +152,8 @@ def follow_up_record(
     follow_up.status = FollowUpStatus.COMPLETED
     follow_up.recorded_by = by
     follow_up.recorded_at = timezone.now()
-    follow_up.save(update_fields=[*answers, "status", "recorded_by", "recorded_at"])
+    with cohort_tally_kept(follow_up.procedure_id):
+        follow_up.save(update_fields=[*answers, "status", "recorded_by", "recorded_at"])
     # Reminders about it are answered: they leave the unread list.
     FollowUpReminder.objects.filter(follow_up=follow_up, read_at__isnull=True).update(
         read_at=follow_up.recorded_at

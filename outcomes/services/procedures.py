@@ -33,6 +33,7 @@ from ..schedule import (
     follow_up_schedule,
     follow_up_state,
 )
+from .tallies import cohort_tally_add_procedure
 
 REFERRAL_NOT_ACCEPTED = "A procedure can be recorded only for an accepted referral."
 PROCEDURE_ALREADY_RECORDED = "A procedure is already recorded for this referral."
@@ -271,4 +272,5 @@ def procedure_record(
                 today=today,
             ).value,
         )
+    cohort_tally_add_procedure(procedure)
     return procedure

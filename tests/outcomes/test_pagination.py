@@ -1,4 +1,5 @@
-"""The outcomes lists that grow with the clinic are paginated: 25 rows a page, with counts."""
+"""The outcomes lists that grow with the clinic are paginated: 25 rows a page (the awaiting
+list by number with its count, the due list by position)."""
 
 import datetime as dt
 import re
@@ -126,7 +127,7 @@ def overdue_procedures(accepted, record_procedure, today):
     return make
 
 
-def test_the_due_list_is_paginated_oldest_target_first_with_its_count(
+def test_the_due_list_is_paged_by_position_oldest_target_first(
     client, overdue_procedures, clinic_staff, monkeypatch
 ):
     monkeypatch.setattr(selectors, "PAGE_SIZE", 4)
@@ -137,16 +138,67 @@ def test_the_due_list_is_paginated_oldest_target_first_with_its_count(
         .values_list("pk", flat=True)
     )
     client.force_login(clinic_staff)
+    url = reverse("outcomes:follow-ups-due")
 
-    pages = [client.get(reverse("outcomes:follow-ups-due"), {"page": n}) for n in (1, 2, 3)]
+    first = client.get(url)
+    second = client.get(url, {"after": first.context["follow_ups_page"].next})
+    third = client.get(url, {"after": second.context["follow_ups_page"].next})
+    back = client.get(url, {"before": second.context["follow_ups_page"].previous})
 
-    assert [_due_ids(page) for page in pages] == [expected[:4], expected[4:8], expected[8:]]
-    html = pages[1].content.decode()
-    assert "12 follow-ups due or overdue" in html
-    assert "Page 2 of 3" in html
-    assert 'form="follow-ups-pages" name="page" value="3"' in html
+    pages = [_due_ids(page) for page in (first, second, third, back)]
+    assert pages == [expected[:4], expected[4:8], expected[8:], expected[:4]]
+    assert third.context["follow_ups_page"].next == ""
+    html = second.content.decode()
+    assert f'href="?after={second.context["follow_ups_page"].next}"' in html
+    assert "Previous" in html and "First page" in html
     # Each row still has its state and how late it is.
-    assert all(f.state == "overdue" and f.days_late > 0 for f in pages[1].context["follow_ups"])
+    assert all(f.state == "overdue" and f.days_late > 0 for f in second.context["follow_ups"])
+
+
+def test_the_due_list_keeps_a_year_and_older_open_follow_ups_have_their_own_page(
+    client, accepted, record_procedure, clinic_staff, today
+):
+    recent = record_procedure(accepted())
+    FollowUp.objects.filter(procedure=recent).update(target_date=today - dt.timedelta(days=300))
+    lost = record_procedure(accepted())
+    FollowUp.objects.filter(procedure=lost).update(target_date=today - dt.timedelta(days=400))
+    FollowUp.objects.filter(procedure=lost, interval="day_1").update(status="completed")
+    client.force_login(clinic_staff)
+
+    due = client.get(reverse("outcomes:follow-ups-due"))
+    older = client.get(reverse("outcomes:follow-ups-older"))
+
+    assert {f.procedure_id for f in due.context["follow_ups"]} == {recent.pk}
+    assert len(due.context["follow_ups"]) == 6
+    assert reverse("outcomes:follow-ups-older") in due.content.decode()
+    assert [f.procedure_id for f in older.context["follow_ups"]] == [lost.pk] * 5  # day 1 done
+    assert all(f.state == "overdue" for f in older.context["follow_ups"])
+    assert "Chase list" not in older.content.decode()
+
+
+def test_without_older_open_follow_ups_the_due_list_has_no_link_to_them(
+    client, accepted, record_procedure, clinic_staff
+):
+    record_procedure(accepted())
+    client.force_login(clinic_staff)
+
+    response = client.get(reverse("outcomes:follow-ups-due"))
+
+    assert response.context["has_older"] is False
+    assert reverse("outcomes:follow-ups-older") not in response.content.decode()
+
+
+@pytest.mark.parametrize("cursor", ["x", "2026-13-01.4", "2026-01-01", "2026-01-01.-1"])
+def test_a_due_list_cursor_that_is_not_one_shows_the_first_page(
+    client, overdue_procedures, clinic_staff, cursor
+):
+    overdue_procedures(1)
+    client.force_login(clinic_staff)
+
+    for name in ("after", "before"):
+        response = client.get(reverse("outcomes:follow-ups-due"), {name: cursor})
+        assert response.status_code == 200
+        assert len(response.context["follow_ups"]) == 6
 
 
 def test_the_due_list_queries_do_not_grow_with_open_follow_ups(

@@ -1,6 +1,8 @@
 """Cohort statistics on a small dataset checked by hand (numbers worked out in comments)."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from outcomes import statistics
 
@@ -71,3 +73,32 @@ def test_a_zero_baseline_cannot_improve_by_a_fraction_and_is_left_out_of_that_sh
 def test_an_empty_share_has_no_fraction():
     assert statistics.Share(0, 0).fraction is None
     assert statistics.Share(0, 0).percent is None
+
+
+# --- From counts per value (the dashboard's tally) ---------------------------------------
+
+counted_values = st.lists(
+    st.tuples(st.integers(0, 10), st.integers(0, 40)), max_size=12
+) | st.lists(st.tuples(st.sampled_from([1.5, 2.0, 3.5, 4.0, 6.5]), st.integers(0, 9)), max_size=6)
+
+
+def _expanded(counted):
+    return [value for value, n in counted for _ in range(n)]
+
+
+@given(counted_values)
+@settings(max_examples=300, deadline=None)
+def test_quartiles_from_counts_are_those_of_the_values_repeated(counted):
+    assert statistics.summarise_counted(counted) == statistics.summarise(_expanded(counted))
+
+
+@given(st.lists(st.tuples(st.tuples(st.integers(0, 10), st.integers(0, 10)), st.integers(0, 30))))
+@settings(max_examples=300, deadline=None)
+def test_improvement_shares_from_counts_are_those_of_the_pairs_repeated(counted):
+    expected = statistics.improvement_shares(_expanded(counted))
+    assert statistics.improvement_shares_counted(counted) == expected
+
+
+def test_quartiles_from_counts_of_the_hand_checked_month():
+    counted = [(3, 1), (5, 1), (6, 2), (2, 1)]
+    assert statistics.summarise_counted(counted) == statistics.Summary(5, 5, 3, 6)

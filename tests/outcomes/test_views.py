@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from outcomes import services
+from outcomes import services, views
 from outcomes.charts import pain_chart_svg
 from outcomes.cohort import EXPORT_COLUMNS
 from outcomes.models import FollowUp, Procedure
@@ -509,7 +509,8 @@ def test_csv_export_round_trips_and_is_audited(client, radiologist, hand_checked
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    content = b"".join(response.streaming_content)
+    rows = list(csv.DictReader(io.StringIO(content.decode())))
     assert tuple(rows[0]) == EXPORT_COLUMNS
     assert len(rows) == 5 * 6  # one row per follow-up
     month = [row for row in rows if row["interval"] == "month_1"]
@@ -527,12 +528,43 @@ def test_csv_export_round_trips_and_is_audited(client, radiologist, hand_checked
         assert int(row["referral_id"]) == procedure.referral_id
         assert row["performed_on"] == procedure.performed_on.isoformat()
         assert row["cement_ml"] == "3.0"
-    header_and_rows = response.content.decode()
+    header_and_rows = content.decode()
     assert "Cohort0" not in header_and_rows  # no names
     event = AuditEvent.objects.filter(action="export").get()
     assert event.user == radiologist
-    assert event.details["rows"] == 30
+    assert event.details["up_to_procedure"] == max(p.pk for p in hand_checked_cohort)
     assert event.details["filters"]["level"] == "L2"
+
+
+def test_csv_export_streams_the_same_file_whatever_the_chunk(
+    client, radiologist, hand_checked_cohort, monkeypatch
+):
+    client.force_login(radiologist)
+
+    def export(chunk: int) -> tuple[bool, bytes]:
+        monkeypatch.setattr(views, "EXPORT_CHUNK", chunk)
+        response = client.get(reverse("outcomes:dashboard-csv"))
+        return response.streaming, b"".join(response.streaming_content)
+
+    streaming, in_chunks_of_2 = export(2)  # three reads of the five procedures
+    assert streaming
+    assert in_chunks_of_2 == export(1000)[1]  # all in one read, as before it streamed
+    assert in_chunks_of_2.count(b"\r\n") == 1 + 5 * 6
+
+
+def test_csv_export_leaves_out_procedures_recorded_after_it_began(
+    client, radiologist, hand_checked_cohort, record_procedure, accepted, monkeypatch
+):
+    client.force_login(radiologist)
+    monkeypatch.setattr(views, "EXPORT_CHUNK", 2)
+    response = client.get(reverse("outcomes:dashboard-csv"))
+    content = response.streaming_content
+    header = next(content)
+    record_procedure(accepted(family_name="Later"))
+
+    rows = list(csv.DictReader(io.StringIO((header + b"".join(content)).decode())))
+
+    assert {int(row["procedure_id"]) for row in rows} == {p.pk for p in hand_checked_cohort}
 
 
 def test_procedure_summary_chart_is_drawn_in_a_weasyprint_pdf(treated):

@@ -12,6 +12,7 @@ from accounts.roles import Role
 from eligibility.engine import RULES_BY_ID
 from reviews.models import ReviewDecision
 from reviews.services import decision_countersign
+from summaries import selectors
 from summaries.forms import DATES_REVERSED
 from summaries.models import SummaryDocument
 from summaries.pdf import superseded_note
@@ -41,11 +42,15 @@ def _queue_ids(client, **params) -> list[int]:
     return [document.pk for document in response.context["documents"]]
 
 
+def _decided_at(document: SummaryDocument, moment: dt.datetime) -> None:
+    """Move a summary's decision back in time (the summary keeps its decision's time)."""
+    ReviewDecision.objects.filter(pk=document.decision_id).update(decided_at=moment)
+    SummaryDocument.objects.filter(pk=document.pk).update(decided_or_created=moment)
+
+
 def test_the_queue_lists_ready_summaries_newest_decision_first(client, decided, clinic_staff):
     older, newer = decided(), decided()
-    ReviewDecision.objects.filter(pk=older.decision_id).update(
-        decided_at=timezone.now() - dt.timedelta(days=1)
-    )
+    _decided_at(older, timezone.now() - dt.timedelta(days=1))
     client.force_login(clinic_staff)
     assert _queue_ids(client) == [newer.pk, older.pk]
 
@@ -75,7 +80,7 @@ def test_the_queue_filters_by_status(client, decided, clinic_staff):
 def test_the_queue_filters_by_decision_date(client, decided, clinic_staff):
     last_week, today = decided(), decided()
     week_ago = timezone.now() - dt.timedelta(days=7)
-    ReviewDecision.objects.filter(pk=last_week.decision_id).update(decided_at=week_ago)
+    _decided_at(last_week, week_ago)
     client.force_login(clinic_staff)
     since = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
     assert _queue_ids(client, decided_from=since) == [today.pk]
@@ -111,11 +116,47 @@ def test_the_queue_costs_the_same_queries_for_2_or_12_summaries(
     with CaptureQueriesContext(connection) as small:
         assert len(_queue_ids(client, status="all")) == 2
     summary_queries = [q for q in small.captured_queries if "summaries_summarydocument" in q["sql"]]
-    assert len(summary_queries) == 2  # the count for the pager, then one page with its joins
+    assert len(summary_queries) == 1  # one page with its joins, no count (pages by position)
     for _ in range(10):
         decided()
     with django_assert_num_queries(len(small.captured_queries)):
         assert len(_queue_ids(client, status="all")) == 12
+
+
+def test_the_queue_pages_by_position_older_newer_and_newest(
+    client, decided, clinic_staff, monkeypatch
+):
+    monkeypatch.setattr(selectors, "QUEUE_PAGE_SIZE", 2)
+    documents = [decided() for _ in range(5)]
+    newest_first = [document.pk for document in reversed(documents)]
+    client.force_login(clinic_staff)
+
+    first = client.get(reverse("summaries:queue"), {"status": "all"})
+    page = first.context["page"]
+    second = client.get(reverse("summaries:queue"), {"status": "all", "after": page.next})
+    third = client.get(
+        reverse("summaries:queue"), {"status": "all", "after": second.context["page"].next}
+    )
+    back = client.get(
+        reverse("summaries:queue"), {"status": "all", "before": second.context["page"].previous}
+    )
+
+    ids = [[d.pk for d in r.context["documents"]] for r in (first, second, third, back)]
+    assert ids == [newest_first[:2], newest_first[2:4], newest_first[4:], newest_first[:2]]
+    assert third.context["page"].next == ""
+    assert back.context["page"].is_first
+    html = second.content.decode()
+    assert "Older" in html and "Newer" in html and "Newest" in html
+    assert f"status=all&amp;after={second.context['page'].next}" in html
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "12.x", "99999999999999999999999.1", "."])
+def test_a_cursor_that_is_not_one_shows_the_newest_page(client, decided, clinic_staff, cursor):
+    newest = [decided(), decided()][::-1]
+    client.force_login(clinic_staff)
+
+    for name in ("after", "before"):
+        assert _queue_ids(client, **{name: cursor}) == [document.pk for document in newest]
 
 
 def test_a_correction_supersedes_the_earlier_summary_visibly(
