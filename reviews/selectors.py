@@ -157,16 +157,19 @@ class WorklistCounts:
 
 
 def worklist_counts() -> WorklistCounts:
-    """The worklist's counts per status, in one query."""
-    counts = (
-        _worklist_queryset()
-        .order_by()
-        .aggregate(
-            submitted=Count("id", filter=Q(status=Referral.Status.SUBMITTED)),
-            under_review=Count("id", filter=Q(status=Referral.Status.UNDER_REVIEW)),
-            pending=Count("id", filter=Q(pending_countersignature=True)),
-            refused=Count("id", filter=Q(countersignature_refused=True)),
-        )
+    """The worklist's counts per status, in one query.
+
+    The countersignature states are counted as `id IN (the decisions' referral ids)`, not
+    with the worklist's EXISTS annotations: PostgreSQL runs an uncorrelated IN list once, as
+    a hashed subplan, but an EXISTS in an aggregate's FILTER once per waiting referral
+    (~33 ms of database CPU on the 20,000-referral bench, ~9 ms this way)."""
+    pending = ReviewDecision.objects.awaiting_countersignature().values("referral_id")
+    refused = ReviewDecision.objects.countersignature_refused().values("referral_id")
+    counts = Referral.objects.filter(status__in=WORKLIST_STATUSES).aggregate(
+        submitted=Count("id", filter=Q(status=Referral.Status.SUBMITTED)),
+        under_review=Count("id", filter=Q(status=Referral.Status.UNDER_REVIEW)),
+        pending=Count("id", filter=Q(id__in=pending)),
+        refused=Count("id", filter=Q(id__in=refused)),
     )
     return WorklistCounts(
         submitted=counts["submitted"],
