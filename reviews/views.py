@@ -177,9 +177,13 @@ def worklist(request):
         del request.session[WORKLIST_SESSION_KEY]
         form, valid = WorklistFilterForm(), False
     filters = form.filters() if valid else None
+    filtered = valid and any(k not in ("sort", "page") for k in form.session_data())
     paginator = Paginator(
         selectors.worklist_referrals(user=request.user, filters=filters), PAGE_SIZE
     )
+    counts = None if request.htmx else selectors.worklist_counts()
+    if counts is not None and not filtered:
+        paginator.count = counts.total  # the same referrals: no second COUNT of them
     page = paginator.get_page(form.cleaned_data.get("page") if valid else 1)
     values = list(selectors.worklist_values(page.object_list))
     # The trail names the patients the page showed (ids only, never the search terms).
@@ -191,7 +195,7 @@ def worklist(request):
     sort = form.cleaned_data.get("sort", "") if valid else ""
     context = {
         "form": form,
-        "filtered": valid and any(k not in ("sort", "page") for k in form.session_data()),
+        "filtered": filtered,
         "page": page,
         "rows": worklist_rows(values),
         "headers": worklist_headers(sort),
@@ -202,7 +206,7 @@ def worklist(request):
     if request.htmx:
         return render(request, "reviews/_worklist_results.html", context, status=status)
     context["overrides"] = selectors.override_table()
-    context["counts"] = selectors.worklist_counts()
+    context["counts"] = counts
     return render(request, "reviews/worklist.html", context, status=status)
 
 
