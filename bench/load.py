@@ -459,14 +459,18 @@ def _cpu_seconds(pid: int) -> float:
 
 
 class CpuMeter:
-    """CPU seconds spent by the gunicorn workers and by the bench database's backends.
+    """CPU seconds spent by the gunicorn workers and by their database backends.
 
     On a shared machine wall-clock figures move with everyone else's load; CPU time per
-    request moves much less, so it is printed next to them.
+    request moves much less, so it is printed next to them. Only the backends of this run's
+    server count (its connections carry `application_name`): another session on the same
+    database (someone else's bench, a profile, psql) or an autovacuum worker would otherwise
+    land in this run's `db ms`.
     """
 
-    def __init__(self, server_pid: int):
+    def __init__(self, server_pid: int, application_name: str):
         self.server_pid = server_pid
+        self.application_name = application_name
 
     def _workers(self) -> list[int]:
         try:
@@ -481,7 +485,8 @@ class CpuMeter:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid()"
+                "AND application_name = %s",
+                [self.application_name],
             )
             return [row[0] for row in cursor.fetchall()]
 
@@ -639,6 +644,11 @@ def collect_static_if_stale(environ: dict[str, str]) -> None:
         env=environ,
         check=True,
     )
+
+
+def with_application_name(url: str, name: str) -> str:
+    """The database URL with `application_name` (the server's backends, for `CpuMeter`)."""
+    return f"{url}{'&' if '?' in url else '?'}application_name={name}"
 
 
 def start_server(environ: dict, port: int, *, workers: int, threads: int, log: Path):
@@ -866,11 +876,16 @@ def main(argv: list[str] | None = None) -> int:
     log = ARTIFACTS / "bench-gunicorn.log"
     port = free_port()
     began = time.monotonic()
-    server = start_server(environ, port, workers=args.workers, threads=args.threads, log=log)
+    application_name = f"vpselect-bench-{port}"
+    server_environ = {
+        **environ,
+        "DATABASE_URL": with_application_name(environ["DATABASE_URL"], application_name),
+    }
+    server = start_server(server_environ, port, workers=args.workers, threads=args.threads, log=log)
     try:
         if time.monotonic() - began > args.budget / 2:
             raise SystemExit("gunicorn took over half of --budget to start.")
-        meter = CpuMeter(server.pid)
+        meter = CpuMeter(server.pid, application_name)
         sessions = {
             username: Session(port, username)
             for username in fixtures.physicians + fixtures.radiologists + fixtures.staff

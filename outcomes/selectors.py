@@ -320,6 +320,24 @@ def recent_procedures(user, *, today: date, limit: int = 50) -> list[Procedure]:
 # lost to follow-up years ago) have a page of their own, so the list stays a year long.
 DUE_WINDOW = timedelta(days=365)
 DUE_ORDER = Keyset("target_date", descending=False)
+# The columns a due row shows (templates/outcomes/follow_ups_due.html, `with_state`), and
+# nothing else: not the referral's answers, the report's answers or a password hash.
+DUE_ROW_FIELDS = (
+    "interval",
+    "target_date",
+    "status",
+    "needs_call",
+    "procedure__referral__patient__given_name",
+    "procedure__referral__patient__family_name",
+    "procedure__referral__patient__mrn",
+    "procedure__responsible_radiologist__username",
+    "procedure__responsible_radiologist__first_name",
+    "procedure__responsible_radiologist__last_name",
+    "invitation__invited_on",
+    "invitation__reminded_2_days_at",
+    "invitation__reminded_7_days_at",
+    "patient_report__id",
+)
 
 
 def open_follow_ups(*, today: date, older: bool = False) -> QuerySet[FollowUp]:
@@ -339,6 +357,7 @@ def open_follow_ups(*, today: date, older: bool = False) -> QuerySet[FollowUp]:
             "invitation",
             "patient_report",
         )
+        .only(*DUE_ROW_FIELDS)
     )
 
 

@@ -127,6 +127,25 @@ class QueueFilters:
 
 
 QUEUE_ORDER = Keyset("decided_or_created", descending=True)
+# The columns a queue row shows (templates/summaries/print_queue.html), and nothing else:
+# not the referral's answers, the decision's engine JSON or the printer's password hash.
+QUEUE_ROW_FIELDS = (
+    "status",
+    "print_count",
+    "printed_at",
+    "superseded_by_id",
+    "decided_or_created",
+    "referral__patient__given_name",
+    "referral__patient__family_name",
+    "referral__patient__mrn",
+    "decision__outcome",
+    "decision__levels_to_treat",
+    "decision__requires_countersignature",
+    "decision__countersignature__id",
+    "printed_by__username",
+    "printed_by__first_name",
+    "printed_by__last_name",
+)
 QUEUE_PAGE_SIZE = 25
 
 
@@ -141,7 +160,7 @@ def print_queue(filters: QueueFilters) -> QuerySet[SummaryDocument]:
     # (not the evaluation's case and result, which the rows do not show).
     queryset = SummaryDocument.objects.select_related(
         "referral__patient", "decision__countersignature", "printed_by"
-    )
+    ).only(*QUEUE_ROW_FIELDS)
     current = queryset.filter(superseded_by__isnull=True)
     by_status = {
         QueueStatus.READY: current.filter(status=SummaryDocument.Status.READY, print_count=0),

@@ -182,6 +182,31 @@ def test_due_list_shows_invited_reminded_answered_and_needs_a_call(
     assert "Reminded once" in html
 
 
+def test_the_due_list_reads_only_what_its_rows_show(
+    client, consenting, clinic_staff, today, monkeypatch, django_assert_max_num_queries
+):
+    silent, answered = consenting(), consenting()
+    run_on(today, 1)
+    answer(answered)
+    tomorrow = today + dt.timedelta(days=1)  # the day-1 follow-ups are due
+    monkeypatch.setattr("outcomes.views.timezone.localdate", lambda: tomorrow)
+    client.force_login(clinic_staff)
+    client.get(reverse("outcomes:follow-ups-due"))  # the session's first request saves it
+
+    with django_assert_max_num_queries(8) as captured:
+        page = client.get(reverse("outcomes:follow-ups-due"))
+
+    states = {row.procedure_id: row.questionnaire_state for row in page.context["follow_ups"]}
+    assert states == {silent.pk: "invited", answered.pk: "answered"}
+    html = page.content.decode()
+    assert silent.referral.patient.mrn in html and answered.referral.patient.mrn in html
+    (rows_sql,) = [q["sql"] for q in captured if q["sql"].startswith('SELECT "outcomes_followup"')]
+    # Not the referral's answers, the patient's answers or the radiologist's password.
+    assert '"patients_referral"."allergies"' not in rows_sql
+    assert '"outcomes_patientreport"."answers"' not in rows_sql
+    assert '"auth_user"."password"' not in rows_sql
+
+
 def test_called_clears_needs_a_call_and_later_answers_count_after_a_call(
     client, consenting, clinic_staff, today
 ):

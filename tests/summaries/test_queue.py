@@ -123,6 +123,23 @@ def test_the_queue_costs_the_same_queries_for_2_or_12_summaries(
         assert len(_queue_ids(client, status="all")) == 12
 
 
+def test_the_queue_reads_only_what_its_rows_show(client, decided, clinic_staff):
+    printed, waiting = decided(), decided()
+    client.force_login(clinic_staff)
+    client.post(reverse("summaries:mark-printed", args=[printed.pk]))
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(reverse("summaries:queue"), {"status": "all"}).content.decode()
+    # Every row is shown, the printed one with who printed it, from the page's one query.
+    assert f"#{printed.pk}" in page and f"#{waiting.pk}" in page
+    assert clinic_staff.get_full_name() in page
+    assert printed.referral.patient.mrn in page
+    (queue_sql,) = [q["sql"] for q in captured if "summaries_summarydocument" in q["sql"]]
+    # Not the referral's answers, the decision's engine record or the printer's password.
+    assert '"patients_referral"."allergies"' not in queue_sql
+    assert '"reviews_reviewdecision"."engine_level_recommendations"' not in queue_sql
+    assert '"auth_user"."password"' not in queue_sql
+
+
 def test_the_queue_pages_by_position_older_newer_and_newest(
     client, decided, clinic_staff, monkeypatch
 ):
