@@ -8,20 +8,9 @@ from dataclasses import dataclass
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import ngettext
 
-# The clinic's seeded decline and information-request reasons (reviews 0002): the patient copy
-# shows them in the patient's language; a reason the clinic wrote itself is shown as written.
-SEEDED_REASONS = (
-    gettext_noop("No acute fracture on MRI"),
-    gettext_noop("Pain is controlled by medical therapy"),
-    gettext_noop("A contraindication to vertebroplasty is present"),
-    gettext_noop("The fracture does not explain the patient's pain"),
-    gettext_noop("Please send an MRI with STIR sequence"),
-    gettext_noop("Please send INR and platelet count"),
-    gettext_noop("Please give the date of the fracture or of the pain onset"),
-    gettext_noop("Please answer the radiologist's question"),
-)
+from reviews.reasons import reason_text
 
 
 @dataclass(frozen=True)
@@ -39,10 +28,6 @@ class PatientCopy:
 def summary_title(referral_id: int) -> str:
     """The summary's document title (the PDF's title), in the active language."""
     return _("Referral summary #%(id)s") % {"id": referral_id}
-
-
-def _reason(label: str) -> str:
-    return _(label) if label in SEEDED_REASONS else label
 
 
 def patient_copy(decision, physician_name: str, *, language: str) -> PatientCopy:
@@ -111,13 +96,13 @@ def _patient_copy(decision, physician_name: str) -> tuple[str, str, str, tuple[s
                 "After reviewing your referral, the specialist decided not to treat you "
                 "with vertebroplasty at this time."
             ),
-            _reason(decision.reason),
+            reason_text(decision.reason),
             (_("%(doctor)s will discuss other treatment with you.") % {"doctor": doctor_subject},),
         )
     return (
         _("The specialist needs more information"),
         _("Before deciding, the specialist needs more information from your referring doctor."),
-        _reason(decision.reason),
+        reason_text(decision.reason),
         (
             _("%(doctor)s will provide it; the referral is then reviewed again.")
             % {"doctor": doctor_subject},
