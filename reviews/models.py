@@ -123,6 +123,14 @@ class ReviewDecision(models.Model):
                 name="decision_countersign_idx",
                 condition=models.Q(requires_countersignature=True),
             ),
+            # Newest first across every referral: a physician's latest decisions (the box on
+            # their referral list) walk it until they find their own few, instead of reading
+            # every decision of a physician's ten years of referrals.
+            models.Index(
+                models.OrderBy(models.F("decided_at"), descending=True),
+                models.OrderBy(models.F("id"), descending=True),
+                name="decision_newest_idx",
+            ),
         ]
         constraints = [
             # One correction per decision: corrections form a chain, never a tree.

@@ -24,7 +24,13 @@ from patients.vocabulary import (
     recommendation_label,
 )
 
-from .models import InformationAttachment, InformationReply, Notification, ReviewDecision
+from .models import (
+    Countersignature,
+    InformationAttachment,
+    InformationReply,
+    Notification,
+    ReviewDecision,
+)
 
 WORKLIST_STATUSES = WAITING_STATUSES  # the statuses the worklist index covers
 # Flagged first, then incomplete, eligible, not eligible.
@@ -562,3 +568,44 @@ def attachment_for(*, user, pk: int) -> InformationAttachment:
     if has_role(user, Role.PHYSICIAN) and referral.physician_id == user.pk:
         return attachment
     raise InformationAttachment.DoesNotExist
+
+
+RECENT_DECISIONS = 5
+
+
+def recent_decisions_in_effect(user) -> QuerySet[ReviewDecision]:
+    """The latest decisions in effect on `user`'s referrals, newest first, with their patient
+    (the box on the physician's referral list).
+
+    Current (no correction) and in effect (no countersignature needed, or countersigned), as
+    NOT EXISTS / EXISTS: a LEFT JOIN with an OR misled PostgreSQL into sequential scans. The
+    newest few are found by walking every decision newest first (`decision_newest_idx`) until
+    the physician's own turn up — about RECENT_DECISIONS x the number of physicians rows,
+    whatever the years of history; reading every decision of a physician's referrals and
+    sorting them grew with them (86 ms at ten years, 7 ms this way).
+    """
+    corrections = ReviewDecision.objects.filter(supersedes=OuterRef("pk"))
+    countersigned = Countersignature.objects.filter(decision=OuterRef("pk"))
+    newest = (
+        ReviewDecision.objects.filter(~Exists(corrections), referral__physician=user)
+        .filter(Q(requires_countersignature=False) | Exists(countersigned))
+        .order_by("-decided_at", "-id")
+        .values("pk")[:RECENT_DECISIONS]
+    )
+    # The newest few are picked first and only they are joined to their patients: joined
+    # before the LIMIT, PostgreSQL hashed the whole patient table on every list.
+    return (
+        ReviewDecision.objects.filter(pk__in=newest)
+        .select_related("referral__patient", "reason_code")
+        # Only what the box prints (templates/reviews/_referral_decisions.html): no answers,
+        # no evaluation, no user rows.
+        .only(
+            "outcome",
+            "levels_to_treat",
+            "decided_at",
+            "referral__patient__family_name",
+            "referral__patient__given_name",
+            "reason_code__label",
+        )
+        .order_by("-decided_at", "-id")[:RECENT_DECISIONS]
+    )

@@ -2,7 +2,6 @@
 
 from django import template
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import format_html
@@ -13,9 +12,10 @@ from eligibility.i18n import rule_text
 from patients.models import Referral
 from patients.vocabulary import recommendation_label
 
+from .. import selectors
 from ..assessment import level_recommendations, met_relative_contraindications
 from ..forms import InformationReplyForm
-from ..models import Countersignature, ReviewDecision
+from ..models import ReviewDecision
 from ..reasons import reason_text as _reason_text
 from ..selectors import information_thread, open_information_request
 
@@ -85,41 +85,13 @@ def referral_decisions_for(referral: Referral) -> list[ReviewDecision]:
     )
 
 
-RECENT_DECISIONS = 5
+RECENT_DECISIONS = selectors.RECENT_DECISIONS
 
 
 @register.simple_tag
 def recent_decisions_for(user) -> list[ReviewDecision]:
-    """The latest decisions in effect on the physician's referrals (one query).
-
-    Current (no correction) and in effect (no countersignature needed, or countersigned), as
-    NOT EXISTS / EXISTS: a LEFT JOIN with an OR misled PostgreSQL into sequential scans.
-    """
-    corrections = ReviewDecision.objects.filter(supersedes=OuterRef("pk"))
-    countersigned = Countersignature.objects.filter(decision=OuterRef("pk"))
-    newest = (
-        ReviewDecision.objects.filter(~Exists(corrections), referral__physician=user)
-        .filter(Q(requires_countersignature=False) | Exists(countersigned))
-        .order_by("-decided_at", "-id")
-        .values("pk")[:RECENT_DECISIONS]
-    )
-    # The newest few are picked first and only they are joined to their patients: joined
-    # before the LIMIT, PostgreSQL hashed the whole patient table on every list.
-    return list(
-        ReviewDecision.objects.filter(pk__in=newest)
-        .select_related("referral__patient", "reason_code")
-        # Only what the box prints (templates/reviews/_referral_decisions.html): no answers,
-        # no evaluation, no user rows.
-        .only(
-            "outcome",
-            "levels_to_treat",
-            "decided_at",
-            "referral__patient__family_name",
-            "referral__patient__given_name",
-            "reason_code__label",
-        )
-        .order_by("-decided_at", "-id")[:RECENT_DECISIONS]
-    )
+    """The latest decisions in effect on the physician's referrals (one query)."""
+    return list(selectors.recent_decisions_in_effect(user))
 
 
 @register.filter

@@ -425,6 +425,25 @@ def test_recent_decisions_show_at_most_five(submitted, physician, radiologist):
     assert len(reviews_tags.recent_decisions_for(physician)) == reviews_tags.RECENT_DECISIONS
 
 
+def test_recent_decisions_walk_every_decision_newest_first_instead_of_sorting_a_physicians(
+    submitted, physician, radiologist
+):
+    """At ten years a physician has ~10,000 decided referrals: sorting all their decisions to
+    show five took 86 ms. The newest-first index serves the order, so the query stops at the
+    physician's fifth (sorting forbidden, the plan must read the index)."""
+    record_decision(submitted("eligible"), by=radiologist, outcome="accept", levels_to_treat=["L2"])
+    sql, params = selectors.recent_decisions_in_effect(physician).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_sort")
+        cursor.execute("RESET enable_seqscan")
+
+    assert "decision_newest_idx" in plan
+
+
 def test_review_page_decisions_mark_the_corrected_one(submitted, radiologist, radiologist2):
     referral = submitted("review")
     wrong = accept_over_retropulsion(referral, radiologist)
