@@ -211,6 +211,14 @@ class Referral(models.Model):
                 name="referral_worklist_queue",
                 condition=models.Q(status__in=WAITING_STATUSES),
             ),
+            # The worklist's counts per status read it alone (an index-only scan), instead of
+            # visiting every waiting referral's row (25 x: 19,790 rows over 8,700 pages).
+            models.Index(
+                "status",
+                "id",
+                name="referral_waiting_status",
+                condition=models.Q(status__in=WAITING_STATUSES),
+            ),
         ]
 
     def __str__(self) -> str:

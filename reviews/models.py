@@ -117,10 +117,11 @@ class ReviewDecision(models.Model):
             models.Index(fields=["referral", "-decided_at"]),
             models.Index(fields=["is_override"]),
             # Decisions that need a countersignature, few of all: the worklist's "pending
-            # countersignature" mark and filter look them up by referral.
+            # countersignature" mark and filter look them up by referral, and its counts read
+            # every one of them from the index alone (with their id: no visit to the rows).
             models.Index(
-                fields=["referral"],
-                name="decision_countersign_idx",
+                fields=["referral", "id"],
+                name="decision_countersign_ids",
                 condition=models.Q(requires_countersignature=True),
             ),
             # Newest first across every referral: a physician's latest decisions (the box on

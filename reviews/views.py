@@ -185,7 +185,7 @@ def worklist(request):
     if counts is not None and not filtered:
         paginator.count = counts.total  # the same referrals: no second COUNT of them
     page = paginator.get_page(form.cleaned_data.get("page") if valid else 1)
-    values = list(selectors.worklist_values(page.object_list))
+    values = selectors.worklist_values(page.object_list)
     # The trail names the patients the page showed (ids only, never the search terms).
     audit_note(
         request,

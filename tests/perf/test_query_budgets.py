@@ -22,8 +22,8 @@ pytestmark = pytest.mark.django_db
 BUDGETS = {
     "physician list": 10,  # (8)
     "patient list": 8,  # (6)
-    "worklist": 8,  # (6; was 7 before its page count became the counts' total)
-    "worklist filtered": 8,  # (6)
+    "worklist": 8,  # (7: the page, then its rows' countersignature states; 6 before)
+    "worklist filtered": 8,  # (7 with the rows' countersignature states)
     "review page": 15,  # (13: 10, and 3 for the information requests, answers, attachments)
     "referral detail": 12,  # (10)
     "print queue": 8,  # (6)

@@ -19,7 +19,12 @@ from patients.models import Referral
 from reviews import selectors
 from reviews.forms import WorklistFilterForm
 from reviews.models import Countersignature, ReasonCode, ReviewDecision
-from reviews.services import decision_countersign, decision_record, referral_claim
+from reviews.services import (
+    decision_countersign,
+    decision_countersign_refuse,
+    decision_record,
+    referral_claim,
+)
 from reviews.templatetags import reviews_tags
 from tests.factories import record_decision
 
@@ -183,6 +188,63 @@ def test_worklist_counts_and_countersignature_filter_read_the_decisions_once(
     assert "EXISTS" not in count_query
 
 
+def test_worklist_rows_read_countersignature_states_for_the_pages_referrals_only(
+    radiologist_client, submitted, radiologist, radiologist2
+):
+    """As EXISTS columns of the page's query, PostgreSQL hashed every decision that ever
+    needed a countersignature (28 ms of the page at ten years); now one query asks about the
+    page's referrals, and the rows say the same."""
+    plain = submitted("eligible")
+    pending = submitted("not_eligible")
+    accept_over_infection(pending, radiologist, claim=True)
+    refused = submitted("not_eligible")
+    decision = accept_over_infection(refused, radiologist, claim=True)
+    decision_countersign_refuse(decision=decision, by=radiologist2, reason="No.")
+    signed = submitted("not_eligible")
+    decision_countersign(
+        decision=accept_over_infection(signed, radiologist, claim=True), by=radiologist2
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        response = radiologist_client.post(WORKLIST, {"search": ""}, headers={"HX-Request": "true"})
+
+    states = {
+        pk: (row["pending_countersignature"], row["countersignature_refused"])
+        for pk, row in rows_by_pk(response).items()
+    }
+    assert states == {
+        plain.pk: (False, False),
+        pending.pk: (True, False),
+        refused.pk: (False, True),
+    }  # the countersigned accept has left the worklist
+    page_query = next(q["sql"] for q in queries if '"family_name" AS "family_name"' in q["sql"])
+    assert "EXISTS" not in page_query
+    state_query = next(
+        q["sql"] for q in queries if '"reviews_reviewdecision"."referral_id" IN' in q["sql"]
+    )
+    assert str(plain.pk) in state_query and str(refused.pk) in state_query
+
+
+def test_worklist_counts_can_be_read_from_two_indexes_alone(submitted, radiologist):
+    """At ten years the counts visited 19,790 waiting referrals' rows and 7,230 decisions'
+    rows (35 ms); each now has an index holding what the count reads (14 ms)."""
+    accept_over_infection(submitted("not_eligible"), radiologist, claim=True)
+    with CaptureQueriesContext(connection) as queries:
+        selectors.worklist_counts()
+    (count,) = queries.captured_queries
+    with connection.cursor() as cursor:
+        # A tiny test table: leave the planner nothing but index scans, to show these apply.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + count["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+        cursor.execute("RESET enable_bitmapscan")
+
+    assert "Index Only Scan using referral_waiting_status" in plan
+    assert "Index Only Scan using decision_countersign_ids" in plan
+
+
 def test_worklist_rows_load_no_password_hash_answers_or_case(
     radiologist_client, submitted, radiologist
 ):
@@ -192,7 +254,7 @@ def test_worklist_rows_load_no_password_hash_answers_or_case(
     with CaptureQueriesContext(connection) as queries:
         radiologist_client.post(WORKLIST, {"search": ""}, headers={"HX-Request": "true"})
 
-    page_query = next(q["sql"] for q in queries if '"pending_countersignature"' in q["sql"])
+    page_query = next(q["sql"] for q in queries if '"family_name" AS "family_name"' in q["sql"])
     assert '"password"' not in page_query
     assert '"case"' not in page_query
     assert '"patients_referral"."coagulopathy"' not in page_query
