@@ -253,7 +253,8 @@ def _countersignature_states(referral_ids: list[int]) -> tuple[set[int], set[int
         )
         .values_list("referral_id", "refused")
     )
-    awaiting, refused = set(), set()
+    awaiting: set[int] = set()
+    refused: set[int] = set()
     for referral_id, was_refused in pending:
         (refused if was_refused else awaiting).add(referral_id)
     return awaiting, refused
