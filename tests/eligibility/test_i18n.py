@@ -142,7 +142,7 @@ def test_italian_reasons_name_missing_answers_and_vocabulary_in_italian():
 def test_italian_dates_are_written_in_the_italian_date_format():
     case = make_level_case(fracture=True, imaging_acute=False, fracture_date="2024-01-02")
     reason = finding(shown(case, "it"), "RCI-OLD-STABLE")["reason"]
-    assert reason.startswith("Frattura del 02 Gennaio 2024 risalente a ")
+    assert reason.startswith("Frattura del 02 gennaio 2024 risalente a ")
 
 
 def test_english_reading_equals_the_engines_sentence():

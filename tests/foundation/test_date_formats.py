@@ -4,6 +4,7 @@ A literal such as `|date:"j M Y"` writes English month names and an English orde
 language; `DATE_FORMAT` and its kin come from vpselect/formats/<language>/formats.py.
 """
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -50,3 +51,17 @@ def test_the_scan_finds_a_literal_format_and_passes_named_ones():
     assert literal_formats(machine_and_named) == []
     assert literal_formats("{{ d|date:'c' }}") == ["c"]
     assert any(template_files())
+
+
+def test_italian_dates_write_the_month_in_lower_case_and_english_ones_capitalised():
+    """Django's Italian catalog capitalises month names ("Dicembre"); in a date Italian
+    writes them in lower case. vpselect/formats/months.py keeps the project's own."""
+    from django.utils import formats, translation
+
+    december = dt.date(2026, 12, 5)
+    with translation.override("it"):
+        assert formats.date_format(december, "DATE_FORMAT") == "05 dicembre 2026"
+        noon = dt.datetime(2026, 12, 5, 12, 30)
+        assert formats.date_format(noon, "DATETIME_FORMAT") == "05 dicembre 2026, 12:30"
+    with translation.override("en-gb"):
+        assert formats.date_format(december, "DATE_FORMAT") == "5 Dec 2026"

@@ -27,7 +27,7 @@ PLACEHOLDER = ('placeholder="dd/mm/yyyy"', 'placeholder="gg/mm/aaaa"')
 # The patient of make_patient was born on 14 March 1946: the error writes it as the language does.
 BEFORE_BIRTH = (
     "This date is before the patient's date of birth (14 Mar 1946).",
-    "Questa data è precedente alla data di nascita del paziente (14 Marzo 1946).",
+    "Questa data è precedente alla data di nascita del paziente (14 marzo 1946).",
 )
 DATE_IN_FUTURE = ("This date is in the future.", "Questa data è nel futuro.")
 

@@ -64,7 +64,7 @@ def test_the_same_answer_from_a_stored_referral_and_from_its_case_reads_the_same
 def test_answers_follow_the_reader_language_and_formats():
     with translation.override("it"):
         assert answer_text("inr", Decimal("1.15")) == "1,15"
-        assert answer_text("fracture_date", "2026-10-02") == "02 Ottobre 2026"
+        assert answer_text("fracture_date", "2026-10-02") == "02 ottobre 2026"
 
 
 def test_a_recorded_time_reads_in_local_time():
