@@ -55,6 +55,12 @@ def test_a_patient_who_prefers_italian_gets_an_italian_copy_from_an_english_clin
     assert "anestesia locale" in patient_text and "da 2 a 4 ml" in patient_text
     for english in ("What was decided", "About vertebroplasty", "Reason:", "Patient copy"):
         assert english not in patient_text
+    # The running header and footer of the patient copy's pages are the patient's too.
+    for english in ("born", "Generated", "Page "):
+        assert english not in patient_text
+    assert "nato/a il" in patient_text and "Generato il" in patient_text
+    assert "Pagina " in patient_text and " di " in patient_text
+    assert "Page 1 of" in clinic_text and "Pagina" not in clinic_text
     for rule_id in RULES_BY_ID:
         assert rule_id not in patient_text
 
