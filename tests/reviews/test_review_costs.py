@@ -12,6 +12,7 @@ from reviews.models import ReviewDecision
 from reviews.selectors import WorklistFilters
 from reviews.services import referral_claim
 from summaries.models import SummaryDocument
+from tests.plans import query_plan
 
 from .conftest import decision_post
 
@@ -106,16 +107,9 @@ def test_history_reads_people_not_loaded(radiologist, radiologist2, submitted):
 
 
 def _plan(queryset) -> str:
+    # A tiny test table: leave the planner only the bitmap scans, to show one applies.
     sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        # A tiny test table: leave the planner only the bitmap scans, to show one applies.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_indexscan = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute("SET LOCAL enable_seqscan = on")
-        cursor.execute("SET LOCAL enable_indexscan = on")
-    return plan
+    return query_plan(sql, params, without=("seqscan", "indexscan"))
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL indexes")

@@ -27,6 +27,7 @@ from reviews.services import (
 )
 from reviews.templatetags import reviews_tags
 from tests.factories import record_decision
+from tests.plans import query_plan
 
 from .conftest import accept_over_infection
 
@@ -232,14 +233,8 @@ def test_worklist_counts_can_be_read_from_two_indexes_alone(submitted, radiologi
     with CaptureQueriesContext(connection) as queries:
         selectors.worklist_counts()
     (count,) = queries.captured_queries
-    with connection.cursor() as cursor:
-        # A tiny test table: leave the planner nothing but index scans, to show these apply.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        cursor.execute("EXPLAIN " + count["sql"])
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute("RESET enable_seqscan")
-        cursor.execute("RESET enable_bitmapscan")
+    # A tiny test table: leave the planner nothing but index scans, to show these apply.
+    plan = query_plan(count["sql"], without=("seqscan", "bitmapscan"))
 
     assert "Index Only Scan using referral_waiting_status" in plan
     assert "Index Only Scan using decision_countersign_ids" in plan
@@ -495,13 +490,7 @@ def test_recent_decisions_walk_every_decision_newest_first_instead_of_sorting_a_
     physician's fifth (sorting forbidden, the plan must read the index)."""
     record_decision(submitted("eligible"), by=radiologist, outcome="accept", levels_to_treat=["L2"])
     sql, params = selectors.recent_decisions_in_effect(physician).query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute("RESET enable_sort")
-        cursor.execute("RESET enable_seqscan")
+    plan = query_plan(sql, params, without=("sort", "seqscan"))
 
     assert "decision_newest_idx" in plan
 
