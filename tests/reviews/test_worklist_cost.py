@@ -228,16 +228,18 @@ def test_worklist_rows_read_countersignature_states_for_the_pages_referrals_only
 
 def test_worklist_counts_can_be_read_from_two_indexes_alone(submitted, radiologist):
     """At ten years the counts visited 19,790 waiting referrals' rows and 7,230 decisions'
-    rows (35 ms); each now has an index holding what the count reads (14 ms)."""
+    rows (35 ms); each now has an index holding what the count reads (14 ms). Whether
+    PostgreSQL skips the rows (an index-only scan) depends on the table being vacuumed,
+    which a test's fresh rows are not: the test shows the indexes serve the count."""
     accept_over_infection(submitted("not_eligible"), radiologist, claim=True)
     with CaptureQueriesContext(connection) as queries:
         selectors.worklist_counts()
     (count,) = queries.captured_queries
     # A tiny test table: leave the planner nothing but index scans, to show these apply.
-    plan = query_plan(count["sql"], without=("seqscan", "bitmapscan"))
+    plan = query_plan(count["sql"], without=("seqscan", "bitmapscan", "mergejoin"))
 
-    assert "Index Only Scan using referral_waiting_status" in plan
-    assert "Index Only Scan using decision_countersign_ids" in plan
+    assert "using referral_waiting_status" in plan
+    assert "using decision_countersign_ids" in plan
 
 
 def test_worklist_rows_load_no_password_hash_answers_or_case(
