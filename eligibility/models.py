@@ -1,5 +1,7 @@
 """Stored evaluations: what the engine was given, what it said, and under which ruleset."""
 
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -46,6 +48,12 @@ class Evaluation(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Evaluations are immutable and cannot be deleted."))
+
+    @property
+    def assessed_on(self) -> date | None:
+        """The date the evaluation judged its case on (the case's `assessed_on`), if it had one."""
+        value = self.case.get("assessed_on")
+        return date.fromisoformat(value) if value else None
 
     def localized_result(self) -> dict:
         """The result for people: rule wording and reasons in the active language (the stored

@@ -270,13 +270,6 @@ class EvaluationEntry:
     assessed_on: date | None = None
 
 
-def evaluation_assessed_on(evaluation: Evaluation | None) -> date | None:
-    """The date the evaluation judged the case on (its case's `assessed_on`)."""
-    if evaluation is None or not evaluation.case.get("assessed_on"):
-        return None
-    return date.fromisoformat(evaluation.case["assessed_on"])
-
-
 def referral_evaluations(*, referral: Referral) -> list[EvaluationEntry]:
     """All evaluations of the referral, newest first, each with its changes since the last."""
     evaluations = list(
@@ -293,7 +286,7 @@ def referral_evaluations(*, referral: Referral) -> list[EvaluationEntry]:
                 recommendation_changed=(
                     previous is not None and previous.recommendation != evaluation.recommendation
                 ),
-                assessed_on=evaluation_assessed_on(evaluation),
+                assessed_on=evaluation.assessed_on,
             )
         )
         previous = evaluation

@@ -35,6 +35,7 @@ from .access import Purpose
 from .forms import MRN_TAKEN, PatientForm, SearchForm
 from .intake import MAX_LEVELS, IntakeForm, LevelFormSet, rebased_data
 from .models import PHYSICIAN_EDITABLE_STATUSES, REFERRAL_STATUS_LABELS, Patient, Referral
+from .signals import PhysicianPage, physician_page_context
 
 PAGE_SIZE = 25
 NO_LEVELS_YET = _("Add a target level and choose its level to see the recommendation.")
@@ -129,6 +130,7 @@ def referral_list(request):
     context = {"search": search, "page": page, "rows": rows}
     if request.htmx:
         return render(request, "patients/_referral_results.html", context)
+    context |= _from_apps_above(PhysicianPage.LIST, user=request.user)
     return render(request, "patients/referral_list.html", context)
 
 
@@ -279,18 +281,17 @@ def referral_detail(request, pk: int):
     """A referral: answers, latest findings, every evaluation with its changes, history."""
     referral = selectors.referral_for_physician(user=request.user, pk=pk)
     audit_note(request, referral)
-    return render(request, "patients/referral_detail.html", _detail_context(referral))
+    return render(request, "patients/referral_detail.html", _detail_context(request, referral))
 
 
-def _detail_context(referral: Referral) -> dict:
+def _detail_context(request, referral: Referral) -> dict:
     levels = list(referral.levels.all())
-    return {
+    return _from_apps_above(PhysicianPage.REFERRAL, user=request.user, referral=referral) | {
         "referral": referral,
         "patient": referral.patient,
         "answers": vocabulary.answers(referral, ("assessed_on", *vocabulary.REFERRAL_FIELDS)),
         "levels": [(level, vocabulary.level_answers(level)) for level in levels],
         "latest": referral.latest_evaluation,
-        "latest_assessed_on": selectors.evaluation_assessed_on(referral.latest_evaluation),
         "evaluations": selectors.referral_evaluations(referral=referral),
         "history": selectors.referral_change_history(referral=referral),
         "banner": selectors.patient_banner(
@@ -576,6 +577,8 @@ def _render_intake(request, form: IntakeForm, *, referral: Referral | None, stat
         "panel": _panel_context(form, request.user),
         "banner": selectors.patient_banner(patient=patient, referral=referral, today=today()),
     }
+    if referral is not None and referral.pk is not None:
+        context |= _from_apps_above(PhysicianPage.INTAKE, user=request.user, referral=referral)
     return render(request, "patients/referral_form.html", context, status=status)
 
 
@@ -584,4 +587,18 @@ def _locked(request, referral: Referral | None):
     if referral is None:
         return redirect("patients:referral-list")
     referral = selectors.referral_for_physician(user=request.user, pk=referral.pk)
-    return render(request, "patients/referral_detail.html", _detail_context(referral), status=409)
+    context = _detail_context(request, referral)
+    return render(request, "patients/referral_detail.html", context, status=409)
+
+
+def _from_apps_above(page: str, *, user, referral: Referral | None = None) -> dict:
+    """What the apps above patients show on this page of the physician's (their decisions and
+    questions), gathered by signal: patients does not import them."""
+    context: dict = {}
+    responses = physician_page_context.send(
+        sender=Referral, page=page, user=user, referral=referral
+    )
+    for _receiver, extra in responses:
+        if isinstance(extra, dict):
+            context |= extra
+    return context

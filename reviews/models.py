@@ -46,7 +46,7 @@ class ReasonCode(models.Model):
 class ReviewDecisionQuerySet(models.QuerySet):
     # A LEFT JOIN … IS NULL: for one referral's decisions (the worklist's pending mark, the
     # decision service) it compiles and runs cheaper than NOT EXISTS. Across many referrals
-    # (recent_decisions_for) PostgreSQL misjudges it: use NOT EXISTS there.
+    # (selectors.recent_decisions_in_effect) PostgreSQL misjudges it: use NOT EXISTS there.
     def current(self):
         """Decisions no later decision corrects."""
         return self.filter(corrections__isnull=True)

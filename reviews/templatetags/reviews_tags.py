@@ -1,23 +1,19 @@
-"""Template helpers of the review app: badges, answers in words, decisions for the referrer."""
+"""Template helpers of the review app: badges, recommendations and reasons in words (no queries:
+the views and the receivers hand the data over)."""
 
 from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from eligibility.engine import RULES_BY_ID
 from eligibility.i18n import rule_text
-from patients.models import Referral
 from patients.vocabulary import recommendation_label
 
-from .. import selectors
 from ..assessment import level_recommendations, met_relative_contraindications
-from ..forms import InformationReplyForm
-from ..models import ReviewDecision
 from ..reasons import reason_text as _reason_text
-from ..selectors import information_thread, open_information_request
 
 register = template.Library()
 
@@ -71,27 +67,7 @@ def worklist_filter_fields(form) -> SafeString:
 
 
 def _render_filter_fields(form) -> SafeString:
-    html = render_to_string("reviews/_worklist_filters.html", {"form": form})
-    return mark_safe(html.strip())  # noqa: S308 - a rendered (escaped) template
-
-
-@register.simple_tag
-def referral_decisions_for(referral: Referral) -> list[ReviewDecision]:
-    """The referral's decisions as the referrer may see them, newest first (one query)."""
-    return list(
-        ReviewDecision.objects.filter(referral=referral)
-        .select_related("reason_code", "decided_by", "countersignature")
-        .order_by("-decided_at", "-id")
-    )
-
-
-RECENT_DECISIONS = selectors.RECENT_DECISIONS
-
-
-@register.simple_tag
-def recent_decisions_for(user) -> list[ReviewDecision]:
-    """The latest decisions in effect on the physician's referrals (one query)."""
-    return list(selectors.recent_decisions_in_effect(user))
+    return render_to_string("reviews/_worklist_filters.html", {"form": form})
 
 
 @register.filter
@@ -105,19 +81,3 @@ def rule_wording(rule_id: str) -> str:
     """A rule id in the seed's words, in the reader's language ("CI-INFECTION" -> "Local or
     systemic infection"); the id only for a rule no longer in the engine."""
     return rule_text(rule_id) if rule_id in RULES_BY_ID else rule_id
-
-
-@register.simple_tag
-def information_request_for(referral: Referral | None) -> dict:
-    """The referral's information requests and answers for the physician's pages, and the
-    answer form while a request waits and the referral may be edited."""
-    if referral is None or referral.pk is None:
-        return {"thread": [], "open_request": None, "form": None}
-    thread = information_thread(referral)
-    open_request = open_information_request(thread)
-    form = (
-        InformationReplyForm()
-        if open_request is not None and referral.is_editable_by_physician
-        else None
-    )
-    return {"thread": thread, "open_request": open_request, "form": form}

@@ -1,13 +1,15 @@
 import pytest
 from django.core import mail
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from eligibility.models import Evaluation
 from patients.models import Referral
 from patients.services import LevelAnswers, referral_save_and_submit
+from patients.signals import physician_page_context
 from reviews.models import Notification, NotificationKind, ReasonCode
+from reviews.receivers import physician_page_decisions
 from reviews.services import referral_claim
+from tests.factories import record_decision
 
 pytestmark = pytest.mark.django_db
 
@@ -42,16 +44,13 @@ def test_information_request_goes_to_the_physician_and_the_resubmission_comes_ba
     assert referral.status == Referral.Status.INFORMATION_REQUESTED
     assert [m.to for m in mail.outbox] == [[physician.email]]
     assert "information requested" in mail.outbox[0].subject
-    # The referrer reads the coded reason in plain language and the question.
-    referrer_view = render_to_string("reviews/_referral_decisions.html", {"referral": referral})
-    assert "More information requested" in referrer_view
-    assert "Please send INR and platelet count" in referrer_view
-    assert "Is there a known coagulation disorder?" in referrer_view
-    assert "submit it again" in referrer_view
     client.force_login(physician)
     notes = client.get(reverse("reviews:notifications")).content.decode()
     assert "asks for more information" in notes and "Please send INR and platelet count" in notes
+    # The referrer reads the coded reason in plain language and the question on the referral.
     detail = client.get(reverse("patients:referral-detail", args=[referral.pk])).content.decode()
+    assert "More information requested" in detail
+    assert "Please send INR and platelet count" in detail
     assert "Is there a known coagulation disorder?" in detail and "submit it again" in detail
     my_referrals = client.get(reverse("patients:referral-list")).content.decode()
     assert "More information requested</strong>: Please send INR and platelet count" in my_referrals
@@ -100,3 +99,33 @@ def test_information_request_goes_to_the_physician_and_the_resubmission_comes_ba
     client.force_login(physician)
     detail = client.get(reverse("patients:referral-detail", args=[referral.pk])).content.decode()
     assert "Accepted for vertebroplasty</strong>: L2." in detail
+
+
+def test_the_physicians_pages_get_the_decisions_from_the_review_app_by_signal(
+    client, physician, radiologist, submitted
+):
+    """patients does not import reviews: its pages ask by `physician_page_context`, and with
+    the review app's receiver disconnected they still render, without its decisions."""
+    referral = submitted("eligible")
+    record_decision(referral, by=radiologist, outcome="accept", levels_to_treat=["L2"])
+    client.force_login(physician)
+    pages = [
+        reverse("patients:referral-list"),
+        reverse("patients:referral-detail", args=[referral.pk]),
+    ]
+
+    connected = [client.get(url).content.decode() for url in pages]
+    assert all(
+        'data-testid="referral-decision' in page or "recent-decision" in page for page in connected
+    )
+
+    assert physician_page_context.disconnect(dispatch_uid="reviews.physician_page_context")
+    try:
+        alone = [client.get(url) for url in pages]
+    finally:
+        physician_page_context.connect(
+            physician_page_decisions, dispatch_uid="reviews.physician_page_context"
+        )
+    assert [response.status_code for response in alone] == [200, 200]
+    assert "recent-decision" not in alone[0].content.decode()
+    assert 'data-testid="referral-decision"' not in alone[1].content.decode()
