@@ -1,7 +1,7 @@
 """Template filters and tags of the outcomes pages: scores, and the SVG charts."""
 
 from django import template
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from ..charts import cohort_chart_svg, pain_chart_svg
 
@@ -16,14 +16,15 @@ def score(value) -> str:
     return f"{round(float(value), 2):g}"
 
 
-# outcomes.charts escapes every text it writes into the SVG (escape / quoteattr).
 @register.simple_tag
 def pain_chart(points, chart_id: str = "pain-chart") -> SafeString:
-    """A patient's pain-over-time chart as inline SVG, from `pain_points`."""
-    return mark_safe(pain_chart_svg(points, chart_id=chart_id))  # noqa: S308
+    """A patient's pain-over-time chart as inline SVG, from `pain_points`
+    (templates/outcomes/charts/pain.svg)."""
+    return pain_chart_svg(points, chart_id=chart_id)
 
 
 @register.simple_tag
 def cohort_chart(points) -> SafeString:
-    """The cohort's median pain and quartiles by slot as inline SVG."""
-    return mark_safe(cohort_chart_svg(points))  # noqa: S308
+    """The cohort's median pain and quartiles by slot as inline SVG
+    (templates/outcomes/charts/cohort.svg)."""
+    return cohort_chart_svg(points)

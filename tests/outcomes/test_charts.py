@@ -1,11 +1,16 @@
 """The SVG charts: well-formed XML carrying every data point."""
 
 import pytest
+from django.utils import translation
 
 from outcomes.charts import cohort_chart_svg, pain_chart_svg
 from outcomes.points import CohortPoint, PainPoint
 
 from .svg import SVG, chart_points, parse_svg
+
+
+def chart_groups(root):
+    return [group for group in root.iter(f"{SVG}g") if "point" in group.get("class", "")]
 
 
 def points_of(svg: str) -> dict[str, dict[str, str]]:
@@ -70,3 +75,29 @@ def test_cohort_chart_carries_median_and_quartiles_of_each_interval():
 def test_unknown_slot_is_refused():
     with pytest.raises(ValueError, match="Unknown chart slot"):
         pain_chart_svg([PainPoint("month_24", 1)])
+
+
+def test_the_chart_markup_is_escaped_by_the_template_whatever_it_carries():
+    hostile = "<script>alert(\"x\")</script> & 'q'"
+    svg = pain_chart_svg(
+        [PainPoint("baseline", 8, hostile), PainPoint("month_1", 3, hostile, True)], title=hostile
+    )
+
+    root = parse_svg(svg)  # still well-formed: nothing the values carry became markup
+    assert "<script>" not in svg
+    assert root.find(f"{SVG}title").text == hostile
+    assert [group.find(f"{SVG}title").text for group in chart_groups(root)] == [
+        f"Baseline: pain NRS 8 ({hostile})",
+        f"1 month: pain NRS 3, patient-reported ({hostile})",
+    ]
+
+
+def test_in_italian_the_chart_writes_numbers_with_a_comma_and_coordinates_with_a_point():
+    with translation.override("it"):
+        svg = cohort_chart_svg([CohortPoint("baseline", 5, 8.5, 7.25, 9)])
+
+    point = parse_svg(svg).find(f"{SVG}g")
+    assert point.find(f"{SVG}title").text == "Basale: mediana 8,5, IQR 7,25–9, n = 5"
+    assert point.get("data-median") == "8.5"
+    assert point.find(f"{SVG}circle").get("cy") == "56.1"
+    assert [text.text for text in point.iter(f"{SVG}text")][0] == "8,5"
