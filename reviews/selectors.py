@@ -633,16 +633,19 @@ def recent_decisions_in_effect(user) -> QuerySet[ReviewDecision]:
     # before the LIMIT, PostgreSQL hashed the whole patient table on every list.
     return (
         ReviewDecision.objects.filter(pk__in=newest)
-        .select_related("referral__patient", "reason_code")
-        # Only what the box prints (templates/reviews/_referral_decisions.html): no answers,
-        # no evaluation, no user rows.
+        .select_related("referral__patient")
+        # Only what the box prints (templates/reviews/_referral_decisions.html and
+        # _decision_words.html, which reads the reason as worded when signed): no answers,
+        # no evaluation, no user rows. A field left out here is read by one query per
+        # decision when the template reaches it.
         .only(
             "outcome",
             "levels_to_treat",
             "decided_at",
+            "reason_code",
+            "reason_label",
             "referral__patient__family_name",
             "referral__patient__given_name",
-            "reason_code__label",
         )
         .order_by("-decided_at", "-id")[:RECENT_DECISIONS]
     )

@@ -475,9 +475,13 @@ def test_recent_decisions_are_the_current_ones_in_effect_newest_first_in_one_que
 
     with django_assert_num_queries(1):
         recent = list(selectors.recent_decisions_in_effect(physician))
-        shown = [(d.pk, d.referral.patient.family_name, d.reason_code) for d in recent]
+        # What the box prints (_decision_words.html), deferred fields included.
+        shown = [
+            (d.pk, d.referral.patient.family_name, d.reason_code_id, d.reason_label) for d in recent
+        ]
 
-    assert [pk for pk, _, _ in shown] == [correction.pk, countersigned.pk, decline.pk]
+    assert [pk for pk, *_ in shown] == [correction.pk, countersigned.pk, decline.pk]
+    assert shown[2][3] == decline.reason_label != ""
     assert Countersignature.objects.filter(decision=countersigned).exists()
 
 
