@@ -91,3 +91,22 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Audit events are append-only."))
+
+    # The trail's pages word the action and outcome of every row (50 a page). Django's
+    # get_action_display() builds the choices' dict again on each call and translates every
+    # lazy label to hash it: 19 translations a row, a quarter of the page's CPU (in-process on
+    # the bench: 19.9 -> 14.6 ms a request). These read a dict built once; the words are the
+    # same.
+    @property
+    def action_label(self) -> str:
+        """The action in the reader's language ("Failed login")."""
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+    @property
+    def outcome_label(self) -> str:
+        """The outcome in the reader's language ("Denied")."""
+        return str(OUTCOME_LABELS.get(self.outcome, self.outcome))
+
+
+ACTION_LABELS = dict(AuditEvent.Action.choices)
+OUTCOME_LABELS = dict(AuditEvent.Outcome.choices)

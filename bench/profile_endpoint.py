@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     fixtures = load.Fixtures(rng, 8)
     sessions = {
         name: load.Session(0, name)
-        for name in fixtures.physicians + fixtures.radiologists + fixtures.staff
+        for name in fixtures.physicians + fixtures.radiologists + fixtures.staff + fixtures.auditors
     }
     table = load.endpoints(fixtures, sessions)
     if args.list or args.endpoint not in table:
@@ -63,6 +63,13 @@ def main(argv: list[str] | None = None) -> int:
         if client is None:
             client = clients[call.session.username] = Client(SERVER_NAME="127.0.0.1")
             client.force_login(users[call.session.username])
+            if users[call.session.username].is_superuser:  # the auditors: their second factor
+                from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
+
+                session = client.session
+                device = next(devices_for_user(users[call.session.username]))
+                session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+                session.save()
         headers = {"HX-Request": "true"} if call.htmx else {}
         data = urlencode(call.body or [], doseq=True)
         if call.method == "GET":

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -141,3 +141,25 @@ def test_the_csv_export_defuses_spreadsheet_formulas_in_attacker_chosen_text(aud
     (row,) = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))
     assert row["username"] == '\'=HYPERLINK("http://evil.example","x")'
     assert row["path"] == "/accounts/login/"
+
+
+@pytest.mark.parametrize("language", ["en", "it"])
+def test_the_trail_words_each_action_and_outcome_as_its_choice_does(language):
+    """The rows' labels come from dicts built once (get_FOO_display rebuilt the choices on
+    every call); the words must stay the model's, in the reader's language."""
+    with translation.override(language):
+        for action in AuditEvent.Action:
+            for outcome in AuditEvent.Outcome:
+                row = AuditEvent(action=action, outcome=outcome)
+                assert row.action_label == row.get_action_display()
+                assert row.outcome_label == row.get_outcome_display()
+    assert AuditEvent(action="gone", outcome="gone").action_label == "gone"
+
+
+def test_the_trail_page_shows_the_action_and_outcome_in_words(auditor_client):
+    event(action=AuditEvent.Action.LOGIN_FAILED, outcome=AuditEvent.Outcome.FAILED)
+
+    page = auditor_client.get(reverse("audit:events")).content.decode()
+
+    assert "<td>Failed login</td>" in page
+    assert '<span class="badge text-bg-warning">Failed</span>' in page
