@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -57,10 +57,15 @@ class Evaluation(models.Model):
 
     def localized_result(self) -> dict:
         """The result for people: rule wording and reasons in the active language (the stored
-        `result` stays the engine's English)."""
+        `result` stays the engine's English). Worked out once per language for this instance
+        (an evaluation never changes): the summary reads it for its levels and its verdict."""
         from .i18n import evaluation_result
 
-        return evaluation_result(self)
+        by_language = self.__dict__.setdefault("_localized_results", {})
+        language = translation.get_language()
+        if language not in by_language:
+            by_language[language] = evaluation_result(self)
+        return by_language[language]
 
 
 class RulesetVersion(models.Model):

@@ -200,6 +200,27 @@ def test_a_stored_evaluation_is_shown_in_the_active_language(db, physician):
     )
 
 
+def test_a_stored_evaluation_works_its_reading_out_once_per_language(db, physician, monkeypatch):
+    """The summary reads the result twice (its levels, its verdict): one rendering each
+    language, and the English reading never stands in for the Italian one."""
+    evaluation = make_referral(
+        physician=physician, case=case_with(inr=1.6), submit=True
+    ).latest_evaluation
+    calls = []
+    real = i18n.evaluation_result
+    monkeypatch.setattr(i18n, "evaluation_result", lambda e: calls.append(e) or real(e))
+
+    with translation.override("en"):
+        english = evaluation.localized_result()
+        assert evaluation.localized_result() is english
+    with translation.override("it"):
+        italian = evaluation.localized_result()
+
+    assert len(calls) == 2
+    assert finding(italian, "CI-COAGULOPATHY")["reason"].startswith("Coagulazione non corretta")
+    assert finding(english, "CI-COAGULOPATHY")["reason"].startswith("Coagulation not corrected")
+
+
 # --- The evidence page ----------------------------------------------------------------------
 
 
